@@ -1,0 +1,142 @@
+"""Speed of the cell space and the oracle; prints JSON.
+
+Usage:
+    python benchmarks/oracle.py [--enumerate] [--table partial] [--convert-records 300000]
+
+Measures: opening a cached table, single `Oracle.query` of a cell given as
+matrix + ops (median), batch lookups/queries of 100,000 cells, optionally
+enumerating the space from scratch (`--enumerate`, ~40 s), and the peak memory
+of converting a synthetic tfrecord in the official format (streaming check).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from nasbench_sim.bench import BenchmarkTable, Oracle, open_table
+from nasbench_sim.bench.sources import tables_dir
+from nasbench_sim.space import Cell, CellSpace
+from nasbench_sim.space.sampling import random_cells
+
+
+def median_us(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter_ns()
+        fn()
+        times.append(time.perf_counter_ns() - t)
+    return float(np.median(times) / 1000)
+
+
+CONVERT_SCRIPT = """
+import resource, sys, time
+from nasbench_sim.bench.tfrecord import convert_tfrecord
+from nasbench_sim.space import CellSpace
+space = CellSpace.load_or_build(progress=False)
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+t = time.perf_counter()
+convert_tfrecord(sys.argv[1], sys.argv[2], space=space, progress=False)
+print(time.perf_counter() - t, base, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def conversion(num_records: int, space: CellSpace) -> dict:
+    from nasbench_sim.bench.tfrecord import encode_row, write_tfrecord
+
+    rng = np.random.default_rng(0)
+    rows = rng.choice(len(space), size=num_records // 3, replace=False)
+    stats = {f"{p}_{m}": 0.5 for p in ("halfway", "final") for m in ("train_accuracy", "validation_accuracy", "test_accuracy", "training_time")}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "synthetic.tfrecord"
+
+        def payloads():
+            for row in rows.tolist():
+                matrix, ops = space.stored_spec(row)
+                payload = encode_row(space.hashes[row].decode(), 108, matrix.tolist(), ops, stats, 1000)
+                for _ in range(3):
+                    yield payload
+
+        write_tfrecord(path, payloads())
+        out = subprocess.run(
+            [sys.executable, "-c", CONVERT_SCRIPT, str(path), str(Path(tmp) / "table")],
+            capture_output=True, text=True, check=True,
+        ).stdout.split()
+        seconds, base_kb, peak_kb = float(out[0]), int(out[1]), int(out[2])
+        return {
+            "records": len(rows) * 3,
+            "file_mb": round(path.stat().st_size / 2**20, 1),
+            "seconds": round(seconds, 2),
+            "records_per_second": round(len(rows) * 3 / seconds),
+            "rss_before_mb": round(base_kb / 1024, 1),
+            "peak_rss_mb": round(peak_kb / 1024, 1),
+            "note": "peak RSS of the converting process; file-backed pages of the memory-mapped output count too",
+        }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--table", default=None, help="table to query (default: best available)")
+    parser.add_argument("--enumerate", action="store_true", help="also time enumerating the space from scratch")
+    parser.add_argument("--convert-records", type=int, default=300_000, help="records in the synthetic tfrecord (0: skip)")
+    args = parser.parse_args()
+
+    space = CellSpace.load_or_build(progress=False)
+    table = open_table(args.table, progress=False)
+    result: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "processor": platform.machine()}}
+    result["table"] = table.label
+
+    folder = next(iter(sorted(tables_dir().glob(f"{table.kind}-*"))), None)
+    if folder is not None:
+        open_times = []
+        for _ in range(5):
+            t = time.perf_counter()
+            loaded = BenchmarkTable.load(folder)
+            float(loaded.data[123, 0, 0, 1, 2])
+            open_times.append(time.perf_counter() - t)
+        result["open_cached_table_seconds"] = round(float(np.median(open_times)), 4)
+
+    oracle = Oracle(table, np.random.default_rng(0), space=space)
+    cells = random_cells(np.random.default_rng(1), 2000)
+    specs = [(c.original_matrix, list(c.original_ops)) for c in cells]
+    it = iter(specs * 10)
+
+    def one_query():
+        matrix, ops = next(it)
+        oracle.query(Cell(matrix, ops))
+
+    result["query_matrix_ops_median_us"] = round(median_us(one_query, 20000), 2)
+    row_cells = [space.cell(int(r)) for r in np.random.default_rng(2).integers(0, len(space), 2000)]
+    it_cells = iter(row_cells * 10)
+    result["index_lookup_median_us"] = round(median_us(lambda: space.index(next(it_cells)), 20000), 2)
+
+    batch = random_cells(np.random.default_rng(3), 10_000) * 10
+    t = time.perf_counter()
+    space.indices(batch)
+    result["batch_index_100k_seconds"] = round(time.perf_counter() - t, 3)
+    t = time.perf_counter()
+    oracle.query_batch(batch)
+    result["batch_query_100k_seconds"] = round(time.perf_counter() - t, 3)
+
+    if args.enumerate:
+        t = time.perf_counter()
+        CellSpace.build(progress=False)
+        result["enumerate_space_seconds"] = round(time.perf_counter() - t, 1)
+    if args.convert_records:
+        result["convert_tfrecord"] = conversion(args.convert_records, space)
+    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

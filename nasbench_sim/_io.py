@@ -1,0 +1,131 @@
+"""Small I/O helpers: the data directory and atomic writes.
+
+Example:
+    >>> import tempfile, pathlib, numpy as np
+    >>> from nasbench_sim._io import atomic_write_npy_dir, read_npy_dir
+    >>> d = pathlib.Path(tempfile.mkdtemp()) / "t"
+    >>> atomic_write_npy_dir(d, {"x": np.arange(3)}, {"about": "demo"})
+    >>> arrays, meta = read_npy_dir(d)
+    >>> int(arrays["x"].sum()), meta["about"]
+    (3, 'demo')
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nasbench_sim.errors import DataFormatError
+
+DATA_ENV = "NASBENCH_SIM_DATA"
+SHARED_ENV = "NASBENCH_SIM_SHARED"
+
+
+def data_dir() -> Path:
+    """Directory for user data and caches.
+
+    `$NASBENCH_SIM_DATA` if set; else `data/` of a source checkout (the folder
+    beside `nasbench_sim/` that holds `data/README.md`); else
+    `~/.cache/nasbench_sim`. Created if missing.
+    """
+    env = os.environ.get(DATA_ENV)
+    if env:
+        path = Path(env)
+    else:
+        checkout = Path(__file__).resolve().parent.parent / "data"
+        path = checkout if (checkout / "README.md").exists() else Path.home() / ".cache" / "nasbench_sim"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def shared_dir() -> Path | None:
+    """The `shared/` folder beside a source checkout (or `$NASBENCH_SIM_SHARED`), if present."""
+    env = os.environ.get(SHARED_ENV)
+    candidates = [Path(env)] if env else []
+    candidates.append(Path(__file__).resolve().parent.parent.parent / "shared")
+    candidates.append(Path.cwd().parent / "shared")
+    for path in candidates:
+        if (path / "data").is_dir():
+            return path
+    return None
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write `data` to `path` through a temporary file and an atomic rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_json(path: str | os.PathLike, obj: Any) -> None:
+    """Write `obj` as indented JSON, atomically."""
+    atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())
+
+
+def atomic_write_npy_dir(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> None:
+    """Write a folder of `.npy` arrays plus `meta.json`, all or nothing.
+
+    The folder is built under a temporary name and renamed into place, so a
+    crash never leaves a half-written cache; an existing folder is replaced.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+    try:
+        for name, array in arrays.items():
+            np.save(tmp / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
+        full_meta = dict(meta)
+        full_meta["arrays"] = sorted(arrays)
+        (tmp / "meta.json").write_text(json.dumps(full_meta, indent=2, sort_keys=True) + "\n")
+        if path.exists():
+            old = path.with_name(f".{path.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(path, old)
+            os.replace(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def read_npy_dir(path: str | os.PathLike, mmap: bool = True) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Read a folder written by `atomic_write_npy_dir`.
+
+    Raises:
+        DataFormatError: the folder, its `meta.json` or one of its arrays is
+            missing or unreadable.
+    """
+    path = Path(path)
+    meta_path = path / "meta.json"
+    try:
+        meta = json.loads(meta_path.read_text())
+    except FileNotFoundError:
+        raise DataFormatError(f"{path}: no meta.json; not a nasbench_sim array folder") from None
+    except json.JSONDecodeError as exc:
+        raise DataFormatError(f"{meta_path}: corrupt JSON ({exc})") from None
+    arrays = {}
+    for name in meta.get("arrays", []):
+        file = path / f"{name}.npy"
+        try:
+            arrays[name] = np.load(file, mmap_mode="r" if mmap else None, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise DataFormatError(f"{file}: unreadable array ({exc})") from None
+    return arrays, meta

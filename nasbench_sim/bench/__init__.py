@@ -1,0 +1,14 @@
+"""Benchmark tables (official files, real partial data, embedded surrogate) and the oracle.
+
+Example:
+    >>> import numpy as np
+    >>> from nasbench_sim.bench import Oracle, open_table
+    >>> oracle = Oracle(open_table(), np.random.default_rng(0))  # doctest: +SKIP
+    >>> oracle.optimum.test_accuracy  # doctest: +SKIP
+"""
+
+from nasbench_sim.bench.oracle import Optimum, Oracle
+from nasbench_sim.bench.sources import open_table
+from nasbench_sim.bench.table import EPOCHS, METRICS, POINTS, BenchmarkTable
+
+__all__ = ["EPOCHS", "METRICS", "POINTS", "BenchmarkTable", "Optimum", "Oracle", "open_table"]

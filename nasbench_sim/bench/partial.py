@@ -1,0 +1,92 @@
+"""The real partial NB101 table: real repeat-0 test accuracies plus modelled fields.
+
+Example:
+    >>> from nasbench_sim.bench.partial import build_partial_table
+    >>> from nasbench_sim.space import CellSpace
+    >>> path = "../shared/data/nb101/test108_repeat0.npy"
+    >>> table = build_partial_table(path, CellSpace.load_or_build())  # doctest: +SKIP
+    >>> table.kind  # doctest: +SKIP
+    'partial'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nasbench_sim.bench.noise import DEFAULT_NOISE, CellFeatures, NoiseModel
+from nasbench_sim.bench.table import BenchmarkTable
+from nasbench_sim.errors import DataFormatError
+
+PARTIAL_SEED = 101
+
+
+def load_repeat0(path: str | os.PathLike, num_cells: int) -> np.ndarray:
+    """Load and check `test108_repeat0.npy`: float[num_cells] in [0, 1], hash order.
+
+    Raises:
+        DataFormatError: missing, unreadable, wrong shape or values.
+    """
+    path = Path(path)
+    try:
+        values = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise DataFormatError(f"{path}: no such file") from None
+    except (OSError, ValueError) as exc:
+        raise DataFormatError(f"{path}: not a readable .npy array ({exc})") from None
+    if values.shape != (num_cells,) or values.dtype.kind != "f":
+        raise DataFormatError(
+            f"{path}: expected float[{num_cells}] (one accuracy per cell), got {values.dtype}{list(values.shape)}"
+        )
+    if not np.all(np.isfinite(values)) or values.min() < 0 or values.max() > 1:
+        raise DataFormatError(f"{path}: accuracies must be finite and in [0, 1]")
+    return values
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def build_partial_table(
+    path: str | os.PathLike,
+    space: Any,
+    *,
+    noise: NoiseModel = DEFAULT_NOISE,
+    seed: int = PARTIAL_SEED,
+) -> BenchmarkTable:
+    """Build the partial table (108-epoch budget only) from the repeat-0 array.
+
+    Args:
+        path: `test108_repeat0.npy` (any path).
+        space: the `CellSpace` (for parameter counts and structure).
+        noise: the noise model for the fields the array lacks.
+        seed: seed of the modelled fields (recorded in the metadata).
+    """
+    values = load_repeat0(path, len(space))
+    data = noise.sample(values, CellFeatures.from_space(space), np.random.default_rng(seed), anchor="repeat0")
+    meta = {
+        "kind": "partial",
+        "source": f"real NB101 repeat-0 test accuracies ({Path(path).name})",
+        "path": str(Path(path).resolve()),
+        "source_sha256": file_sha256(path),
+        "epochs": [108],
+        "real_fields": ["final test_accuracy of repeat 0 at 108 epochs", "trainable_parameters (computed exactly)"],
+        "modelled_fields": [
+            "test_accuracy of repeats 1-2",
+            "validation_accuracy",
+            "train_accuracy",
+            "training_time",
+            "all halfway values",
+        ],
+        "noise_model": noise.to_dict(),
+        "noise_seed": seed,
+    }
+    return BenchmarkTable(data, np.asarray(space.trainable_parameters), meta)

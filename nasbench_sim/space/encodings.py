@@ -1,0 +1,134 @@
+"""Fixed-length numeric encodings of cells for surrogate models and samplers.
+
+All functions take a sequence of cells and return a batch array:
+
+=====================  ===========  =====  ==========================================
+function               shape        dtype  content
+=====================  ===========  =====  ==========================================
+`adjacency_onehot`     (B, 36)      f32    21 upper-triangular edges of the 7-vertex
+                                           padded matrix + 5 x 3 one-hot interior ops
+`path_encoding`        (B, 364)     f32    1 if that input-to-output op path exists
+`truncated_path`       (B, k)       f32    first k entries of `path_encoding`
+`categorical`          (B, 26)      i64    21 edges in {0,1} + 5 op indices in {0,1,2}
+=====================  ===========  =====  ==========================================
+
+Padding puts missing vertices just before the output (output stays at index 6);
+their one-hot rows are zero. Paths are indexed by length, then by the ops along
+them read as a base-3 number: length 0 (input->output) is entry 0, length 1 are
+entries 1-3, length 2 are 4-12, ..., length 5 are 121-363. The first 40 entries
+are all paths of length <= 3 (BANANAS' truncation).
+
+Example:
+    >>> from nasbench_sim.space import Cell
+    >>> from nasbench_sim.space.encodings import path_encoding
+    >>> cell = Cell([[0, 1, 1], [0, 0, 1], [0, 0, 0]], ["input", "maxpool3x3", "output"])
+    >>> path_encoding([cell]).nonzero()[1].tolist()  # path [] and path [maxpool]
+    [0, 3]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from nasbench_sim.space.cell import INPUT, MAX_VERTICES, OPS, OUTPUT, Cell
+
+NUM_OPS = len(OPS)
+NUM_EDGE_SLOTS = MAX_VERTICES * (MAX_VERTICES - 1) // 2  # 21
+NUM_OP_SLOTS = MAX_VERTICES - 2  # 5
+ADJACENCY_ONEHOT_LENGTH = NUM_EDGE_SLOTS + NUM_OP_SLOTS * NUM_OPS  # 36
+PATH_LENGTH = sum(NUM_OPS**k for k in range(NUM_OP_SLOTS + 1))  # 364
+CATEGORICAL_LENGTH = NUM_EDGE_SLOTS + NUM_OP_SLOTS  # 26
+_PATH_OFFSET = [sum(NUM_OPS**k for k in range(length)) for length in range(NUM_OP_SLOTS + 2)]
+_UPPER = np.triu_indices(MAX_VERTICES, 1)
+
+
+def _padded_slots(cell: Cell) -> tuple[np.ndarray, list[int]]:
+    """(7, 7) padded matrix and the interior op index per slot (-1 for padding)."""
+    matrix, _ = cell.padded(MAX_VERTICES)
+    slots = list(cell.labels) + [-1] * (NUM_OP_SLOTS - len(cell.labels))
+    return matrix, slots
+
+
+def adjacency_onehot(cells: Sequence[Cell]) -> np.ndarray:
+    """(B, 36) float32: padded upper-triangular edges, then one-hot interior ops."""
+    out = np.zeros((len(cells), ADJACENCY_ONEHOT_LENGTH), dtype=np.float32)
+    for b, cell in enumerate(cells):
+        matrix, slots = _padded_slots(cell)
+        out[b, :NUM_EDGE_SLOTS] = matrix[_UPPER]
+        for k, op in enumerate(slots):
+            if op >= 0:
+                out[b, NUM_EDGE_SLOTS + k * NUM_OPS + op] = 1.0
+    return out
+
+
+def cell_paths(cell: Cell) -> list[tuple[int, ...]]:
+    """All input-to-output paths as tuples of interior op indices."""
+    rows = cell.matrix.tolist()
+    n = len(rows)
+    labels = cell.labels
+    paths: list[tuple[int, ...]] = []
+
+    def walk(v: int, ops: tuple[int, ...]) -> None:
+        for w in range(v + 1, n):
+            if rows[v][w]:
+                if w == n - 1:
+                    paths.append(ops)
+                else:
+                    walk(w, (*ops, labels[w - 1]))
+
+    walk(0, ())
+    return paths
+
+
+def path_index(path: Sequence[int]) -> int:
+    """Position of a path (tuple of op indices) in `path_encoding`."""
+    code = 0
+    for op in path:
+        code = code * NUM_OPS + op
+    return _PATH_OFFSET[len(path)] + code
+
+
+def path_encoding(cells: Sequence[Cell]) -> np.ndarray:
+    """(B, 364) float32 BANANAS path encoding."""
+    out = np.zeros((len(cells), PATH_LENGTH), dtype=np.float32)
+    for b, cell in enumerate(cells):
+        for path in cell_paths(cell):
+            out[b, path_index(path)] = 1.0
+    return out
+
+
+def truncated_path(cells: Sequence[Cell], length: int = 40) -> np.ndarray:
+    """(B, length) float32: the shortest-path end of `path_encoding`."""
+    if not 1 <= length <= PATH_LENGTH:
+        raise ValueError(f"length must be in [1, {PATH_LENGTH}], got {length}")
+    return path_encoding(cells)[:, :length]
+
+
+def categorical(cells: Sequence[Cell]) -> np.ndarray:
+    """(B, 26) int64: 21 padded edges in {0, 1}, then 5 op indices (0 for padding)."""
+    out = np.zeros((len(cells), CATEGORICAL_LENGTH), dtype=np.int64)
+    for b, cell in enumerate(cells):
+        matrix, slots = _padded_slots(cell)
+        out[b, :NUM_EDGE_SLOTS] = matrix[_UPPER]
+        out[b, NUM_EDGE_SLOTS:] = [max(op, 0) for op in slots]
+    return out
+
+
+def cell_from_categorical(vector: Sequence[int]) -> Cell:
+    """Inverse of `categorical` for one row (any valid 26-vector).
+
+    Raises:
+        OutOfDomainError: the vector describes an invalid cell.
+        ValueError: the vector has the wrong length or values.
+    """
+    vec = [int(x) for x in vector]
+    if len(vec) != CATEGORICAL_LENGTH:
+        raise ValueError(f"categorical vector must have length {CATEGORICAL_LENGTH}, got {len(vec)}")
+    if any(x not in (0, 1) for x in vec[:NUM_EDGE_SLOTS]) or any(x not in range(NUM_OPS) for x in vec[NUM_EDGE_SLOTS:]):
+        raise ValueError("categorical vector: edges must be 0/1 and ops in {0, 1, 2}")
+    matrix = np.zeros((MAX_VERTICES, MAX_VERTICES), dtype=np.int8)
+    matrix[_UPPER] = vec[:NUM_EDGE_SLOTS]
+    ops = [INPUT, *(OPS[i] for i in vec[NUM_EDGE_SLOTS:]), OUTPUT]
+    return Cell(matrix, ops)
