@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from nasbench_sim.errors import NasbenchSimError, OutOfDomainError
+from nasbench_sim.errors import ConfigError, NasbenchSimError, OutOfDomainError
 
 SPEC_HELP = """Cell as an adjacency matrix (JSON, row-major, upper triangular) and its ops.
 Ops: input, conv3x3-bn-relu, conv1x1-bn-relu, maxpool3x3, output."""
@@ -58,6 +58,46 @@ def build_parser() -> argparse.ArgumentParser:
         "--digest", help="space_digest.json to compare with (e.g. ../shared/data/nb101/space_digest.json)"
     )
     _quiet_arg(space)
+
+    surrogate = sub.add_parser("surrogate", help="fit the NB101 surrogate that backs the embedded default table")
+    surrogate_sub = surrogate.add_subparsers(dest="surrogate_command", required=True)
+    fit = surrogate_sub.add_parser(
+        "fit",
+        help="fit the surrogate on real 108-epoch test accuracies (a few minutes on 2 cores)",
+        description="Fit the MLP-ensemble surrogate on test108_repeat0.npy (or any float[423624] array of "
+        "accuracies in hash order), report held-out fidelity, write FILE.npz + FILE.json.",
+    )
+    fit.add_argument("--data", required=True, help="path to test108_repeat0.npy")
+    fit.add_argument("--out", required=True, help="output path stem (writes .npz and .json)")
+    fit.add_argument("--epochs", type=int, default=None, help="training epochs per network (default 12)")
+    fit.add_argument("--ensemble", type=int, default=None, help="networks in the ensemble (default 3)")
+    fit.add_argument("--seed", type=int, default=0, help="seed of split, initialisation and batches")
+    _quiet_arg(fit)
+
+    cmp = sub.add_parser(
+        "compare",
+        help="compare NAS algorithms over many seeds; writes results/<experiment>/ and regret plots",
+        description="Run every (algorithm, seed) as an independent task (local processes or a Dask cluster), "
+        "write one Parquet file per run, then plot mean regret curves and a summary table. "
+        "Re-running the same command skips finished runs. Algorithms: rs, re, ls, gp, np, bananas, tpe.",
+    )
+    cmp.add_argument("--config", help="TOML file with any of the options below and one [name] table per algorithm")
+    cmp.add_argument("--algorithms", help="comma-separated names (default rs,re,gp,np)")
+    cmp.add_argument("--seeds", help="e.g. 0-99 or 0,3,7 (default 0-9)")
+    cmp.add_argument("--budget", type=int, help="queries per run (default 150)")
+    cmp.add_argument("--budget-seconds", type=float, help="simulated training seconds per run instead of queries")
+    cmp.add_argument("--experiment", help="name of the results folder (default: derived from the options)")
+    cmp.add_argument("--results-dir", help="parent folder of experiments (default results)")
+    cmp.add_argument("--workers", type=int, help="local worker processes (default: all cores)")
+    cmp.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://HOST:8786")
+    cmp.add_argument("--device", help="torch device for NP-NAS: auto (default), cpu, cuda")
+    cmp.add_argument("--no-plot", action="store_true", help="do not plot at the end")
+    _table_arg(cmp)
+    _quiet_arg(cmp)
+
+    plot = sub.add_parser("plot", help="regret plots and summary table of an experiment folder")
+    plot.add_argument("folder", help="results/<experiment>")
+    plot.add_argument("--out", help="where to write (default: the folder itself)")
 
     query = sub.add_parser(
         "query",
@@ -148,10 +188,204 @@ def _cmd_query(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_surrogate_fit(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from nasbench_sim.bench.partial import file_sha256, load_repeat0
+    from nasbench_sim.bench.surrogate import SurrogateConfig, fit_surrogate
+    from nasbench_sim.space.enumeration import CellSpace
+
+    space = CellSpace.load_or_build(progress=not args.quiet)
+    values = load_repeat0(args.data, len(space))
+    config = SurrogateConfig(seed=args.seed)
+    if args.epochs is not None:
+        config = replace(config, epochs=args.epochs)
+    if args.ensemble is not None:
+        config = replace(config, ensemble=args.ensemble)
+    model = fit_surrogate(values, space, config, data_sha256=file_sha256(args.data), progress=not args.quiet)
+    model.save(args.out)
+    print(
+        json.dumps(
+            {"out": args.out, "fit_seconds": model.meta["fit_seconds"], "fidelity": model.meta["fidelity"]}, indent=2
+        )
+    )
+    return 0
+
+
+ALGORITHMS: dict[str, tuple[type, type]] = {}  # filled by _algorithms() on first use (imports torch)
+
+
+def _algorithms() -> dict[str, tuple[type, type]]:
+    """The only name -> (searcher class, config class) table of the package."""
+    if not ALGORITHMS:
+        from nasbench_sim import search
+
+        ALGORITHMS.update(
+            {
+                "rs": (search.RandomSearch, search.RandomSearchConfig),
+                "re": (search.RegularizedEvolution, search.EvolutionConfig),
+                "ls": (search.LocalSearch, search.LocalSearchConfig),
+                "gp": (search.GPBO, search.GPBOConfig),
+                "np": (search.NPNAS, search.NPNASConfig),
+                "bananas": (search.Bananas, search.BananasConfig),
+                "tpe": (search.TPE, search.TPEConfig),
+            }
+        )
+    return ALGORITHMS
+
+
+ALGORITHM_NAMES = ("rs", "re", "ls", "gp", "np", "bananas", "tpe")
+COMPARE_DEFAULTS = {
+    "algorithms": "rs,re,gp,np",
+    "seeds": "0-9",
+    "budget": 150,
+    "budget_seconds": None,
+    "experiment": None,
+    "results_dir": "results",
+    "workers": None,
+    "scheduler": None,
+    "device": "auto",
+    "table": None,
+}
+
+
+def parse_seeds(text: str) -> list[int]:
+    """'0-99' / '0,3,7' / '0-4,10' -> sorted unique seeds."""
+    seeds: set[int] = set()
+    try:
+        for part in str(text).split(","):
+            part = part.strip()
+            if "-" in part:
+                lo, hi = (int(x) for x in part.split("-"))
+                if hi < lo:
+                    raise ValueError
+                seeds.update(range(lo, hi + 1))
+            elif part:
+                seeds.add(int(part))
+    except ValueError:
+        raise ConfigError(f"bad --seeds {text!r}: use e.g. 0-99 or 0,3,7") from None
+    if not seeds or min(seeds) < 0:
+        raise ConfigError(f"bad --seeds {text!r}: need at least one seed >= 0")
+    return sorted(seeds)
+
+
+def make_config(config_cls: type, values: dict, name: str):
+    """Build a frozen config dataclass, naming unknown keys and bad values."""
+    import dataclasses
+
+    fields = {f.name for f in dataclasses.fields(config_cls)}
+    unknown = set(values) - fields
+    if unknown:
+        raise ConfigError(
+            f"unknown setting(s) {sorted(unknown)} for algorithm {name!r} (choices: {', '.join(sorted(fields)) or 'none'})"
+        )
+    try:
+        return config_cls(**values)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"bad setting for algorithm {name!r}: {exc}") from None
+
+
+def _compare_options(args: argparse.Namespace) -> tuple[dict, dict]:
+    options = dict(COMPARE_DEFAULTS)
+    sections: dict = {}
+    if args.config:
+        import tomllib
+
+        try:
+            with open(args.config, "rb") as handle:
+                data = tomllib.load(handle)
+        except FileNotFoundError:
+            raise ConfigError(f"{args.config}: no such config file") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{args.config}: invalid TOML ({exc})") from None
+        for key, value in data.items():
+            if isinstance(value, dict):
+                sections[key] = value
+            elif key.replace("-", "_") in options:
+                options[key.replace("-", "_")] = ",".join(map(str, value)) if isinstance(value, list) else value
+            else:
+                raise ConfigError(f"{args.config}: unknown option {key!r} (choices: {', '.join(COMPARE_DEFAULTS)})")
+    for key in COMPARE_DEFAULTS:
+        value = getattr(args, key, None)
+        if value is not None:
+            options[key] = value
+    return options, sections
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    import os
+    from pathlib import Path
+
+    from nasbench_sim.bench.sources import open_table
+    from nasbench_sim.harness.experiment import RunSpec, compare
+    from nasbench_sim.harness.run import Budget
+    from nasbench_sim.space.enumeration import CACHE_NAME, CellSpace
+
+    options, sections = _compare_options(args)
+    names = [n.strip() for n in str(options["algorithms"]).split(",") if n.strip()]
+    unknown = [n for n in names + list(sections) if n not in ALGORITHM_NAMES]
+    if unknown:
+        raise ConfigError(f"unknown algorithm(s) {unknown} (choices: {', '.join(ALGORITHM_NAMES)})")
+    seeds = parse_seeds(options["seeds"])
+    budget = (
+        Budget(seconds=float(options["budget_seconds"]))
+        if options["budget_seconds"]
+        else Budget(queries=int(options["budget"]))
+    )
+    registry = _algorithms()
+    configs = {name: make_config(registry[name][1], sections.get(name, {}), name) for name in names}
+    if options["device"] not in ("auto", "cpu", "cuda"):
+        raise ConfigError(f"bad --device {options['device']!r} (choices: auto, cpu, cuda)")
+    CellSpace.load_or_build(progress=not args.quiet)
+    from nasbench_sim._io import data_dir
+
+    table = open_table(options["table"], progress=not args.quiet)
+    experiment = options["experiment"] or f"{table.kind}-{'-'.join(names)}-{budget.describe().split()[0]}"
+    folder = Path(options["results_dir"]) / experiment
+    specs = [
+        RunSpec(
+            name,
+            registry[name][0],
+            configs[name],
+            seed,
+            budget,
+            table.folder,
+            str(data_dir() / CACHE_NAME),
+            options["device"],
+        )
+        for seed in seeds
+        for name in names
+    ]
+    workers = options["workers"] or os.cpu_count() or 1
+    print(f"table: {table.label}")
+    print(f"{len(names)} algorithms x {len(seeds)} seeds, budget {budget.describe()} -> {folder}")
+    compare(specs, folder, table=table, workers=int(workers), scheduler=options["scheduler"], progress=not args.quiet)
+    if not args.no_plot:
+        _plot(folder, None)
+    return 0
+
+
+def _plot(folder, out) -> None:
+    from nasbench_sim.harness.plots import plot_experiment
+
+    paths = plot_experiment(folder, out)
+    summary = next(p for p in paths if p.suffix == ".md")
+    print(summary.read_text())
+    print("wrote " + ", ".join(str(p) for p in paths))
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    _plot(args.folder, args.out)
+    return 0
+
+
 COMMANDS = {
     ("data", "info"): _cmd_data_info,
     ("data", "convert"): _cmd_data_convert,
     ("data", "space"): _cmd_data_space,
+    ("surrogate", "fit"): _cmd_surrogate_fit,
+    ("compare", None): _cmd_compare,
+    ("plot", None): _cmd_plot,
     ("query", None): _cmd_query,
 }
 

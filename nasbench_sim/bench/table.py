@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -53,11 +54,13 @@ class BenchmarkTable:
         data: float32 (cell, repeat, budget, point, metric).
         trainable_parameters: int64 (cell,).
         meta: JSON-able metadata: at least `kind` and `epochs` (the budget axis).
+        folder: where the table was loaded from (None if built in memory).
     """
 
     data: np.ndarray
     trainable_parameters: np.ndarray
     meta: dict[str, Any]
+    folder: str | None = None
     _means: dict[tuple[str, int, str], np.ndarray] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -145,7 +148,7 @@ class BenchmarkTable:
         arrays, meta = read_npy_dir(path)
         if meta.get("format_version") != TABLE_FORMAT_VERSION or "data" not in arrays:
             raise DataFormatError(f"{path}: not a nasbench_sim benchmark table (format {TABLE_FORMAT_VERSION})")
-        return cls(arrays["data"], arrays["trainable_parameters"], meta)
+        return cls(arrays["data"], arrays["trainable_parameters"], meta, folder=str(Path(path).resolve()))
 
     def describe(self) -> str:
         """Multi-line summary: source, what is real and what is modelled, coverage."""

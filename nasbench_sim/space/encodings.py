@@ -12,6 +12,8 @@ function               shape        dtype  content
 `categorical`          (B, 26)      i64    21 edges in {0,1} + 5 op indices in {0,1,2}
 =====================  ===========  =====  ==========================================
 
+Each has a `*_compact` twin taking the compact form (vertices, edge bits,
+op indices) of many cells at once, as stored by `CellSpace`, vectorised.
 Padding puts missing vertices just before the output (output stays at index 6);
 their one-hot rows are zero. Paths are indexed by length, then by the ops along
 them read as a base-3 number: length 0 (input->output) is entry 0, length 1 are
@@ -28,6 +30,7 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -44,23 +47,85 @@ _PATH_OFFSET = [sum(NUM_OPS**k for k in range(length)) for length in range(NUM_O
 _UPPER = np.triu_indices(MAX_VERTICES, 1)
 
 
-def _padded_slots(cell: Cell) -> tuple[np.ndarray, list[int]]:
-    """(7, 7) padded matrix and the interior op index per slot (-1 for padding)."""
-    matrix, _ = cell.padded(MAX_VERTICES)
-    slots = list(cell.labels) + [-1] * (NUM_OP_SLOTS - len(cell.labels))
-    return matrix, slots
+def compact(cells: Sequence[Cell]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Compact form of pruned cells: (B,) vertices, (B,) edge bits, (B, 5) op indices (-1 = none)."""
+    nv = np.fromiter((c.num_vertices for c in cells), dtype=np.int64, count=len(cells))
+    bits = np.fromiter((c.bits for c in cells), dtype=np.int64, count=len(cells))
+    labels = np.full((len(cells), NUM_OP_SLOTS), -1, dtype=np.int64)
+    for b, c in enumerate(cells):
+        labels[b, : len(c.labels)] = c.labels
+    return nv, bits, labels
+
+
+def padded_adjacency(num_vertices: np.ndarray, bits: np.ndarray) -> np.ndarray:
+    """(B, 7, 7) uint8 adjacency padded before the output (output at index 6).
+
+    Args:
+        num_vertices: (B,) vertices after pruning.
+        bits: (B,) edge bits in the official order (see `Cell.bits`).
+    """
+    nv = np.asarray(num_vertices, dtype=np.int64)
+    bits = np.asarray(bits, dtype=np.int64)
+    out = np.zeros((nv.size, MAX_VERTICES, MAX_VERTICES), dtype=np.uint8)
+    for j in range(1, MAX_VERTICES):
+        for i in range(j):
+            edge = ((bits >> (j * (j - 1) // 2 + i)) & 1).astype(np.uint8)
+            # Vertex j of an n-vertex cell: the output (j = n-1) moves to 6, others stay.
+            is_out = j == nv - 1
+            valid = j < nv
+            out[:, i, MAX_VERTICES - 1] |= edge * (is_out & valid)
+            out[:, i, j] |= edge * (~is_out & valid)
+    return out
+
+
+def adjacency_onehot_compact(num_vertices: np.ndarray, bits: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """(B, 36) float32 `adjacency_onehot` from the compact form."""
+    adj = padded_adjacency(num_vertices, bits)
+    labels = np.asarray(labels, dtype=np.int64)
+    out = np.zeros((adj.shape[0], ADJACENCY_ONEHOT_LENGTH), dtype=np.float32)
+    out[:, :NUM_EDGE_SLOTS] = adj[:, _UPPER[0], _UPPER[1]]
+    for k in range(NUM_OP_SLOTS):
+        for op in range(NUM_OPS):
+            out[:, NUM_EDGE_SLOTS + k * NUM_OPS + op] = labels[:, k] == op
+    return out
+
+
+def path_encoding_compact(num_vertices: np.ndarray, bits: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """(B, 364) float32 `path_encoding` from the compact form, vectorised.
+
+    A path visits an increasing subset of the interior slots 1..5; it exists
+    iff every consecutive edge does, and its entry is `path_index` of its ops.
+    """
+    adj = padded_adjacency(num_vertices, bits).astype(bool)
+    labels = np.asarray(labels, dtype=np.int64)
+    out = np.zeros((adj.shape[0], PATH_LENGTH), dtype=np.float32)
+    rows = np.arange(adj.shape[0])
+    for size in range(NUM_OP_SLOTS + 1):
+        for subset in itertools.combinations(range(1, MAX_VERTICES - 1), size):
+            walk = (0, *subset, MAX_VERTICES - 1)
+            exists = np.ones(adj.shape[0], dtype=bool)
+            for a, b in itertools.pairwise(walk):
+                exists &= adj[:, a, b]
+            code = np.zeros(adj.shape[0], dtype=np.int64)
+            for v in subset:
+                code = code * NUM_OPS + np.maximum(labels[:, v - 1], 0)
+            hit = rows[exists]
+            out[hit, _PATH_OFFSET[size] + code[exists]] = 1.0
+    return out
+
+
+def categorical_compact(num_vertices: np.ndarray, bits: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """(B, 26) int64 `categorical` from the compact form."""
+    adj = padded_adjacency(num_vertices, bits)
+    out = np.zeros((adj.shape[0], CATEGORICAL_LENGTH), dtype=np.int64)
+    out[:, :NUM_EDGE_SLOTS] = adj[:, _UPPER[0], _UPPER[1]]
+    out[:, NUM_EDGE_SLOTS:] = np.maximum(np.asarray(labels, dtype=np.int64), 0)
+    return out
 
 
 def adjacency_onehot(cells: Sequence[Cell]) -> np.ndarray:
     """(B, 36) float32: padded upper-triangular edges, then one-hot interior ops."""
-    out = np.zeros((len(cells), ADJACENCY_ONEHOT_LENGTH), dtype=np.float32)
-    for b, cell in enumerate(cells):
-        matrix, slots = _padded_slots(cell)
-        out[b, :NUM_EDGE_SLOTS] = matrix[_UPPER]
-        for k, op in enumerate(slots):
-            if op >= 0:
-                out[b, NUM_EDGE_SLOTS + k * NUM_OPS + op] = 1.0
-    return out
+    return adjacency_onehot_compact(*compact(cells))
 
 
 def cell_paths(cell: Cell) -> list[tuple[int, ...]]:
@@ -92,11 +157,7 @@ def path_index(path: Sequence[int]) -> int:
 
 def path_encoding(cells: Sequence[Cell]) -> np.ndarray:
     """(B, 364) float32 BANANAS path encoding."""
-    out = np.zeros((len(cells), PATH_LENGTH), dtype=np.float32)
-    for b, cell in enumerate(cells):
-        for path in cell_paths(cell):
-            out[b, path_index(path)] = 1.0
-    return out
+    return path_encoding_compact(*compact(cells))
 
 
 def truncated_path(cells: Sequence[Cell], length: int = 40) -> np.ndarray:
@@ -108,12 +169,7 @@ def truncated_path(cells: Sequence[Cell], length: int = 40) -> np.ndarray:
 
 def categorical(cells: Sequence[Cell]) -> np.ndarray:
     """(B, 26) int64: 21 padded edges in {0, 1}, then 5 op indices (0 for padding)."""
-    out = np.zeros((len(cells), CATEGORICAL_LENGTH), dtype=np.int64)
-    for b, cell in enumerate(cells):
-        matrix, slots = _padded_slots(cell)
-        out[b, :NUM_EDGE_SLOTS] = matrix[_UPPER]
-        out[b, NUM_EDGE_SLOTS:] = [max(op, 0) for op in slots]
-    return out
+    return categorical_compact(*compact(cells))
 
 
 def cell_from_categorical(vector: Sequence[int]) -> Cell:

@@ -45,3 +45,24 @@ def test_shapes_and_categorical_round_trip():
 def test_bad_categorical_vector():
     with pytest.raises(ValueError, match="length 26"):
         cell_from_categorical([0] * 25)
+
+
+def test_vectorised_path_encoding_equals_explicit_path_walk():
+    # Catches the subset-based vectorisation disagreeing with a DFS over the pruned graph.
+    from nasbench_sim.space.encodings import cell_paths
+
+    for cell in random_cells(np.random.default_rng(11), 200):
+        expected = np.zeros(PATH_LENGTH, dtype=np.float32)
+        for path in cell_paths(cell):
+            expected[path_index(path)] = 1.0
+        assert np.array_equal(path_encoding([cell])[0], expected)
+
+
+def test_compact_encodings_of_the_whole_space_rows(space):
+    from nasbench_sim.space.encodings import adjacency_onehot_compact
+
+    rows = np.arange(0, len(space), 4243)
+    cells = [space.cell(int(r)) for r in rows]
+    labels = np.asarray(space.labels[rows], dtype=np.int64)
+    got = adjacency_onehot_compact(space.num_vertices[rows], space.bits[rows], labels)
+    assert np.array_equal(got, adjacency_onehot(cells))
