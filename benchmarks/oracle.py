@@ -56,7 +56,11 @@ def conversion(num_records: int, space: CellSpace) -> dict:
 
     rng = np.random.default_rng(0)
     rows = rng.choice(len(space), size=num_records // 3, replace=False)
-    stats = {f"{p}_{m}": 0.5 for p in ("halfway", "final") for m in ("train_accuracy", "validation_accuracy", "test_accuracy", "training_time")}
+    stats = {
+        f"{p}_{m}": 0.5
+        for p in ("halfway", "final")
+        for m in ("train_accuracy", "validation_accuracy", "test_accuracy", "training_time")
+    }
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "synthetic.tfrecord"
 
@@ -70,7 +74,9 @@ def conversion(num_records: int, space: CellSpace) -> dict:
         write_tfrecord(path, payloads())
         out = subprocess.run(
             [sys.executable, "-c", CONVERT_SCRIPT, str(path), str(Path(tmp) / "table")],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.split()
         seconds, base_kb, peak_kb = float(out[0]), int(out[1]), int(out[2])
         return {
@@ -88,12 +94,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--table", default=None, help="table to query (default: best available)")
     parser.add_argument("--enumerate", action="store_true", help="also time enumerating the space from scratch")
-    parser.add_argument("--convert-records", type=int, default=300_000, help="records in the synthetic tfrecord (0: skip)")
+    parser.add_argument(
+        "--convert-records", type=int, default=300_000, help="records in the synthetic tfrecord (0: skip)"
+    )
     args = parser.parse_args()
 
     space = CellSpace.load_or_build(progress=False)
     table = open_table(args.table, progress=False)
-    result: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "processor": platform.machine()}}
+    result: dict = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "processor": platform.machine()}
+    }
     result["table"] = table.label
 
     folder = next(iter(sorted(tables_dir().glob(f"{table.kind}-*"))), None)

@@ -48,9 +48,10 @@ def data_dir() -> Path:
 def shared_dir() -> Path | None:
     """The `shared/` folder beside a source checkout (or `$NASBENCH_SIM_SHARED`), if present."""
     env = os.environ.get(SHARED_ENV)
-    candidates = [Path(env)] if env else []
-    candidates.append(Path(__file__).resolve().parent.parent.parent / "shared")
-    candidates.append(Path.cwd().parent / "shared")
+    if env is not None:  # an explicit setting wins, also when it points nowhere
+        candidates = [Path(env)] if env else []
+    else:
+        candidates = [Path(__file__).resolve().parent.parent.parent / "shared", Path.cwd().parent / "shared"]
     for path in candidates:
         if (path / "data").is_dir():
             return path

@@ -99,6 +99,39 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("folder", help="results/<experiment>")
     plot.add_argument("--out", help="where to write (default: the folder itself)")
 
+    active = sub.add_parser(
+        "activesel", help="MNIST study: does an informative data subset rank architectures like full data?"
+    )
+    active_sub = active.add_subparsers(dest="activesel_command", required=True)
+    study = active_sub.add_parser(
+        "study",
+        help="train candidate NB101 cells under every data regime and compare their rankings",
+        description="Train each candidate architecture (known strong/weak cells plus seeded random NB101 cells, "
+        "as small networks) on full data, on the active subset (random 25%% + the 25%% with the highest "
+        "L1 informativeness under a reference model), on a random subset of the same size and on an "
+        "entropy-scored subset; report accuracies, rank correlations, top-3 agreement and time.",
+    )
+    study.add_argument("--archs", type=int, default=12, help="candidate architectures (default 12)")
+    study.add_argument("--seeds", type=int, default=3, help="repetitions (default 3)")
+    study.add_argument("--epochs", type=int, default=3, help="training epochs of every run (default 3)")
+    study.add_argument("--data", default="mnist", help="mnist (first available source), digits, or a path to MNIST")
+    study.add_argument("--train-size", type=int, help="subsample the training split to this many images")
+    study.add_argument("--validation-size", type=int, help="subsample the validation split")
+    study.add_argument("--test-size", type=int, help="subsample the test split")
+    study.add_argument("--stem-channels", type=int, default=16, help="width of the small NB101 network (default 16)")
+    study.add_argument("--batch-size", type=int, default=64, help="training batch size (default 64)")
+    study.add_argument(
+        "--regimes", default="full,active,random,entropy", help="comma-separated regimes (full is required)"
+    )
+    study.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda")
+    study.add_argument("--workers", type=int, default=1, help="parallel training processes (CPU)")
+    study.add_argument("--out", default="results/activesel", help="output folder (default results/activesel)")
+    _quiet_arg(study)
+    dash = active_sub.add_parser("dashboard", help="start TensorBoard on a study folder and print its URL")
+    dash.add_argument("folder", nargs="?", default="results/activesel")
+    dash.add_argument("--port", type=int, default=6006)
+    dash.add_argument("--dry-run", action="store_true", help="print the command and URL without starting TensorBoard")
+
     query = sub.add_parser(
         "query",
         help="query one cell like the official API (samples a training repeat)",
@@ -379,11 +412,54 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_activesel_study(args: argparse.Namespace) -> int:
+    from nasbench_sim.activesel import StudyConfig, TrainConfig, run_study
+
+    config = StudyConfig(
+        data=args.data,
+        archs=args.archs,
+        seeds=args.seeds,
+        regimes=tuple(r.strip() for r in args.regimes.split(",") if r.strip()),
+        train_size=args.train_size,
+        validation_size=args.validation_size,
+        test_size=args.test_size,
+        training=TrainConfig(
+            epochs=args.epochs, batch_size=args.batch_size, stem_channels=args.stem_channels, device=args.device
+        ),
+        workers=args.workers,
+        out=args.out,
+    )
+    out = run_study(config, progress=not args.quiet)
+    print((out / "report.md").read_text())
+    print(f"wrote {out}/report.html, report.md, *.csv, *.png; TensorBoard logs in {out}/tensorboard")
+    return 0
+
+
+def _cmd_activesel_dashboard(args: argparse.Namespace) -> int:
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    logdir = Path(args.folder) / "tensorboard"
+    if not logdir.is_dir():
+        raise ConfigError(f"{logdir}: no TensorBoard logs; run `nasbench-sim activesel study` first")
+    command = [shutil.which("tensorboard") or "tensorboard", "--logdir", str(logdir), "--port", str(args.port)]
+    print(f"TensorBoard: http://localhost:{args.port}/  ({' '.join(command)})")
+    if args.dry_run:
+        return 0
+    try:
+        return subprocess.call(command)
+    except FileNotFoundError:
+        raise ConfigError("tensorboard is not installed: pip install tensorboard") from None
+
+
 COMMANDS = {
     ("data", "info"): _cmd_data_info,
     ("data", "convert"): _cmd_data_convert,
     ("data", "space"): _cmd_data_space,
     ("surrogate", "fit"): _cmd_surrogate_fit,
+    ("activesel", "study"): _cmd_activesel_study,
+    ("activesel", "dashboard"): _cmd_activesel_dashboard,
     ("compare", None): _cmd_compare,
     ("plot", None): _cmd_plot,
     ("query", None): _cmd_query,

@@ -33,19 +33,19 @@ BN_EPSILON = 1e-5
 class ConvBnRelu(nn.Sequential):
     """k x k convolution (no bias, 'same' padding), batch norm, ReLU."""
 
-    def __init__(self, kernel: int, c_in: int, c_out: int) -> None:
+    def __init__(self, kernel: int, c_in: int, c_out: int, bn_momentum: float = BN_MOMENTUM) -> None:
         super().__init__(
             nn.Conv2d(c_in, c_out, kernel, padding=kernel // 2, bias=False),
-            nn.BatchNorm2d(c_out, eps=BN_EPSILON, momentum=BN_MOMENTUM),
+            nn.BatchNorm2d(c_out, eps=BN_EPSILON, momentum=bn_momentum),
             nn.ReLU(inplace=False),
         )
 
 
-def _vertex_op(op: str, channels: int) -> nn.Module:
+def _vertex_op(op: str, channels: int, bn_momentum: float) -> nn.Module:
     if op == CONV3X3:
-        return ConvBnRelu(3, channels, channels)
+        return ConvBnRelu(3, channels, channels, bn_momentum)
     if op == CONV1X1:
-        return ConvBnRelu(1, channels, channels)
+        return ConvBnRelu(1, channels, channels, bn_momentum)
     if op == MAXPOOL3X3:
         return nn.MaxPool2d(3, stride=1, padding=1)
     raise ValueError(f"unknown op {op!r}")
@@ -54,18 +54,18 @@ def _vertex_op(op: str, channels: int) -> nn.Module:
 class CellModule(nn.Module):
     """One NB101 cell mapping (B, c_in, H, W) to (B, c_out, H, W)."""
 
-    def __init__(self, cell: Cell, c_in: int, c_out: int) -> None:
+    def __init__(self, cell: Cell, c_in: int, c_out: int, bn_momentum: float = BN_MOMENTUM) -> None:
         super().__init__()
         self.rows = cell.matrix.tolist()
         n = len(self.rows)
         self.channels = vertex_channels(c_in, c_out, self.rows)
-        self.vertex_ops = nn.ModuleList(_vertex_op(cell.ops[t], self.channels[t]) for t in range(1, n - 1))
+        self.vertex_ops = nn.ModuleList(_vertex_op(cell.ops[t], self.channels[t], bn_momentum) for t in range(1, n - 1))
         self.input_projections = nn.ModuleDict(
-            {str(t): ConvBnRelu(1, c_in, self.channels[t]) for t in range(1, n - 1) if self.rows[0][t]}
+            {str(t): ConvBnRelu(1, c_in, self.channels[t], bn_momentum) for t in range(1, n - 1) if self.rows[0][t]}
         )
         self.output_fan_in = [t for t in range(1, n - 1) if self.rows[t][n - 1]]
         needs_output_projection = not self.output_fan_in or self.rows[0][n - 1]
-        self.output_projection = ConvBnRelu(1, c_in, c_out) if needs_output_projection else None
+        self.output_projection = ConvBnRelu(1, c_in, c_out, bn_momentum) if needs_output_projection else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n = len(self.rows)
@@ -97,6 +97,8 @@ class NB101Network(nn.Module):
         stem_channels: channels of the stem conv (128 in NB101).
         num_stacks: stacks of cells (3); downsampling between stacks.
         cells_per_stack: cells per stack (3).
+        bn_momentum: PyTorch batch-norm momentum; the official 0.003 (TF 0.997)
+            suits NB101's 108-epoch training, short runs need ~0.1.
 
     Input (B, in_channels, H, W) float; output (B, num_classes) logits.
     """
@@ -110,9 +112,10 @@ class NB101Network(nn.Module):
         stem_channels: int = 128,
         num_stacks: int = 3,
         cells_per_stack: int = 3,
+        bn_momentum: float = BN_MOMENTUM,
     ) -> None:
         super().__init__()
-        self.stem = ConvBnRelu(3, in_channels, stem_channels)
+        self.stem = ConvBnRelu(3, in_channels, stem_channels, bn_momentum)
         layers: list[nn.Module] = []
         c_in = channels = stem_channels
         for stack in range(num_stacks):
@@ -120,7 +123,7 @@ class NB101Network(nn.Module):
                 layers.append(nn.MaxPool2d(2, stride=2, ceil_mode=True))  # TF 'same' 2x2/2 pooling
                 channels *= 2
             for _ in range(cells_per_stack):
-                layers.append(CellModule(cell, c_in, channels))
+                layers.append(CellModule(cell, c_in, channels, bn_momentum))
                 c_in = channels
         self.cells = nn.Sequential(*layers)
         self.classifier = nn.Linear(channels, num_classes)

@@ -9,7 +9,9 @@ from nasbench_sim.search import RandomSearch, RandomSearchConfig
 
 def test_history_has_every_column_and_a_monotone_incumbent(partial, space):
     oracle = Oracle(partial, np.random.default_rng(0), space=space)
-    history = add_regret(run_search(RandomSearch(RandomSearchConfig(), np.random.default_rng(1)), oracle, Budget(queries=60)), oracle)
+    history = add_regret(
+        run_search(RandomSearch(RandomSearchConfig(), np.random.default_rng(1)), oracle, Budget(queries=60)), oracle
+    )
     assert list(history.columns[: len(HISTORY_COLUMNS)]) == list(HISTORY_COLUMNS)
     best_seen = np.maximum.accumulate(history["validation_accuracy"].to_numpy())
     incumbent_val = [history["validation_accuracy"][history["row"] == r].max() for r in history["incumbent_row"]]

@@ -38,7 +38,8 @@ SEARCHERS = {
 QUERIES = 20
 
 
-def _run(name, seed, table, space, budget=Budget(queries=QUERIES)):
+def _run(name, seed, table, space, budget=None):
+    budget = budget or Budget(queries=QUERIES)
     cls, config = SEARCHERS[name]
     rng = np.random.default_rng(seed)
     searcher = cls(config, rng, device="cpu")

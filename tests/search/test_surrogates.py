@@ -34,7 +34,10 @@ def test_surrogates_learn_a_simple_function_and_report_uncertainty(make):
 
 def test_neural_process_refit_is_warm_started_and_seeded():
     X, y = _data(60, 0)
-    a, b = NeuralProcess(np.random.default_rng(5), steps=50, device="cpu"), NeuralProcess(np.random.default_rng(5), steps=50, device="cpu")
+    a, b = (
+        NeuralProcess(np.random.default_rng(5), steps=50, device="cpu"),
+        NeuralProcess(np.random.default_rng(5), steps=50, device="cpu"),
+    )
     for model in (a, b):
         model.fit(X, y)
         model.fit(X[:50], y[:50])

@@ -1,0 +1,84 @@
+import gzip
+import hashlib
+import struct
+
+import numpy as np
+import pytest
+
+from nasbench_sim.activesel import data as data_module
+from nasbench_sim.activesel.data import download_mnist, load_digits_data, load_mnist_path
+from nasbench_sim.errors import DataFormatError
+
+from ..conftest import shared_file
+
+
+def _idx(array: np.ndarray) -> bytes:
+    return (
+        struct.pack(">BBBB", 0, 0, 8, array.ndim)
+        + struct.pack(f">{array.ndim}I", *array.shape)
+        + array.astype(np.uint8).tobytes()
+    )
+
+
+def _write_idx_folder(folder, n_train=30, n_test=10, compress=True):
+    rng = np.random.default_rng(0)
+    files = {
+        "train-images-idx3-ubyte": _idx(rng.integers(0, 256, (n_train, 28, 28))),
+        "train-labels-idx1-ubyte": _idx(rng.integers(0, 10, n_train)),
+        "t10k-images-idx3-ubyte": _idx(rng.integers(0, 256, (n_test, 28, 28))),
+        "t10k-labels-idx1-ubyte": _idx(rng.integers(0, 10, n_test)),
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, payload in files.items():
+        if compress:
+            (folder / f"{name}.gz").write_bytes(gzip.compress(payload))
+        else:
+            (folder / name).write_bytes(payload)
+    return files
+
+
+def test_classic_pickle_from_shared():
+    data = load_mnist_path(shared_file("mnist", "mnist.pkl.gz"))
+    assert (len(data.train), len(data.validation), len(data.test)) == (50_000, 10_000, 10_000)
+    assert data.train.x.shape[1:] == (1, 28, 28) and data.train.x.dtype == np.float32
+    assert 0.0 <= data.train.x.min() and data.train.x.max() <= 1.0 and data.num_classes == 10
+
+
+@pytest.mark.parametrize("compress", [True, False])
+def test_idx_folder(tmp_path, compress):
+    _write_idx_folder(tmp_path, compress=compress)
+    data = load_mnist_path(tmp_path)
+    assert len(data.train) + len(data.validation) == 30 and len(data.test) == 10
+    assert data.train.x.max() <= 1.0
+
+
+def test_truncated_idx_is_a_clear_error(tmp_path):
+    _write_idx_folder(tmp_path, compress=False)
+    path = tmp_path / "t10k-images-idx3-ubyte"
+    path.write_bytes(path.read_bytes()[:-5])
+    with pytest.raises(DataFormatError, match="truncated IDX"):
+        load_mnist_path(tmp_path)
+
+
+def test_download_verifies_checksums(tmp_path, monkeypatch):
+    mirror = tmp_path / "mirror"
+    _write_idx_folder(mirror)
+    sums = {p.name: hashlib.md5(p.read_bytes()).hexdigest() for p in mirror.iterdir()}
+    monkeypatch.setattr(data_module, "IDX_FILES", sums)
+    folder = download_mnist(tmp_path / "dl", mirror=mirror.as_uri() + "/")
+    assert len(load_mnist_path(folder).test) == 10
+    bad = dict(sums, **{"t10k-labels-idx1-ubyte.gz": "0" * 32})
+    monkeypatch.setattr(data_module, "IDX_FILES", bad)
+    with pytest.raises(DataFormatError, match="wrong MD5"):
+        download_mnist(tmp_path / "dl2", mirror=mirror.as_uri() + "/")
+    assert not (tmp_path / "dl2" / "t10k-labels-idx1-ubyte.gz").exists()
+
+
+def test_no_network_gives_a_clear_message(tmp_path):
+    with pytest.raises(DataFormatError, match="cannot download MNIST"):
+        download_mnist(tmp_path, mirror="http://127.0.0.1:9/")
+
+
+def test_digits_offline_default():
+    data = load_digits_data()
+    assert data.train.x.shape[1:] == (1, 8, 8) and len(data.train) + len(data.validation) + len(data.test) == 1797

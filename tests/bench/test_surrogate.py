@@ -1,0 +1,103 @@
+import numpy as np
+import pytest
+
+from nasbench_sim.bench.partial import file_sha256
+from nasbench_sim.bench.surrogate import (
+    SurrogateConfig,
+    SurrogateModel,
+    embedded_table,
+    fidelity,
+    fit_surrogate,
+    holdout_rows,
+    load_embedded,
+    space_features,
+)
+from nasbench_sim.errors import DataFormatError
+
+from ..conftest import shared_file
+
+
+@pytest.fixture(scope="module")
+def embedded():
+    return load_embedded()
+
+
+def test_shipped_artifact_is_small_versioned_and_loads_without_pickle(embedded):
+    from nasbench_sim.bench.surrogate import embedded_path
+
+    npz = embedded_path().with_suffix(".npz")
+    assert npz.stat().st_size < 5 * 2**20
+    with np.load(npz, allow_pickle=False) as data:
+        assert all(data[k].dtype != object for k in data.files)
+    meta = embedded.meta
+    assert meta["artifact_version"] == 1 and meta["fidelity"]["spearman"] >= 0.9
+    assert {"kendall_tau", "r2", "top1000_overlap"} <= set(meta["fidelity"])
+
+
+def test_shipped_fidelity_figures_are_reproduced_from_the_real_data(embedded, space):
+    # Catches stale or hand-edited figures: recompute them on the held-out cells.
+    path = shared_file("nb101", "test108_repeat0.npy")
+    assert embedded.meta["data_sha256"] == file_sha256(path)
+    real = np.load(path)
+    hold = holdout_rows(embedded, len(space))
+    assert hold.size == embedded.meta["holdout_cells"]
+    x = space_features(space)[hold]
+    recomputed = fidelity(embedded.predict_features(x), real[hold])
+    for key, value in embedded.meta["fidelity"].items():
+        assert recomputed[key] == pytest.approx(value, abs=1e-6), key
+
+
+def test_small_refit_is_seeded_and_round_trips(space, tmp_path):
+    real = np.load(shared_file("nb101", "test108_repeat0.npy"))
+    config = SurrogateConfig(max_cells=4000, epochs=2, ensemble=1, hidden=32, layers=2, batch_size=256)
+    a = fit_surrogate(real, space, config, progress=False)
+    b = fit_surrogate(real, space, config, progress=False)
+    assert a.sha256 == b.sha256
+    assert a.meta["fidelity"]["num_cells"] == 400 and a.meta["fidelity"]["spearman"] > 0.5
+    a.save(tmp_path / "m")
+    loaded = SurrogateModel.load(tmp_path / "m")
+    x = space_features(space)[:100]
+    assert np.array_equal(loaded.predict_features(x), a.predict_features(x))
+
+
+def test_corrupt_artifact_is_a_clear_error(tmp_path):
+    (tmp_path / "m.json").write_text("{}")
+    (tmp_path / "m.npz").write_bytes(b"junk")
+    with pytest.raises(DataFormatError, match="surrogate artifact"):
+        SurrogateModel.load(tmp_path / "m")
+
+
+def test_surrogate_table_is_marked_and_means_are_the_predictions(embedded, space):
+    table = embedded_table(progress=False)
+    assert table.kind == "surrogate" and "SURROGATE" in table.label and "SURROGATE" in table.describe()
+    rows = np.arange(0, len(space), 997)
+    predicted = embedded.predict_features(space_features(space)[rows])
+    assert np.allclose(table.mean("test_accuracy")[rows], predicted, atol=1e-6)
+
+
+def test_source_order_official_then_partial_then_surrogate(monkeypatch, tmp_path, space, partial, golden_table):
+    import os
+
+    from nasbench_sim._io import data_dir
+    from nasbench_sim.bench.sources import open_table, tables_dir
+    from nasbench_sim.space.enumeration import CACHE_NAME
+
+    real_tables = tables_dir()
+    surrogate_cache = next(real_tables.glob("surrogate-*"), None)
+    if surrogate_cache is None:
+        embedded_table(progress=False)
+        surrogate_cache = next(real_tables.glob("surrogate-*"))
+    space_cache = data_dir() / CACHE_NAME
+    monkeypatch.setenv("NASBENCH_SIM_DATA", str(tmp_path))
+    monkeypatch.setenv("NASBENCH_SIM_SHARED", "")  # no ../shared: a fresh user machine
+    monkeypatch.delenv("NASBENCH_SIM_NB101_REPEAT0", raising=False)
+    os.symlink(space_cache, tmp_path / CACHE_NAME)
+    (tmp_path / "tables").mkdir()
+    os.symlink(surrogate_cache, tmp_path / "tables" / surrogate_cache.name)
+    assert open_table().kind == "surrogate"
+    monkeypatch.setenv("NASBENCH_SIM_NB101_REPEAT0", str(shared_file("nb101", "test108_repeat0.npy")))
+    os.symlink(partial.folder, tmp_path / "tables" / __import__("pathlib").Path(partial.folder).name)
+    assert open_table().kind == "partial"
+    os.symlink(golden_table.folder, tmp_path / "tables" / "official-golden")
+    assert open_table().kind == "official"
+    assert open_table("surrogate").kind == "surrogate"

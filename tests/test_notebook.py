@@ -1,0 +1,20 @@
+"""Execute the notebook headless so it cannot rot."""
+
+from pathlib import Path
+
+import pytest
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "compare_algorithms.ipynb"
+
+
+def test_compare_algorithms_notebook_runs(tmp_path, monkeypatch, space, partial):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    monkeypatch.setenv("NOTEBOOK_RESULTS", str(tmp_path))
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nbclient.NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    assert (tmp_path / "notebook-demo" / "regret_vs_queries.png").exists()
