@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from nasbench_sim._io import data_dir, shared_dir
@@ -70,11 +71,17 @@ def partial_table(path: str | os.PathLike | None = None, *, progress: bool = Tru
         )
     if not source.is_file():
         raise DataFormatError(f"{source}: no such file")
-    cache = tables_dir() / f"partial-{file_sha256(source)[:16]}"
-    if (cache / "meta.json").exists():
-        return BenchmarkTable.load(cache)
-    table = build_partial_table(source, CellSpace.load_or_build(progress=progress))
-    table.save(cache)
+    return cached_table(
+        f"partial-{file_sha256(source)[:16]}",
+        lambda: build_partial_table(source, CellSpace.load_or_build(progress=progress)),
+    )
+
+
+def cached_table(name: str, build: Callable[[], BenchmarkTable]) -> BenchmarkTable:
+    """The table cached as `tables_dir() / name`, built (and saved atomically) on first use."""
+    cache = tables_dir() / name
+    if not (cache / "meta.json").exists():
+        build().save(cache)
     return BenchmarkTable.load(cache)
 
 

@@ -35,6 +35,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from nasbench_sim._io import atomic_write_bytes, atomic_write_json
+from nasbench_sim._nn import mlp
 from nasbench_sim.bench.noise import DEFAULT_NOISE, CellFeatures, NoiseModel
 from nasbench_sim.bench.table import BenchmarkTable
 from nasbench_sim.errors import DataFormatError
@@ -107,13 +108,7 @@ def space_features(space: Any) -> np.ndarray:
 
 
 def _mlp(n_in: int, hidden: int, layers: int) -> nn.Sequential:
-    blocks: list[nn.Module] = []
-    width = n_in
-    for _ in range(layers):
-        blocks += [nn.Linear(width, hidden), nn.SiLU()]
-        width = hidden
-    blocks.append(nn.Linear(width, 1))
-    return nn.Sequential(*blocks)
+    return mlp(n_in, hidden, 1, layers=layers, activation=nn.SiLU)
 
 
 def fidelity(predicted: np.ndarray, real: np.ndarray, top: int = 1000) -> dict[str, float]:
@@ -347,13 +342,11 @@ def build_surrogate_table(
 
 def embedded_table(*, progress: bool = True) -> BenchmarkTable:
     """The table of the shipped surrogate, built once per machine and cached."""
-    from nasbench_sim.bench.sources import tables_dir
+    from nasbench_sim.bench.sources import cached_table
     from nasbench_sim.space.enumeration import CellSpace
 
     model = load_embedded()
-    cache = tables_dir() / f"surrogate-{model.sha256[:16]}"
-    if (cache / "meta.json").exists():
-        return BenchmarkTable.load(cache)
-    table = build_surrogate_table(model, CellSpace.load_or_build(progress=progress))
-    table.save(cache)
-    return BenchmarkTable.load(cache)
+    return cached_table(
+        f"surrogate-{model.sha256[:16]}",
+        lambda: build_surrogate_table(model, CellSpace.load_or_build(progress=progress)),
+    )

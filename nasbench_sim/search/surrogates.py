@@ -31,6 +31,8 @@ from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
 from torch import nn
 
+from nasbench_sim._nn import mlp
+
 
 def resolve_device(device: str) -> torch.device:
     """'auto' -> CUDA when available, else CPU; otherwise the named device."""
@@ -64,22 +66,12 @@ class GPSurrogate:
         return np.asarray(mean, dtype=np.float64), np.asarray(std, dtype=np.float64)
 
 
-def _mlp(n_in: int, hidden: int, n_out: int, layers: int = 2) -> nn.Sequential:
-    blocks: list[nn.Module] = []
-    width = n_in
-    for _ in range(layers):
-        blocks += [nn.Linear(width, hidden), nn.ReLU()]
-        width = hidden
-    blocks.append(nn.Linear(width, n_out))
-    return nn.Sequential(*blocks)
-
-
 class _NPModule(nn.Module):
     def __init__(self, x_dim: int, hidden: int, r_dim: int, z_dim: int) -> None:
         super().__init__()
-        self.deterministic = _mlp(x_dim + 1, hidden, r_dim)
-        self.latent = _mlp(x_dim + 1, hidden, 2 * z_dim)
-        self.decoder = _mlp(x_dim + r_dim + z_dim, hidden, 2)
+        self.deterministic = mlp(x_dim + 1, hidden, r_dim)
+        self.latent = mlp(x_dim + 1, hidden, 2 * z_dim)
+        self.decoder = mlp(x_dim + r_dim + z_dim, hidden, 2)
         self.z_dim = z_dim
 
     def encode(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.distributions.Normal]:
@@ -217,7 +209,7 @@ class MLPEnsemble:
         for _ in range(self.members):
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(_torch_seed(self.rng))
-                net = _mlp(x_t.shape[1], self.hidden, 1, self.layers)
+                net = mlp(x_t.shape[1], self.hidden, 1, layers=self.layers)
             optimiser = torch.optim.Adam(net.parameters(), lr=self.lr)
             for _ in range(self.epochs):
                 loss = nn.functional.mse_loss(net(x_t)[:, 0], y_t)
