@@ -40,14 +40,18 @@ def median_us(fn, repeats: int) -> float:
 
 
 CONVERT_SCRIPT = """
-import resource, sys, time
+import sys, time
 from nasbench_sim.bench.tfrecord import convert_tfrecord
 from nasbench_sim.space import CellSpace
+
+def peak_kb():  # VmHWM is reset at exec, unlike ru_maxrss which a child inherits
+    return int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1])
+
 space = CellSpace.load_or_build(progress=False)
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+base = peak_kb()
 t = time.perf_counter()
 convert_tfrecord(sys.argv[1], sys.argv[2], space=space, progress=False)
-print(time.perf_counter() - t, base, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print(time.perf_counter() - t, base, peak_kb())
 """
 
 
@@ -84,9 +88,9 @@ def conversion(num_records: int, space: CellSpace) -> dict:
             "file_mb": round(path.stat().st_size / 2**20, 1),
             "seconds": round(seconds, 2),
             "records_per_second": round(len(rows) * 3 / seconds),
-            "rss_before_mb": round(base_kb / 1024, 1),
-            "peak_rss_mb": round(peak_kb / 1024, 1),
-            "note": "peak RSS of the converting process; file-backed pages of the memory-mapped output count too",
+            "peak_rss_before_conversion_mb": round(base_kb / 1024, 1),
+            "peak_rss_after_conversion_mb": round(peak_kb / 1024, 1),
+            "note": "peak RSS (VmHWM) of the converting process; touched pages of the memory-mapped output count too",
         }
 
 

@@ -44,7 +44,11 @@ def _title(meta: dict[str, Any], what: str) -> str:
     table = meta.get("table", {})
     budget = meta.get("budget", {})
     budget_text = f"{budget['queries']} queries" if budget.get("queries") else f"{budget.get('seconds')} s"
-    title = f"{what} — NB101, {len(meta.get('seeds', []))} seeds, {budget_text}"
+    counts = meta.get("seeds_per_algorithm") or [len(meta.get("seeds", []))]
+    seeds_text = (
+        f"{min(counts)} seeds" if min(counts) == max(counts) else f"{min(counts)}-{max(counts)} seeds per algorithm"
+    )
+    title = f"{what} — NB101, {seeds_text}, {budget_text}"
     if table.get("kind") == "surrogate":
         title += "\nSURROGATE table (modelled, not real NB101 data)"
     elif table.get("kind") == "partial":
@@ -114,6 +118,7 @@ def plot_experiment(folder: str | os.PathLike, out: str | os.PathLike | None = N
     out = Path(out) if out is not None else folder
     out.mkdir(parents=True, exist_ok=True)
     history, meta = load_experiment(folder)
+    meta = {**meta, "seeds_per_algorithm": history.groupby("algorithm")["seed"].nunique().tolist()}
     algorithms = list(dict.fromkeys(history["algorithm"]))
     colors = {a: PALETTE[i % len(PALETTE)] for i, a in enumerate(algorithms)}
     written = []
