@@ -77,6 +77,15 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         raise
 
 
+def atomic_write_figure(fig: Any, path: str | os.PathLike, **savefig_kwargs: Any) -> None:
+    """Render a matplotlib figure (format from the suffix) and write it atomically."""
+    import io
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=Path(path).suffix.lstrip("."), **savefig_kwargs)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
 def atomic_write_json(path: str | os.PathLike, obj: Any) -> None:
     """Write `obj` as indented JSON, atomically."""
     atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())

@@ -8,7 +8,13 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
+import torch
 from torch import nn
+
+T = TypeVar("T")
 
 
 def mlp(n_in: int, hidden: int, n_out: int, *, layers: int = 2, activation: type[nn.Module] = nn.ReLU) -> nn.Sequential:
@@ -20,3 +26,14 @@ def mlp(n_in: int, hidden: int, n_out: int, *, layers: int = 2, activation: type
         width = hidden
     blocks.append(nn.Linear(width, n_out))
     return nn.Sequential(*blocks)
+
+
+def seeded(seed: int, build: Callable[[], T]) -> T:
+    """`build()` with torch's global RNG seeded by `seed`, restoring that RNG afterwards.
+
+    Module initialisation draws from the global generator; this makes it follow
+    the caller's seed without leaving a trace on global state.
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return build()

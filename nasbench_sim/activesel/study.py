@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
@@ -30,7 +29,7 @@ import pandas as pd
 from scipy import stats
 from tqdm.auto import tqdm
 
-from nasbench_sim._io import atomic_write_bytes, atomic_write_json
+from nasbench_sim._io import atomic_write_bytes, atomic_write_figure, atomic_write_json
 from nasbench_sim.activesel.data import ImageData, load_dataset
 from nasbench_sim.activesel.selection import (
     REGIMES,
@@ -408,7 +407,5 @@ def _write_text(path: Path, text: str) -> None:
 def _save_fig(fig, path: Path) -> None:
     import matplotlib.pyplot as plt
 
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    fig.savefig(tmp, dpi=130, bbox_inches="tight")
-    os.replace(tmp, path)
+    atomic_write_figure(fig, path, dpi=130, bbox_inches="tight")
     plt.close(fig)

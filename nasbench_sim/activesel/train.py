@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from nasbench_sim._nn import seeded
 from nasbench_sim.activesel.data import ImageData, Split
 from nasbench_sim.search.surrogates import resolve_device
 from nasbench_sim.space.cell import Cell
@@ -135,9 +136,7 @@ def train(
     """
     device = resolve_device(config.device)
     seeds = np.random.SeedSequence(seed).generate_state(2)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(int(seeds[0]))
-        model = build_network(cell, data, config).to(device)
+    model = seeded(int(seeds[0]), lambda: build_network(cell, data, config).to(device))
     generator = torch.Generator().manual_seed(int(seeds[1]))
     x_train = torch.from_numpy(data.train.x[train_idx])
     y_train = torch.from_numpy(data.train.y[train_idx])

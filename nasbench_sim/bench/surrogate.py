@@ -20,6 +20,7 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import time
@@ -35,7 +36,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from nasbench_sim._io import atomic_write_bytes, atomic_write_json
-from nasbench_sim._nn import mlp
+from nasbench_sim._nn import mlp, seeded
 from nasbench_sim.bench.noise import DEFAULT_NOISE, CellFeatures, NoiseModel
 from nasbench_sim.bench.table import BenchmarkTable
 from nasbench_sim.errors import DataFormatError
@@ -111,6 +112,25 @@ def _mlp(n_in: int, hidden: int, layers: int) -> nn.Sequential:
     return mlp(n_in, hidden, 1, layers=layers, activation=nn.SiLU)
 
 
+def _weight_arrays(nets: list[nn.Module], feature_mean: np.ndarray, feature_scale: np.ndarray) -> dict[str, np.ndarray]:
+    """The artifact's arrays: feature scaling plus `<member>/<state_dict key>` per network."""
+    arrays = {"feature_mean": feature_mean, "feature_scale": feature_scale}
+    for m, net in enumerate(nets):
+        arrays.update({f"{m}/{k}": v.detach().numpy().copy() for k, v in net.state_dict().items()})
+    return arrays
+
+
+def _split_rows(
+    rng: np.random.Generator, num_cells: int, max_cells: int | None, holdout: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(held-out rows sorted, training rows): `fit_surrogate`'s split, the first draw of its rng."""
+    rows = rng.permutation(num_cells)
+    if max_cells is not None:
+        rows = rows[:max_cells]
+    n_hold = max(1, round(holdout * rows.size))
+    return np.sort(rows[:n_hold]), rows[n_hold:]
+
+
 def fidelity(predicted: np.ndarray, real: np.ndarray, top: int = 1000) -> dict[str, float]:
     """Spearman, Kendall tau, R^2 and top-`top` overlap of predicted vs real accuracies."""
     predicted = np.asarray(predicted, dtype=np.float64)
@@ -163,13 +183,8 @@ class SurrogateModel:
     def save(self, path: str | os.PathLike) -> None:
         """Write `<path>.npz` (weights) and `<path>.json` (metadata) atomically."""
         path = Path(path)
-        arrays = {"feature_mean": self._mean, "feature_scale": self._scale}
-        for m, net in enumerate(self._nets):
-            arrays.update({f"{m}/{k}": v.detach().numpy() for k, v in net.state_dict().items()})
-        import io
-
         buffer = io.BytesIO()
-        np.savez_compressed(buffer, **arrays)
+        np.savez_compressed(buffer, **_weight_arrays(self._nets, self._mean, self._scale))
         atomic_write_bytes(path.with_suffix(".npz"), buffer.getvalue())
         atomic_write_json(path.with_suffix(".json"), self.meta)
 
@@ -185,14 +200,15 @@ class SurrogateModel:
             meta = json.loads(path.with_suffix(".json").read_text())
             with np.load(path.with_suffix(".npz"), allow_pickle=False) as data:
                 weights = {k: data[k] for k in data.files}
-            if meta.get("artifact_version") != ARTIFACT_VERSION:
-                raise DataFormatError(
-                    f"{path}: surrogate artifact version {meta.get('artifact_version')}, expected {ARTIFACT_VERSION}"
-                )
+        except (OSError, ValueError) as exc:
+            raise DataFormatError(f"{path}: not a readable surrogate artifact ({exc})") from None
+        if meta.get("artifact_version") != ARTIFACT_VERSION:
+            raise DataFormatError(
+                f"{path}: surrogate artifact version {meta.get('artifact_version')}, expected {ARTIFACT_VERSION}"
+            )
+        try:
             return cls(weights, meta)
-        except (OSError, ValueError, KeyError, RuntimeError) as exc:
-            if isinstance(exc, DataFormatError):
-                raise
+        except (KeyError, RuntimeError) as exc:
             raise DataFormatError(f"{path}: not a readable surrogate artifact ({exc})") from None
 
     @property
@@ -230,11 +246,7 @@ def fit_surrogate(
     rng = np.random.default_rng(config.seed)
     x_all = space_features(space)
     y_all = np.asarray(values, dtype=np.float64)
-    rows = rng.permutation(len(y_all))
-    if config.max_cells is not None:
-        rows = rows[: config.max_cells]
-    n_hold = max(1, round(config.holdout * rows.size))
-    hold, train = np.sort(rows[:n_hold]), rows[n_hold:]
+    hold, train = _split_rows(rng, len(y_all), config.max_cells, config.holdout)
     target = np.log(1.0 - y_all + _EPS)
     t_mean, t_scale = float(target[train].mean()), float(target[train].std())
     f_mean = x_all[train].mean(0)
@@ -248,9 +260,8 @@ def fit_surrogate(
     steps_per_epoch = int(np.ceil(len(train) / config.batch_size))
     bar = tqdm(total=config.ensemble * config.epochs, desc="fitting surrogate", unit="epoch", disable=not progress)
     for _ in range(config.ensemble):
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(int(torch.randint(2**62, (1,), generator=generator)))
-            net = _mlp(x_all.shape[1], config.hidden, config.layers)
+        init_seed = int(torch.randint(2**62, (1,), generator=generator))
+        net = seeded(init_seed, lambda: _mlp(x_all.shape[1], config.hidden, config.layers))
         optimiser = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         schedule = torch.optim.lr_scheduler.OneCycleLR(
             optimiser, max_lr=config.lr, total_steps=config.epochs * steps_per_epoch, pct_start=0.1
@@ -269,9 +280,7 @@ def fit_surrogate(
         nets.append(net)
     bar.close()
 
-    weights = {"feature_mean": f_mean, "feature_scale": f_scale}
-    for m, net in enumerate(nets):
-        weights.update({f"{m}/{k}": v.detach().numpy().copy() for k, v in net.state_dict().items()})
+    weights = _weight_arrays(nets, f_mean, f_scale)
     meta = {
         "artifact_version": ARTIFACT_VERSION,
         "about": "MLP-ensemble surrogate of NB101 108-epoch mean test accuracy (modelled, not real data)",
@@ -285,7 +294,7 @@ def fit_surrogate(
         "config": asdict(config),
         "data_sha256": data_sha256,
         "train_cells": len(train),
-        "holdout_cells": int(n_hold),
+        "holdout_cells": int(hold.size),
         "holdout_rows_seed": config.seed,
         "fit_seconds": None,
         "fidelity": None,
@@ -301,10 +310,7 @@ def fit_surrogate(
 def holdout_rows(model: SurrogateModel, num_cells: int) -> np.ndarray:
     """The held-out rows of a fitted model (re-derived from its seed and split)."""
     config = model.meta["config"]
-    rows = np.random.default_rng(config["seed"]).permutation(num_cells)
-    if config["max_cells"] is not None:
-        rows = rows[: config["max_cells"]]
-    return np.sort(rows[: model.meta["holdout_cells"]])
+    return _split_rows(np.random.default_rng(config["seed"]), num_cells, config["max_cells"], config["holdout"])[0]
 
 
 def embedded_path() -> Path:

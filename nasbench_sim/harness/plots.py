@@ -21,6 +21,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from nasbench_sim._io import atomic_write_bytes, atomic_write_figure
 from nasbench_sim.harness.experiment import load_experiment
 
 #: Okabe-Ito colour-blind-safe palette.
@@ -101,13 +102,9 @@ def _band(ax, x, values: np.ndarray, color: str, label: str) -> None:
 
 
 def _save(fig, folder: Path, name: str) -> list[Path]:
-    paths = []
-    for ext in ("png", "pdf"):
-        path = folder / f"{name}.{ext}"
-        tmp = folder / f".{name}.tmp.{ext}"
-        fig.savefig(tmp, dpi=150, bbox_inches="tight")
-        os.replace(tmp, path)
-        paths.append(path)
+    paths = [folder / f"{name}.{ext}" for ext in ("png", "pdf")]
+    for path in paths:
+        atomic_write_figure(fig, path, dpi=150, bbox_inches="tight")
     plt.close(fig)
     return paths
 
@@ -167,11 +164,7 @@ def plot_experiment(folder: str | os.PathLike, out: str | os.PathLike | None = N
 
     summary = summary_table(history)
     csv_path, md_path = out / "summary.csv", out / "summary.md"
-    tmp = out / ".summary.tmp.csv"
-    summary.to_csv(tmp, index=False)
-    os.replace(tmp, csv_path)
+    atomic_write_bytes(csv_path, summary.to_csv(index=False).encode())
     header = f"{_title(meta, 'Final test regret')}\n\n".replace("\n", "  \n", 1)
-    tmp = out / ".summary.tmp.md"
-    tmp.write_text(header + summary.to_markdown(index=False, floatfmt=".3f") + "\n")
-    os.replace(tmp, md_path)
+    atomic_write_bytes(md_path, (header + summary.to_markdown(index=False, floatfmt=".3f") + "\n").encode())
     return [*written, csv_path, md_path]

@@ -31,7 +31,7 @@ from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
 from torch import nn
 
-from nasbench_sim._nn import mlp
+from nasbench_sim._nn import mlp, seeded
 
 
 def resolve_device(device: str) -> torch.device:
@@ -137,9 +137,10 @@ class NeuralProcess:
         x_t, y_t = self._tensor(X), self._tensor(y)
         steps = self.refit_steps
         if self.module is None:
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(_torch_seed(self.rng))
-                self.module = _NPModule(X.shape[1], self.hidden, self.r_dim, self.z_dim).to(self.device)
+            self.module = seeded(
+                _torch_seed(self.rng),
+                lambda: _NPModule(X.shape[1], self.hidden, self.r_dim, self.z_dim).to(self.device),
+            )
             self.optimiser = torch.optim.Adam(self.module.parameters(), lr=self.lr)
             steps = self.steps
         n = x_t.shape[0]
@@ -207,9 +208,7 @@ class MLPEnsemble:
         y_t = torch.as_tensor(np.asarray(y, dtype=np.float32))
         self.nets = []
         for _ in range(self.members):
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(_torch_seed(self.rng))
-                net = mlp(x_t.shape[1], self.hidden, 1, layers=self.layers)
+            net = seeded(_torch_seed(self.rng), lambda: mlp(x_t.shape[1], self.hidden, 1, layers=self.layers))
             optimiser = torch.optim.Adam(net.parameters(), lr=self.lr)
             for _ in range(self.epochs):
                 loss = nn.functional.mse_loss(net(x_t)[:, 0], y_t)

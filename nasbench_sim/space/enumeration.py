@@ -390,12 +390,9 @@ class CellSpace:
 
     def indices(self, cells: Sequence[Cell]) -> np.ndarray:
         """(B,) rows of many cells (vectorised after gathering their compact forms)."""
-        nv = np.fromiter((len(c.ops) for c in cells), dtype=np.int64, count=len(cells))
-        bits = np.fromiter((c.bits for c in cells), dtype=np.int64, count=len(cells))
-        labels = np.zeros((len(cells), MAX_VERTICES - 2), dtype=np.int64)
-        for i, c in enumerate(cells):
-            labels[i, : len(c.labels)] = c.labels
-        return self.indices_from_compact(nv, bits, labels)
+        from nasbench_sim.space.encodings import compact
+
+        return self.indices_from_compact(*compact(cells))
 
     def index_of_hash(self, module_hash: str | bytes) -> int:
         """Row of an official hash.
