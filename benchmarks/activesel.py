@@ -31,11 +31,11 @@ def main() -> None:
 
     import torch
 
+    from nasbench_sim._nn import resolve_device
     from nasbench_sim.activesel.data import load_dataset
     from nasbench_sim.activesel.selection import SelectionConfig, informative_subset, random_part
     from nasbench_sim.activesel.study import INCEPTION_LIKE, RESNET_LIKE
     from nasbench_sim.activesel.train import TrainConfig, predict_proba, train
-    from nasbench_sim.search.surrogates import resolve_device
 
     data = load_dataset(args.data).subsample(np.random.default_rng(0), args.train_size, 1000, 1000)
     n = len(data.train)

@@ -27,8 +27,8 @@ def main() -> None:
     parser.add_argument("--out", default="results/surrogate_vs_real.png")
     args = parser.parse_args()
 
+    from nasbench_sim.bench.embedded_surrogate import fidelity, holdout_rows, load_embedded, space_features
     from nasbench_sim.bench.sources import repeat0_path
-    from nasbench_sim.bench.surrogate import fidelity, holdout_rows, load_embedded, space_features
     from nasbench_sim.space.enumeration import CellSpace
 
     model = load_embedded()

@@ -1,4 +1,4 @@
-"""Small PyTorch building blocks shared by the surrogates.
+"""Small PyTorch building blocks shared by the package (surrogates, the MNIST study).
 
 Example:
     >>> from nasbench_sim._nn import mlp
@@ -26,6 +26,13 @@ def mlp(n_in: int, hidden: int, n_out: int, *, layers: int = 2, activation: type
         width = hidden
     blocks.append(nn.Linear(width, n_out))
     return nn.Sequential(*blocks)
+
+
+def resolve_device(device: str) -> torch.device:
+    """'auto' -> CUDA when available, else CPU; otherwise the named device."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
 
 
 def seeded(seed: int, build: Callable[[], T]) -> T:

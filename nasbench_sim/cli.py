@@ -224,8 +224,9 @@ def _cmd_query(args: argparse.Namespace) -> int:
 def _cmd_surrogate_fit(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from nasbench_sim.bench.partial import file_sha256, load_repeat0
-    from nasbench_sim.bench.surrogate import SurrogateConfig, fit_surrogate
+    from nasbench_sim._io import file_sha256
+    from nasbench_sim.bench.embedded_surrogate import SurrogateConfig, fit_surrogate
+    from nasbench_sim.bench.partial import load_repeat0
     from nasbench_sim.space.enumeration import CellSpace
 
     space = CellSpace.load_or_build(progress=not args.quiet)

@@ -30,6 +30,7 @@ from scipy import stats
 from tqdm.auto import tqdm
 
 from nasbench_sim._io import atomic_write_bytes, atomic_write_figure, atomic_write_json
+from nasbench_sim._nn import resolve_device
 from nasbench_sim.activesel.data import ImageData, load_dataset
 from nasbench_sim.activesel.selection import (
     REGIMES,
@@ -40,7 +41,6 @@ from nasbench_sim.activesel.selection import (
 )
 from nasbench_sim.activesel.train import TrainConfig, log_informative_samples, predict_proba, train
 from nasbench_sim.errors import ConfigError
-from nasbench_sim.search.surrogates import resolve_device
 from nasbench_sim.space.cell import CONV1X1, CONV3X3, INPUT, MAXPOOL3X3, OUTPUT, Cell
 from nasbench_sim.space.sampling import random_cell
 

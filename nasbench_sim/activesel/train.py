@@ -27,9 +27,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from nasbench_sim._nn import seeded
+from nasbench_sim._nn import resolve_device, seeded
 from nasbench_sim.activesel.data import ImageData, Split
-from nasbench_sim.search.surrogates import resolve_device
 from nasbench_sim.space.cell import Cell
 from nasbench_sim.space.network import NB101Network
 

@@ -11,13 +11,13 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from nasbench_sim._io import file_sha256
 from nasbench_sim.bench.noise import DEFAULT_NOISE, CellFeatures, NoiseModel
 from nasbench_sim.bench.table import BenchmarkTable
 from nasbench_sim.errors import DataFormatError
@@ -45,14 +45,6 @@ def load_repeat0(path: str | os.PathLike, num_cells: int) -> np.ndarray:
     if not np.all(np.isfinite(values)) or values.min() < 0 or values.max() > 1:
         raise DataFormatError(f"{path}: accuracies must be finite and in [0, 1]")
     return values
-
-
-def file_sha256(path: str | os.PathLike) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def build_partial_table(

@@ -16,8 +16,8 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from nasbench_sim._io import data_dir, shared_dir
-from nasbench_sim.bench.partial import build_partial_table, file_sha256
+from nasbench_sim._io import data_dir, file_sha256, shared_dir
+from nasbench_sim.bench.partial import build_partial_table
 from nasbench_sim.bench.table import BenchmarkTable
 from nasbench_sim.errors import ConfigError, DataFormatError
 from nasbench_sim.space.enumeration import CellSpace
@@ -86,10 +86,14 @@ def cached_table(name: str, build: Callable[[], BenchmarkTable]) -> BenchmarkTab
 
 
 def surrogate_table(*, progress: bool = True) -> BenchmarkTable:
-    """The embedded surrogate table (built from the shipped model, cached)."""
-    from nasbench_sim.bench.surrogate import embedded_table
+    """The table of the shipped surrogate, built once per machine and cached."""
+    from nasbench_sim.bench.embedded_surrogate import build_surrogate_table, load_embedded
 
-    return embedded_table(progress=progress)
+    model = load_embedded()
+    return cached_table(
+        f"surrogate-{model.sha256[:16]}",
+        lambda: build_surrogate_table(model, CellSpace.load_or_build(progress=progress)),
+    )
 
 
 def open_table(spec: str | os.PathLike | None = None, *, progress: bool = True) -> BenchmarkTable:

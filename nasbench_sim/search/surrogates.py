@@ -31,14 +31,7 @@ from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
 from torch import nn
 
-from nasbench_sim._nn import mlp, seeded
-
-
-def resolve_device(device: str) -> torch.device:
-    """'auto' -> CUDA when available, else CPU; otherwise the named device."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+from nasbench_sim._nn import mlp, resolve_device, seeded
 
 
 def _torch_seed(rng: np.random.Generator) -> int:

@@ -1,17 +1,17 @@
 import numpy as np
 import pytest
 
-from nasbench_sim.bench.partial import file_sha256
-from nasbench_sim.bench.surrogate import (
+from nasbench_sim._io import file_sha256
+from nasbench_sim.bench.embedded_surrogate import (
     SurrogateConfig,
     SurrogateModel,
-    embedded_table,
     fidelity,
     fit_surrogate,
     holdout_rows,
     load_embedded,
     space_features,
 )
+from nasbench_sim.bench.sources import surrogate_table
 from nasbench_sim.errors import DataFormatError
 
 from ..conftest import shared_file
@@ -23,7 +23,7 @@ def embedded():
 
 
 def test_shipped_artifact_is_small_versioned_and_loads_without_pickle(embedded):
-    from nasbench_sim.bench.surrogate import embedded_path
+    from nasbench_sim.bench.embedded_surrogate import embedded_path
 
     npz = embedded_path().with_suffix(".npz")
     assert npz.stat().st_size < 5 * 2**20
@@ -68,7 +68,7 @@ def test_corrupt_artifact_is_a_clear_error(tmp_path):
 
 
 def test_surrogate_table_is_marked_and_means_are_the_predictions(embedded, space):
-    table = embedded_table(progress=False)
+    table = surrogate_table(progress=False)
     assert table.kind == "surrogate" and "SURROGATE" in table.label and "SURROGATE" in table.describe()
     rows = np.arange(0, len(space), 997)
     predicted = embedded.predict_features(space_features(space)[rows])
@@ -85,7 +85,7 @@ def test_source_order_official_then_partial_then_surrogate(monkeypatch, tmp_path
     real_tables = tables_dir()
     surrogate_cache = next(real_tables.glob("surrogate-*"), None)
     if surrogate_cache is None:
-        embedded_table(progress=False)
+        surrogate_table(progress=False)
         surrogate_cache = next(real_tables.glob("surrogate-*"))
     space_cache = data_dir() / CACHE_NAME
     monkeypatch.setenv("NASBENCH_SIM_DATA", str(tmp_path))

@@ -12,7 +12,7 @@ on), loaded with `allow_pickle=False`. A table built from it is marked
 "surrogate" everywhere.
 
 Example:
-    >>> from nasbench_sim.bench.surrogate import load_embedded
+    >>> from nasbench_sim.bench.embedded_surrogate import load_embedded
     >>> model = load_embedded()  # doctest: +SKIP
     >>> model.meta["fidelity"]["spearman"]  # doctest: +SKIP
 """
@@ -344,15 +344,3 @@ def build_surrogate_table(
         "noise_seed": seed,
     }
     return BenchmarkTable(data, np.asarray(space.trainable_parameters), meta)
-
-
-def embedded_table(*, progress: bool = True) -> BenchmarkTable:
-    """The table of the shipped surrogate, built once per machine and cached."""
-    from nasbench_sim.bench.sources import cached_table
-    from nasbench_sim.space.enumeration import CellSpace
-
-    model = load_embedded()
-    return cached_table(
-        f"surrogate-{model.sha256[:16]}",
-        lambda: build_surrogate_table(model, CellSpace.load_or_build(progress=progress)),
-    )
