@@ -1,0 +1,167 @@
+"""One resumable task runner for every batch job (NAS comparisons, the MNIST study).
+
+A task is any picklable object; `fn(task)` computes its result in this
+process, in spawned worker processes or on a Dask cluster, and
+`on_result(task, result)` (always called in this process) writes it,
+atomically. Tasks for which `is_done(task)` holds are skipped, so an
+interrupted batch resumes where it stopped without losing finished work.
+
+Workers are spawned (forking after torch has run can deadlock) and exit on
+their own when the process that started them dies (`kill -9` included), so
+no orphan keeps computing. Ctrl-C stops the workers and raises
+`RunInterruptedError`, which says how many tasks finished.
+
+Example:
+    >>> from nasbench_sim._runner import run_tasks
+    >>> out = {}
+    >>> run_tasks([1, 2, 3], abs, on_result=out.__setitem__, is_done=lambda t: t == 2, progress=False)
+    2
+    >>> sorted(out.items())
+    [(1, 1), (3, 3)]
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from multiprocessing import get_context
+from typing import Any, TypeVar
+
+from tqdm.auto import tqdm
+
+from nasbench_sim.errors import ConfigError, NasbenchSimError
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class RunInterruptedError(NasbenchSimError):
+    """A batch was stopped (Ctrl-C); finished tasks are kept and a rerun resumes."""
+
+
+def _exit_with_parent(parent_pid: int, interval: float = 0.5) -> None:
+    """Worker initializer: a daemon thread ends this process once `parent_pid` is gone."""
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent_pid:
+                os._exit(1)
+            time.sleep(interval)
+
+    threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
+
+
+def run_tasks(
+    tasks: Sequence[T],
+    fn: Callable[[T], R],
+    *,
+    on_result: Callable[[T, R], None],
+    is_done: Callable[[T], bool] | None = None,
+    workers: int = 1,
+    scheduler: str | None = None,
+    progress: bool = True,
+    desc: str = "tasks",
+    unit: str = "task",
+) -> int:
+    """Run every task not done yet; returns how many ran now.
+
+    Args:
+        tasks: picklable task descriptions.
+        fn: module-level function computing a task's result (picklable by reference).
+        on_result: called in this process with each finished task and its result.
+        is_done: tasks for which it returns True are skipped (default: none).
+        workers: local processes (1: run in this process). Ignored with `scheduler`.
+        scheduler: address of a Dask scheduler (`tcp://host:8786`).
+        progress: show a tqdm bar.
+        desc, unit: the bar's label and unit.
+
+    Raises:
+        ConfigError: `workers` < 1, or Dask is missing or unreachable.
+        RunInterruptedError: Ctrl-C; the tasks finished before it are kept.
+    """
+    if workers < 1:
+        raise ConfigError(f"workers must be >= 1, got {workers}")
+    todo = [t for t in tasks if not (is_done and is_done(t))]
+    bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), desc=desc, unit=unit, disable=not progress)
+    finished = 0
+
+    def finish(task: T, result: R) -> None:
+        nonlocal finished
+        on_result(task, result)
+        finished += 1
+        bar.update(1)
+
+    try:
+        if scheduler is not None:
+            _run_dask(todo, fn, scheduler, finish)
+        elif workers == 1 or len(todo) <= 1:
+            for task in todo:
+                finish(task, fn(task))
+        else:
+            _run_pool(todo, fn, min(workers, len(todo)), finish)
+    except KeyboardInterrupt:
+        raise RunInterruptedError(
+            f"interrupted after {finished} of {len(todo)} {unit}s; finished ones are kept, "
+            "run the same command again to resume"
+        ) from None
+    finally:
+        bar.close()
+    return finished
+
+
+def _run_pool(todo: Sequence[T], fn: Callable[[T], R], workers: int, finish: Callable[[T, R], None]) -> None:
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=get_context("spawn"),
+        initializer=_exit_with_parent,
+        initargs=(os.getpid(),),
+    )
+    pending: dict[Future, T] = {}
+    try:
+        queue = iter(todo)
+        for task in _take(queue, 2 * workers):  # keep the pool busy without pickling every task up front
+            pending[pool.submit(fn, task)] = task
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                task = pending.pop(future)
+                finish(task, future.result())
+                for nxt in _take(queue, 1):
+                    pending[pool.submit(fn, nxt)] = nxt
+    except BaseException:
+        for future in pending:
+            future.cancel()
+        for process in list(getattr(pool, "_processes", {}).values()):  # stop running tasks now
+            process.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+
+
+def _take(iterator: Iterable[T], count: int) -> list[T]:
+    out = []
+    for item in iterator:
+        out.append(item)
+        if len(out) == count:
+            break
+    return out
+
+
+def _run_dask(todo: Sequence[T], fn: Callable[[T], Any], scheduler: str, finish: Callable[[T, Any], None]) -> None:
+    try:
+        from distributed import Client
+        from distributed import as_completed as dask_completed
+    except ImportError:
+        raise ConfigError("a Dask scheduler needs dask.distributed: pip install 'nasbench_sim[dask]'") from None
+    try:
+        client = Client(scheduler, timeout="10s")
+    except (OSError, TimeoutError) as exc:
+        raise ConfigError(f"cannot reach the Dask scheduler at {scheduler} ({exc})") from None
+    with client:
+        futures = client.map(fn, list(todo), pure=False)
+        task_of = {future.key: task for future, task in zip(futures, todo, strict=True)}
+        for future in dask_completed(futures):
+            finish(task_of[future.key], future.result())
