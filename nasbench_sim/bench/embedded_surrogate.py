@@ -323,11 +323,25 @@ def load_embedded() -> SurrogateModel:
 
 
 def build_surrogate_table(
-    model: SurrogateModel, space: Any, *, noise: NoiseModel = DEFAULT_NOISE, seed: int = SURROGATE_SEED
+    model: SurrogateModel,
+    space: Any,
+    *,
+    noise: NoiseModel = DEFAULT_NOISE,
+    realization: int = 0,
+    mean: np.ndarray | None = None,
 ) -> BenchmarkTable:
-    """A full table from the surrogate's mean predictions plus the noise model."""
-    mean = model.predict_space(space)
-    data = noise.sample(mean, CellFeatures.from_space(space), np.random.default_rng(seed), anchor="mean")
+    """A full table from the surrogate's mean predictions plus the noise model.
+
+    Args:
+        model: the fitted surrogate.
+        space: the `CellSpace`.
+        noise: the noise model of the repeats and the other fields.
+        realization: which noise realization (each has its own seeded stream).
+        mean: the model's predictions for every cell if already computed (else predicted here).
+    """
+    mean = model.predict_space(space) if mean is None else mean
+    rng = np.random.default_rng(np.random.SeedSequence([SURROGATE_SEED, realization]))
+    data = noise.sample_around_mean(mean, CellFeatures.from_space(space), rng)
     meta = {
         "kind": "surrogate",
         "source": f"embedded NB101 surrogate ({model.meta['about']})",
@@ -341,6 +355,7 @@ def build_surrogate_table(
             "all repeats, validation, train, time, halfway values",
         ],
         "noise_model": noise.to_dict(),
-        "noise_seed": seed,
+        "noise_seed": [SURROGATE_SEED, realization],
+        "realization": realization,
     }
     return BenchmarkTable(data, np.asarray(space.trainable_parameters), meta)

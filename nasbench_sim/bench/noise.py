@@ -1,48 +1,77 @@
-"""Noise model for the NB101 fields a source lacks, calibrated on real records.
+"""Noise model for the NB101 fields a source lacks, calibrated on real data.
 
 The real partial table has only the repeat-0 test accuracy at 108 epochs; the
 embedded surrogate predicts only a mean test accuracy. Everything else a query
-returns is modelled here, per cell i and repeat r (z are independent N(0, 1)):
+returns is modelled here. Each cell has a *level* `m`: the embedded
+surrogate's prediction of its mean test accuracy (a structural prior). The
+noise scales are functions of that level, `f(m) = exp(a + b log((1 - m) / 0.08))`
+(a power law in the error rate; `m` clipped to [0.70, 0.97]; repeat and prior sd
+add a quadratic term in the log error), because NB101's
+repeat-to-repeat noise falls with accuracy (about 0.6 points at 86%, 0.3 at 93%).
 
-- final test accuracy: the mean over the three repeats is exactly `a_i`, the
-  one known value (real repeat-0 accuracy, or a surrogate's predicted mean),
-  so table means are never shifted by modelled noise. Anchor "repeat0":
-  repeats `(a_i, a_i + d, a_i - d)` with `d = test_repeat_sd * z`; anchor
-  "mean": `a_i + test_repeat_sd * (z_r - mean_r z)`. Both give the
-  real within-cell sample variance `test_repeat_sd**2` in expectation;
-- final validation accuracy: `t_r + val_offset + val_sd * z`;
-- final train accuracy: `1 - |train_deficit_rms * z|`;
+Per cell i and training repeat r (z are independent N(0, 1) draws):
+
+- true mean test accuracy `mu_i`. Partial table: drawn from its posterior given
+  the real repeat-0 value `t_i0` and the prior `N(m_i, prior_sd(m_i)^2)`:
+  mean `m + w (t0 - m)`, `w = prior_sd^2 / (prior_sd^2 + repeat_sd^2)`. Cells
+  whose repeat 0 or level is below 80% (failed or near-failed training) keep
+  `mu = t0`. Surrogate table: `mu_i = m_i`.
+- a repeat's deviation splits into how well that training run went (`q_ir`,
+  shared by its validation and test accuracy) and evaluation noise specific to
+  each 10,000-image set (`b_ir` test, `c_ir` validation, equal variances
+  `val_residual_sd^2 / 2`): `t_ir = mu_i + q_ir + b_ir` with total sd
+  `repeat_sd`, and `v_ir = mu_i + val_offset(m_i) + q_ir + c_ir`, with
+  `val_offset(m) = c0 + c1 (m - 0.92)`. So validation minus test of one repeat has
+  sd `val_residual_sd`, and validation tracks the run's quality, not the test set's noise.
+- final test accuracy: partial table: repeat 0 stays the real value (its run
+  quality is drawn given it), repeats 1-2 are drawn. Surrogate table: centred so
+  the mean over the three repeats is exactly `m_i`.
+- final validation accuracy: as above.
+- final train accuracy: `1 - |train_deficit_rms z|`.
 - training time (s): `log T_i = c . [1, log params, #conv3x3, #conv1x1, #maxpool, #edges]
-  + log_time_cell_sd * z`, per repeat `T_i * exp(log_time_repeat_sd * z)`;
-- halfway point (epoch 54): time `halfway_time_ratio * T`, test accuracy
-  `t_r - max(0, halfway_gap_mean + halfway_gap_sd * z)`, validation and train
+  + log_time_cell_sd z`, per repeat `T_i exp(log_time_repeat_sd z)`.
+- halfway point (epoch 54): time `halfway_time_ratio T`, test accuracy
+  `t_r - max(0, halfway_gap_mean + halfway_gap_sd z)`, validation and train
   accuracy as halfway test plus an offset and noise.
 
-Accuracies are clipped to [0, 1]. `NoiseModel.calibrate` fits every constant
-from complete real records (`golden_records.json`); `DEFAULT_NOISE` holds the
-result for the 31 golden records (a test refits and compares).
+Accuracies are clipped to [0, 1]. `calibrate` fits every constant: the
+accuracy noise by maximum likelihood on the real repeat-0 test accuracies of
+all cells, the real validation accuracy of one random repeat for 20,001 cells
+(`validation_budgets_20k.csv.gz`) and the 31 complete golden records (which
+alone fix `val_residual_sd`); training time on the 20,001 real times; the rest
+on the golden records. `DEFAULT_NOISE` holds the result (a test refits it).
 
 Example:
     >>> import numpy as np
     >>> from nasbench_sim.bench.noise import DEFAULT_NOISE, CellFeatures
     >>> feats = CellFeatures(np.array([2.7e6]), np.array([[3, 1, 1]]), np.array([5]))
-    >>> block = DEFAULT_NOISE.sample(np.array([0.93]), feats, np.random.default_rng(0), anchor="repeat0")
+    >>> block = DEFAULT_NOISE.sample_around_mean(np.array([0.93]), feats, np.random.default_rng(0))
     >>> block.shape  # (cell, repeat, budget=1 (108 epochs), point, metric)
     (1, 3, 1, 2, 4)
+    >>> round(float(block[0, :, 0, 1, 2].mean()), 4)  # the mean over repeats is the given mean
+    0.93
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import warnings
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+from scipy import optimize, stats
 
 from nasbench_sim.bench.table import NUM_REPEATS
 from nasbench_sim.space.cell import OPS
 
-NUM_TIME_FEATURES = 6
+#: Reference error rate of the power laws, and the clip range of the level.
+REFERENCE_ERROR = 0.08
+LEVEL_RANGE = (0.70, 0.97)
+#: Below this repeat-0 accuracy or level a cell counts as failed: its mean stays its repeat 0.
+FAILED_BELOW = 0.80
 
 
 @dataclass(frozen=True)
@@ -72,21 +101,50 @@ class CellFeatures:
         ).astype(np.float64)
 
     @classmethod
-    def from_space(cls, space: Any) -> CellFeatures:
-        """Features of every cell of a `CellSpace`, in row order."""
-        labels = np.asarray(space.labels)
+    def from_space(cls, space: Any, rows: np.ndarray | None = None) -> CellFeatures:
+        """Features of the cells of a `CellSpace` (all rows, or `rows`), in that order."""
+        rows = slice(None) if rows is None else np.asarray(rows)
+        labels = np.asarray(space.labels)[rows]
         counts = np.stack([(labels == k).sum(axis=1) for k in range(len(OPS))], axis=1)
-        edges = np.bitwise_count(np.asarray(space.bits).astype(np.int64))
-        return cls(np.asarray(space.trainable_parameters), counts, edges)
+        edges = np.bitwise_count(np.asarray(space.bits)[rows].astype(np.int64))
+        return cls(np.asarray(space.trainable_parameters)[rows], counts, edges)
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> CellFeatures:
+        """Features of one golden record (`module_adjacency`, `module_operations`, `trainable_parameters`)."""
+        ops = record["module_operations"][1:-1]
+        return cls(
+            np.array([record["trainable_parameters"]]),
+            np.array([[ops.count(op) for op in OPS]]),
+            np.array([int(np.sum(record["module_adjacency"]))]),
+        )
+
+
+def power_law(coef: tuple[float, ...], level: np.ndarray) -> np.ndarray:
+    """`exp(c0 + c1 L + c2 L^2 + ...)` with `L = log((1 - m) / 0.08)`, the level m clipped to `LEVEL_RANGE`."""
+    log_error = _log_law(np.asarray(level, dtype=np.float64))
+    return np.exp(np.polynomial.polynomial.polyval(log_error, np.asarray(coef, dtype=np.float64)))
 
 
 @dataclass(frozen=True, kw_only=True)
 class NoiseModel:
-    """Constants of the noise model (accuracies as fractions, times in seconds)."""
+    """Constants of the noise model (accuracies as fractions, times in seconds).
 
-    test_repeat_sd: float
-    val_offset: float
-    val_sd: float
+    Attributes:
+        repeat_sd: (c0, c1, c2) law (`power_law`) of the test-accuracy sd between training repeats.
+        prior_sd: (c0, c1, c2) law of the sd of a cell's true mean around its level.
+        val_residual_sd: (a, b) power law of the sd of validation - test within a repeat.
+        val_offset: (c0, c1): mean validation - test is `c0 + c1 (m - 0.92)`.
+        train_deficit_rms: RMS of 1 - final train accuracy.
+        log_time_coef: coefficients of the log training-time regression (see module docstring).
+        log_time_cell_sd, log_time_repeat_sd: its residual sd between cells and between repeats.
+        halfway_*: the halfway point (see module docstring).
+    """
+
+    repeat_sd: tuple[float, ...]
+    prior_sd: tuple[float, ...]
+    val_residual_sd: tuple[float, float]
+    val_offset: tuple[float, float]
     train_deficit_rms: float
     log_time_coef: tuple[float, ...]
     log_time_cell_sd: float
@@ -99,129 +157,258 @@ class NoiseModel:
     halfway_train_offset: float
     halfway_train_sd: float
 
-    @classmethod
-    def calibrate(cls, records: Mapping[str, Any]) -> NoiseModel:
-        """Fit every constant from complete records (108-epoch budget).
+    # --- the accuracy model ----------------------------------------------------------
+    def scales(self, level: np.ndarray) -> dict[str, np.ndarray]:
+        """Per-cell `repeat_sd`, `prior_sd`, `val_residual_sd`, `val_offset` at levels (N,)."""
+        m = np.asarray(level, dtype=np.float64)
+        return {
+            "repeat_sd": power_law(self.repeat_sd, m),
+            "prior_sd": power_law(self.prior_sd, m),
+            "val_residual_sd": power_law(self.val_residual_sd, m),
+            "val_offset": self.val_offset[0] + self.val_offset[1] * (np.clip(m, *LEVEL_RANGE) - 0.92),
+        }
+
+    def posterior_mean(self, repeat0: np.ndarray, level: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior (mean, sd) of each cell's true mean test accuracy given its real repeat 0.
 
         Args:
-            records: `golden_records.json`'s `records`: hash -> record with
-                `module_adjacency`, `module_operations`, `trainable_parameters`
-                and `computed_statistics["108"]` (a list of repeats).
+            repeat0: (N,) real repeat-0 test accuracies in [0, 1].
+            level: (N,) structural prior means (surrogate predictions) in [0, 1].
         """
-        test, val, train, time, h_test, h_val, h_train, h_time = ([] for _ in range(8))
-        design = []
-        for record in records.values():
-            stats = record["computed_statistics"]["108"]
-            test.append([s["final_test_accuracy"] for s in stats])
-            val.append([s["final_validation_accuracy"] for s in stats])
-            train.append([s["final_train_accuracy"] for s in stats])
-            time.append([s["final_training_time"] for s in stats])
-            h_test.append([s["halfway_test_accuracy"] for s in stats])
-            h_val.append([s["halfway_validation_accuracy"] for s in stats])
-            h_train.append([s["halfway_train_accuracy"] for s in stats])
-            h_time.append([s["halfway_training_time"] for s in stats])
-            ops = record["module_operations"][1:-1]
-            counts = [[ops.count(op) for op in OPS]]
-            edges = [int(np.sum(record["module_adjacency"]))]
-            design.append(
-                CellFeatures(np.array([record["trainable_parameters"]]), np.array(counts), np.array(edges)).design()[0]
-            )
-        test, val, train, time = map(np.asarray, (test, val, train, time))
-        h_test, h_val, h_train, h_time = map(np.asarray, (h_test, h_val, h_train, h_time))
-        design = np.asarray(design)
-        log_time = np.log(time)
-        coef, *_ = np.linalg.lstsq(design, log_time.mean(axis=1), rcond=None)
-        residual = log_time.mean(axis=1) - design @ coef
-        dof = max(len(residual) - design.shape[1], 1)
-        gap = test - h_test
-        return cls(
-            test_repeat_sd=float(np.sqrt(np.mean(test.var(axis=1, ddof=1)))),
-            val_offset=float(np.mean(val - test)),
-            val_sd=float(np.std(val - test, ddof=1)),
-            train_deficit_rms=float(np.sqrt(np.mean((1.0 - train) ** 2))),
-            log_time_coef=tuple(float(c) for c in coef),
-            log_time_cell_sd=float(np.sqrt(np.sum(residual**2) / dof)),
-            log_time_repeat_sd=float(np.sqrt(np.mean(log_time.var(axis=1, ddof=1)))),
-            halfway_time_ratio=float(np.mean(h_time / time)),
-            halfway_gap_mean=float(np.mean(gap)),
-            halfway_gap_sd=float(np.std(gap, ddof=1)),
-            halfway_val_offset=float(np.mean(h_val - h_test)),
-            halfway_val_sd=float(np.std(h_val - h_test, ddof=1)),
-            halfway_train_offset=float(np.mean(h_train - h_test)),
-            halfway_train_sd=float(np.std(h_train - h_test, ddof=1)),
-        )
+        t0 = np.asarray(repeat0, dtype=np.float64)
+        m = np.asarray(level, dtype=np.float64)
+        sc = self.scales(m)
+        prior_var, noise_var = sc["prior_sd"] ** 2, sc["repeat_sd"] ** 2
+        weight = prior_var / (prior_var + noise_var)
+        mean = m + weight * (t0 - m)
+        sd = np.sqrt(prior_var * noise_var / (prior_var + noise_var))
+        failed = (t0 < FAILED_BELOW) | (m < FAILED_BELOW)
+        return np.where(failed, t0, mean), np.where(failed, 0.0, sd)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
-
-    def sample(
-        self,
-        test_accuracy: np.ndarray,
-        features: CellFeatures,
-        rng: np.random.Generator,
-        *,
-        anchor: str,
+    # --- sampling ---------------------------------------------------------------------
+    def sample_partial(
+        self, repeat0: np.ndarray, level: np.ndarray, features: CellFeatures, rng: np.random.Generator
     ) -> np.ndarray:
-        """Model all fields of the 108-epoch budget.
+        """All fields of the 108-epoch budget given the real repeat-0 test accuracy.
 
         Args:
-            test_accuracy: (N,) in [0, 1]: the real repeat-0 value (`anchor="repeat0"`)
-                or a predicted mean (`anchor="mean"`).
+            repeat0: (N,) real repeat-0 test accuracies in [0, 1] (kept exactly).
+            level: (N,) structural prior means (the embedded surrogate's predictions).
             features: structure of the same N cells.
             rng: the caller's random stream.
-            anchor: how `test_accuracy` relates to the repeats (see module docstring).
 
         Returns:
             (N, 3, 1, 2, 4) float32 block: (cell, repeat, budget, point, metric).
         """
-        if anchor not in ("repeat0", "mean"):
-            raise ValueError(f"anchor must be 'repeat0' or 'mean', got {anchor!r}")
-        a = np.asarray(test_accuracy, dtype=np.float64)[:, None]
-        n = a.shape[0]
-        z = rng.standard_normal((n, NUM_REPEATS))
-        if anchor == "repeat0":
-            d = self.test_repeat_sd * z[:, 0]
-            spread = np.stack([np.zeros(n), d, -d], axis=1)
-        else:
-            spread = self.test_repeat_sd * (z - z.mean(axis=1, keepdims=True))
-        test = np.clip(a + spread, 0.0, 1.0)
-        val = np.clip(test + self.val_offset + self.val_sd * rng.standard_normal((n, NUM_REPEATS)), 0.0, 1.0)
-        train = np.clip(1.0 - np.abs(self.train_deficit_rms * rng.standard_normal((n, NUM_REPEATS))), 0.0, 1.0)
-        log_cell_time = features.design() @ np.asarray(
-            self.log_time_coef
-        ) + self.log_time_cell_sd * rng.standard_normal(n)
-        time = np.exp(log_cell_time[:, None] + self.log_time_repeat_sd * rng.standard_normal((n, NUM_REPEATS)))
-        gap = np.maximum(0.0, self.halfway_gap_mean + self.halfway_gap_sd * rng.standard_normal((n, NUM_REPEATS)))
+        t0 = np.asarray(repeat0, dtype=np.float64)
+        mean, sd = self.posterior_mean(t0, level)
+        mu = mean + sd * rng.standard_normal(t0.size)
+        spread = power_law(self.repeat_sd, mu)[:, None] * rng.standard_normal((t0.size, NUM_REPEATS - 1))
+        test = np.column_stack([t0, mu[:, None] + spread])
+        return self._complete(test, mu, level, features, rng)
+
+    def sample_around_mean(self, mean: np.ndarray, features: CellFeatures, rng: np.random.Generator) -> np.ndarray:
+        """All fields of the 108-epoch budget for cells whose mean test accuracy is given.
+
+        Args:
+            mean: (N,) mean test accuracy over repeats in [0, 1] (the level; kept exactly as the mean).
+            features: structure of the same N cells.
+            rng: the caller's random stream.
+
+        Returns:
+            (N, 3, 1, 2, 4) float32 block; `block[:, :, 0, 1, 2].mean(1) == mean` up to clipping.
+        """
+        m = np.asarray(mean, dtype=np.float64)
+        z = rng.standard_normal((m.size, NUM_REPEATS))
+        test = m[:, None] + power_law(self.repeat_sd, m)[:, None] * (z - z.mean(axis=1, keepdims=True))
+        return self._complete(test, m, m, features, rng)
+
+    def _complete(
+        self, test: np.ndarray, mu: np.ndarray, level: np.ndarray, features: CellFeatures, rng: np.random.Generator
+    ) -> np.ndarray:
+        """The remaining fields around test accuracies (N, 3) of cells with true means `mu` (N,)."""
+        n = test.shape[0]
+        sc = self.scales(level)
+        repeat_var = power_law(self.repeat_sd, mu)[:, None] ** 2
+        set_var = sc["val_residual_sd"][:, None] ** 2 / 2  # evaluation noise of one 10k-image set
+        run_var = np.maximum(repeat_var - set_var, 0.0)  # quality of the training run
+        # The run quality given the repeat's deviation from the mean (its shared part), then validation.
+        shrink = run_var / np.maximum(repeat_var, 1e-12)
+        run = shrink * (test - mu[:, None]) + np.sqrt(shrink * set_var) * rng.standard_normal(test.shape)
+        val = mu[:, None] + sc["val_offset"][:, None] + run + np.sqrt(set_var) * rng.standard_normal(test.shape)
+        test, val = np.clip(test, 0.0, 1.0), np.clip(val, 0.0, 1.0)
+        train = np.clip(1.0 - np.abs(self.train_deficit_rms * rng.standard_normal(test.shape)), 0.0, 1.0)
+        time = self.sample_time(features, rng)
+        gap = np.maximum(0.0, self.halfway_gap_mean + self.halfway_gap_sd * rng.standard_normal(test.shape))
         h_test = np.clip(test - gap, 0.0, 1.0)
-        h_val = np.clip(
-            h_test + self.halfway_val_offset + self.halfway_val_sd * rng.standard_normal((n, NUM_REPEATS)), 0, 1
-        )
+        h_val = np.clip(h_test + self.halfway_val_offset + self.halfway_val_sd * rng.standard_normal(test.shape), 0, 1)
         h_train = np.clip(
-            h_test + self.halfway_train_offset + self.halfway_train_sd * rng.standard_normal((n, NUM_REPEATS)), 0, 1
+            h_test + self.halfway_train_offset + self.halfway_train_sd * rng.standard_normal(test.shape), 0, 1
         )
         block = np.empty((n, NUM_REPEATS, 1, 2, 4), dtype=np.float32)
         block[:, :, 0, 0] = np.stack([h_train, h_val, h_test, self.halfway_time_ratio * time], axis=-1)
         block[:, :, 0, 1] = np.stack([train, val, test, time], axis=-1)
         return block
 
+    def sample_time(self, features: CellFeatures, rng: np.random.Generator) -> np.ndarray:
+        """(N, 3) training seconds at 108 epochs."""
+        n = len(features.trainable_parameters)
+        log_cell = features.design() @ np.asarray(self.log_time_coef) + self.log_time_cell_sd * rng.standard_normal(n)
+        return np.exp(log_cell[:, None] + self.log_time_repeat_sd * rng.standard_normal((n, NUM_REPEATS)))
 
-#: `NoiseModel.calibrate` on the 31 records of `golden_records.json` (checked by tests).
+    def to_dict(self) -> dict[str, Any]:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    @property
+    def fingerprint(self) -> str:
+        """Short hash of the constants (names caches of tables built with them)."""
+        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:8]
+
+
+# --- calibration ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CalibrationData:
+    """Real data the noise model is fitted on (accuracies in [0, 1], times in seconds).
+
+    Attributes:
+        golden: `golden_records.json`'s `records` (hash -> complete record).
+        golden_level: (31,) levels of the golden cells, in `golden` order.
+        repeat0: (N,) real repeat-0 test accuracies of a sample of cells.
+        level: (N,) their levels.
+        val_repeat0: (M,) real repeat-0 test accuracy of the cells with a real validation value.
+        val_level: (M,) their levels.
+        val_random_repeat: (M,) their real 108-epoch validation accuracy of one random repeat.
+        time_features: features of cells with a real 108-epoch training time.
+        time_seconds: (K,) those times.
+    """
+
+    golden: Mapping[str, Any]
+    golden_level: np.ndarray
+    repeat0: np.ndarray
+    level: np.ndarray
+    val_repeat0: np.ndarray
+    val_level: np.ndarray
+    val_random_repeat: np.ndarray
+    time_features: CellFeatures
+    time_seconds: np.ndarray
+
+
+def _golden_arrays(records: Mapping[str, Any], field: str, point: str = "final") -> np.ndarray:
+    return np.array([[s[f"{point}_{field}"] for s in r["computed_statistics"]["108"]] for r in records.values()])
+
+
+def _log_law(level: np.ndarray) -> np.ndarray:
+    return np.log((1.0 - np.clip(level, *LEVEL_RANGE)) / REFERENCE_ERROR)
+
+
+def calibrate(data: CalibrationData) -> NoiseModel:
+    """Fit every constant of the model (see the module docstring); deterministic given `data`.
+
+    Raises:
+        ValueError: the data are too few or inconsistent to fit.
+    """
+    golden = data.golden
+    g_test, g_val = _golden_arrays(golden, "test_accuracy"), _golden_arrays(golden, "validation_accuracy")
+    g_law = _log_law(np.asarray(data.golden_level))[:, None]
+
+    # Validation residual sd: only the golden records see validation and test of the same repeat.
+    resid = g_val - g_test
+    resid = resid - resid.mean(axis=1, keepdims=True)
+
+    def eta_nll(q: np.ndarray) -> float:  # residuals centred per cell have variance 2/3 of the model's
+        return -stats.norm.logpdf(resid, 0.0, np.sqrt(2 / 3) * np.exp(q[0] + q[1] * g_law)).sum()
+
+    eta = optimize.minimize(eta_nll, [np.log(0.002), 0.5], method="Nelder-Mead").x
+    eta_sd = lambda level: np.exp(eta[0] + eta[1] * _log_law(level))  # noqa: E731
+
+    # Repeat sd, prior sd and validation offset: maximum likelihood on all three data sets.
+    a_t, a_m = np.asarray(data.repeat0), np.asarray(data.level)
+    b_t, b_m, b_v = np.asarray(data.val_repeat0), np.asarray(data.val_level), np.asarray(data.val_random_repeat)
+    b_eta = eta_sd(b_m)
+    a_law, b_law = _log_law(a_m), _log_law(b_m)
+    g_mean = g_test.mean(axis=1, keepdims=True)
+
+    def law(p: np.ndarray, log_error: np.ndarray) -> np.ndarray:
+        return np.exp(p[0] + p[1] * log_error + p[2] * log_error**2)
+
+    def nll(p: np.ndarray) -> float:  # p: repeat sd law (3), validation offset (2), prior sd law (3)
+        s_a, tau_a = law(p[0:3], a_law), law(p[5:8], a_law)
+        total = stats.norm.logpdf(a_t, a_m, np.sqrt(tau_a**2 + s_a**2)).sum()
+        s_b, tau_b = law(p[0:3], b_law), law(p[5:8], b_law)
+        offset = p[3] + p[4] * (np.clip(b_m, *LEVEL_RANGE) - 0.92)
+        weight = tau_b**2 / (tau_b**2 + s_b**2)
+        post_var = tau_b**2 * s_b**2 / (tau_b**2 + s_b**2)
+        diff = b_v - b_t  # validation of a random repeat minus real repeat-0 test
+        same = stats.norm.pdf(diff, offset, b_eta) / 3  # the random repeat was repeat 0
+        # Another repeat: its run quality and validation-set noise, plus the posterior of the mean
+        # (the test-set noise of repeat 0 and the validation-set noise have equal variances).
+        other = 2 / 3 * stats.norm.pdf(diff, offset + (1 - weight) * (b_m - b_t), np.sqrt(post_var + s_b**2))
+        total += np.log(same + other + 1e-300).sum()
+        s_g = np.sqrt(2 / 3) * law(p[0:3], g_law)  # deviations from the cell's own mean
+        total += stats.norm.logpdf(g_test, g_mean, s_g).sum()
+        return -float(total)
+
+    start = np.array([np.log(0.004), 1.0, 0.0, 0.007, -0.05, np.log(0.002), 1.0, 0.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        fit = optimize.minimize(nll, start, method="L-BFGS-B")
+        fit = optimize.minimize(
+            nll, fit.x, method="Nelder-Mead", options={"maxiter": 40000, "xatol": 1e-8, "fatol": 1e-4}
+        )
+    if not np.isfinite(fit.fun):
+        raise ValueError("noise-model calibration did not converge")
+    p = fit.x
+
+    # Training time: regression on the real times; repeat-to-repeat sd from the golden records.
+    design = data.time_features.design()
+    log_time = np.log(np.asarray(data.time_seconds, dtype=np.float64))
+    coef, *_ = np.linalg.lstsq(design, log_time, rcond=None)
+    residual = log_time - design @ coef
+    g_time = np.log(_golden_arrays(golden, "training_time"))
+
+    g_train = _golden_arrays(golden, "train_accuracy")
+    h_test = _golden_arrays(golden, "test_accuracy", "halfway")
+    h_val = _golden_arrays(golden, "validation_accuracy", "halfway")
+    h_train = _golden_arrays(golden, "train_accuracy", "halfway")
+    h_time = _golden_arrays(golden, "training_time", "halfway")
+    gap = g_test - h_test
+    return NoiseModel(
+        repeat_sd=tuple(float(x) for x in p[0:3]),
+        prior_sd=tuple(float(x) for x in p[5:8]),
+        val_residual_sd=(float(eta[0]), float(eta[1])),
+        val_offset=(float(p[3]), float(p[4])),
+        train_deficit_rms=float(np.sqrt(np.mean((1.0 - g_train) ** 2))),
+        log_time_coef=tuple(float(c) for c in coef),
+        log_time_cell_sd=float(np.sqrt(np.sum(residual**2) / max(residual.size - design.shape[1], 1))),
+        log_time_repeat_sd=float(np.sqrt(np.mean(g_time.var(axis=1, ddof=1)))),
+        halfway_time_ratio=float(np.mean(h_time / np.exp(g_time))),
+        halfway_gap_mean=float(np.mean(gap)),
+        halfway_gap_sd=float(np.std(gap, ddof=1)),
+        halfway_val_offset=float(np.mean(h_val - h_test)),
+        halfway_val_sd=float(np.std(h_val - h_test, ddof=1)),
+        halfway_train_offset=float(np.mean(h_train - h_test)),
+        halfway_train_sd=float(np.std(h_train - h_test, ddof=1)),
+    )
+
+
+#: `calibrate` on the real data (see `bench.calibration.load_calibration_data`; a test refits it).
 DEFAULT_NOISE = NoiseModel(
-    test_repeat_sd=0.005982794542390455,
-    val_offset=0.005317107964587468,
-    val_sd=0.0026879751787482154,
+    repeat_sd=(-5.655855692192784, 1.3743094185488713, -0.7792294336430357),
+    prior_sd=(-6.425579411618079, 1.215779459214779, 2.7182683685913567),
+    val_residual_sd=(-6.069353517349665, 0.8439848623082951),
+    val_offset=(0.008350410016252337, -0.03389778880325718),
     train_deficit_rms=0.0013304414067576147,
     log_time_coef=(
-        -0.13416569291049127,
-        0.5199279357717285,
-        -0.3363134566360847,
-        -0.23512134039395494,
-        -0.16257036392730428,
-        0.08169571514867685,
+        -0.6254440514337667,
+        0.5067519864093974,
+        -0.16170101805964743,
+        -0.08701477844719735,
+        0.002564239339144281,
+        0.07083450199215137,
     ),
-    log_time_cell_sd=0.14737542136217296,
+    log_time_cell_sd=0.16308932249223201,
     log_time_repeat_sd=0.0015277563502741928,
-    halfway_time_ratio=0.49978123387124024,
+    halfway_time_ratio=0.4997812338712403,
     halfway_gap_mean=0.22865078590249502,
     halfway_gap_sd=0.10060320363900238,
     halfway_val_offset=0.00500908782405238,

@@ -93,12 +93,34 @@ class Oracle:
             OutOfDomainError: invalid budget, or the table has no value here.
         """
         budget = self.table.budget_index(epochs)
+        self._check_row(row)
         train, val, test, time = self._data[row, self._next_repeat(), budget, 0 if stop_halfway else 1].tolist()
         if time != time or test != test:  # NaN: no data for this cell/budget
             raise OutOfDomainError(f"the table has no data for cell row {row} at {epochs} epochs")
         self.training_time_spent += time
         self.total_epochs_spent += epochs // 2 if stop_halfway else epochs
         return {"train_accuracy": train, "validation_accuracy": val, "test_accuracy": test, "training_time": time}
+
+    def query_mean_row(self, row: int, epochs: int = 108) -> dict[str, float]:
+        """Budgeted query of a row returning the mean over repeats of every metric (naszilla's mode).
+
+        The same on every query of the row; costs one query and the mean training time.
+
+        Raises:
+            OutOfDomainError: invalid budget or row, or the table has no value here.
+        """
+        self.table.budget_index(epochs)
+        self._check_row(row)
+        result = {metric: float(self.table.mean(metric, epochs)[row]) for metric in METRICS}
+        if result["test_accuracy"] != result["test_accuracy"]:  # NaN: no data for this cell/budget
+            raise OutOfDomainError(f"the table has no data for cell row {row} at {epochs} epochs")
+        self.training_time_spent += result["training_time"]
+        self.total_epochs_spent += epochs
+        return result
+
+    def _check_row(self, row: int) -> None:
+        if isinstance(row, bool) or not 0 <= row < self.table.num_cells:
+            raise OutOfDomainError(f"row {row!r} is not a cell row of this table (0 to {self.table.num_cells - 1})")
 
     def query(self, cell: Cell, epochs: int = 108, stop_halfway: bool = False) -> dict[str, Any]:
         """Budgeted query like the official API (same keys; accuracies in [0, 1], time in seconds)."""

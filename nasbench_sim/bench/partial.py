@@ -23,6 +23,15 @@ from nasbench_sim.bench.table import BenchmarkTable
 from nasbench_sim.errors import DataFormatError
 
 PARTIAL_SEED = 101
+#: Noise realizations a user may pick by default (any non-negative integer works).
+NUM_REALIZATIONS = 5
+
+
+def realization_rng(realization: int, seed: int = PARTIAL_SEED) -> np.random.Generator:
+    """The random stream of one noise realization of the partial table."""
+    if realization < 0:
+        raise ValueError(f"realization must be >= 0, got {realization}")
+    return np.random.default_rng(np.random.SeedSequence([seed, realization]))
 
 
 def load_repeat0(path: str | os.PathLike, num_cells: int) -> np.ndarray:
@@ -51,19 +60,26 @@ def build_partial_table(
     path: str | os.PathLike,
     space: Any,
     *,
+    level: np.ndarray,
     noise: NoiseModel = DEFAULT_NOISE,
-    seed: int = PARTIAL_SEED,
+    realization: int = 0,
 ) -> BenchmarkTable:
-    """Build the partial table (108-epoch budget only) from the repeat-0 array.
+    """Build one noise realization of the partial table (108-epoch budget) from the repeat-0 array.
+
+    Repeat 0's test accuracy is the real value; every other field is drawn from the
+    calibrated noise model (`nasbench_sim.bench.noise`), with each cell's true mean
+    drawn from its posterior given the real value and the structural prior `level`.
 
     Args:
         path: `test108_repeat0.npy` (any path).
         space: the `CellSpace` (for parameter counts and structure).
+        level: (423624,) structural prior of each cell's mean test accuracy (the
+            embedded surrogate's predictions), in row order.
         noise: the noise model for the fields the array lacks.
-        seed: seed of the modelled fields (recorded in the metadata).
+        realization: which noise realization (each has its own seeded stream).
     """
     values = load_repeat0(path, len(space))
-    data = noise.sample(values, CellFeatures.from_space(space), np.random.default_rng(seed), anchor="repeat0")
+    data = noise.sample_partial(values, level, CellFeatures.from_space(space), realization_rng(realization))
     meta = {
         "kind": "partial",
         "source": f"real NB101 repeat-0 test accuracies ({Path(path).name})",
@@ -72,13 +88,14 @@ def build_partial_table(
         "epochs": [108],
         "real_fields": ["final test_accuracy of repeat 0 at 108 epochs", "trainable_parameters (computed exactly)"],
         "modelled_fields": [
-            "test_accuracy of repeats 1-2",
+            "test_accuracy of repeats 1-2 (drawn around each cell's posterior mean)",
             "validation_accuracy",
             "train_accuracy",
             "training_time",
             "all halfway values",
         ],
         "noise_model": noise.to_dict(),
-        "noise_seed": seed,
+        "noise_seed": [PARTIAL_SEED, realization],
+        "realization": realization,
     }
     return BenchmarkTable(data, np.asarray(space.trainable_parameters), meta)

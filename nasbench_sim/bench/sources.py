@@ -16,7 +16,10 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
 from nasbench_sim._io import data_dir, file_sha256, shared_dir
+from nasbench_sim.bench.noise import DEFAULT_NOISE
 from nasbench_sim.bench.partial import build_partial_table
 from nasbench_sim.bench.table import BenchmarkTable
 from nasbench_sim.errors import ConfigError, DataFormatError
@@ -62,8 +65,33 @@ def convert_official(tfrecord: str | os.PathLike, *, progress: bool = True) -> B
     )
 
 
-def partial_table(path: str | os.PathLike | None = None, *, progress: bool = True) -> BenchmarkTable:
-    """The real partial table, built from the repeat-0 array once and cached."""
+def surrogate_level(space: CellSpace) -> np.ndarray:
+    """(423624,) the embedded surrogate's mean test accuracy of every cell (computed once per process)."""
+    from nasbench_sim.bench.embedded_surrogate import load_embedded
+
+    model = load_embedded()
+    key = f"{model.sha256}:{id(space)}"
+    if key not in _LEVELS:
+        _LEVELS.clear()
+        _LEVELS[key] = model.predict_space(space)
+    return _LEVELS[key]
+
+
+_LEVELS: dict[str, np.ndarray] = {}
+
+
+def partial_table(
+    path: str | os.PathLike | None = None, *, realization: int = 0, progress: bool = True
+) -> BenchmarkTable:
+    """One noise realization of the real partial table, built from the repeat-0 array once and cached.
+
+    Args:
+        path: `test108_repeat0.npy` (default: the configured one).
+        realization: which noise realization of the modelled fields (>= 0).
+        progress: progress bars for a first-time build.
+    """
+    if realization < 0:
+        raise ConfigError(f"realization must be >= 0, got {realization}")
     source = Path(path) if path is not None else repeat0_path()
     if source is None:
         raise ConfigError(
@@ -71,10 +99,12 @@ def partial_table(path: str | os.PathLike | None = None, *, progress: bool = Tru
         )
     if not source.is_file():
         raise DataFormatError(f"{source}: no such file")
-    return cached_table(
-        f"partial-{file_sha256(source)[:16]}",
-        lambda: build_partial_table(source, CellSpace.load_or_build(progress=progress)),
-    )
+
+    def build() -> BenchmarkTable:
+        space = CellSpace.load_or_build(progress=progress)
+        return build_partial_table(source, space, level=surrogate_level(space), realization=realization)
+
+    return cached_table(f"partial-{file_sha256(source)[:16]}-{DEFAULT_NOISE.fingerprint}-r{realization}", build)
 
 
 def cached_table(name: str, build: Callable[[], BenchmarkTable]) -> BenchmarkTable:
@@ -85,23 +115,29 @@ def cached_table(name: str, build: Callable[[], BenchmarkTable]) -> BenchmarkTab
     return BenchmarkTable.load(cache)
 
 
-def surrogate_table(*, progress: bool = True) -> BenchmarkTable:
-    """The table of the shipped surrogate, built once per machine and cached."""
+def surrogate_table(*, realization: int = 0, progress: bool = True) -> BenchmarkTable:
+    """One noise realization of the table of the shipped surrogate, built once per machine and cached."""
     from nasbench_sim.bench.embedded_surrogate import build_surrogate_table, load_embedded
 
+    if realization < 0:
+        raise ConfigError(f"realization must be >= 0, got {realization}")
     model = load_embedded()
-    return cached_table(
-        f"surrogate-{model.sha256[:16]}",
-        lambda: build_surrogate_table(model, CellSpace.load_or_build(progress=progress)),
-    )
+
+    def build() -> BenchmarkTable:
+        space = CellSpace.load_or_build(progress=progress)
+        return build_surrogate_table(model, space, realization=realization, mean=surrogate_level(space))
+
+    return cached_table(f"surrogate-{model.sha256[:16]}-{DEFAULT_NOISE.fingerprint}-r{realization}", build)
 
 
-def open_table(spec: str | os.PathLike | None = None, *, progress: bool = True) -> BenchmarkTable:
+def open_table(spec: str | os.PathLike | None = None, *, realization: int = 0, progress: bool = True) -> BenchmarkTable:
     """Open a table by name or path, or the best available one.
 
     Args:
         spec: None (best available), a name in `TABLE_NAMES`, a table folder,
             an official `.tfrecord` (converted once), or a repeat-0 `.npy`.
+        realization: noise realization of the modelled fields of a partial or
+            surrogate table (ignored by official tables and table folders).
         progress: show progress bars for first-time builds.
 
     Raises:
@@ -113,8 +149,8 @@ def open_table(spec: str | os.PathLike | None = None, *, progress: bool = True) 
         if official is not None:
             return BenchmarkTable.load(official)
         if repeat0_path() is not None:
-            return partial_table(progress=progress)
-        return surrogate_table(progress=progress)
+            return partial_table(realization=realization, progress=progress)
+        return surrogate_table(realization=realization, progress=progress)
     text = str(spec)
     if text == "official":
         official = cached_official()
@@ -124,9 +160,9 @@ def open_table(spec: str | os.PathLike | None = None, *, progress: bool = True) 
             )
         return BenchmarkTable.load(official)
     if text == "partial":
-        return partial_table(progress=progress)
+        return partial_table(realization=realization, progress=progress)
     if text == "surrogate":
-        return surrogate_table(progress=progress)
+        return surrogate_table(realization=realization, progress=progress)
     path = Path(text)
     if path.is_dir():
         return BenchmarkTable.load(path)
@@ -136,7 +172,7 @@ def open_table(spec: str | os.PathLike | None = None, *, progress: bool = True) 
             return BenchmarkTable.load(cached)
         return convert_official(path, progress=progress)
     if path.suffix == ".npy":
-        return partial_table(path, progress=progress)
+        return partial_table(path, realization=realization, progress=progress)
     if not path.exists() and os.sep not in text and "." not in text:
         raise ConfigError(f"unknown table {text!r} (choices: {', '.join(TABLE_NAMES)}, or a path)")
     raise DataFormatError(f"{path}: not a table folder, .tfrecord or .npy file")

@@ -1,30 +1,37 @@
-"""Many (algorithm, seed) runs as independent tasks: local processes or a Dask cluster.
+"""Comparisons of NAS algorithms over many seeds: local processes or a Dask cluster, resumable.
 
 Layout of `results/<experiment>/`:
-    metadata.json                        config, seeds, budget, table, versions, git commit
-    runs/<algorithm>/seed_<seed>.parquet one history per run (+ regret columns)
+    metadata.json                        protocol, budget, table, algorithms, versions, git commit
+    runs/<algorithm>/seed_<seed>.parquet one history per run (+ regret columns and run metadata)
 
 Every file is written atomically, so an interrupted or repeated comparison
-skips finished runs and never leaves a half-written file. A run's random
-streams come from `SeedSequence(seed).spawn(2)` (searcher, oracle), so a seed
-gives the same trajectory in-process, in a worker process or on Dask.
+skips finished runs and never leaves a half-written file; an unreadable run
+file is moved aside (`*.corrupt`) and its run is redone. A run's random streams
+come from `SeedSequence(seed).spawn(2)` (searcher, oracle), so a seed gives the
+same trajectory in-process, in a worker process, on Dask or in any lock-step
+chunk of seeds (`run.run_lockstep`). On the partial and surrogate tables, seed
+`s` uses noise realization `s % realizations` of the modelled fields.
 
 Example:
-    >>> from nasbench_sim.harness.experiment import RunSpec, compare  # doctest: +SKIP
+    >>> from nasbench_sim.harness.experiment import compare
+    >>> import tempfile
+    >>> frame = compare(["rs", "re"], range(2), 10, table="surrogate", results=tempfile.mkdtemp(), progress=False)
+    >>> frame.groupby("algorithm").size().to_dict()
+    {'re': 20, 'rs': 20}
 """
 
 from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import platform
 import subprocess
 import time
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, is_dataclass
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -32,84 +39,94 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from tqdm.auto import tqdm
 
 from nasbench_sim import __version__
-from nasbench_sim._io import atomic_write_bytes, atomic_write_json
+from nasbench_sim._io import atomic_write_bytes, atomic_write_json, locked
+from nasbench_sim._runner import run_tasks
 from nasbench_sim.bench.oracle import Oracle
 from nasbench_sim.bench.table import BenchmarkTable
 from nasbench_sim.errors import ConfigError, DataFormatError
-from nasbench_sim.harness.run import Budget, add_regret, run_search
+from nasbench_sim.harness.protocol import DEFAULT_PROTOCOL, Protocol
+from nasbench_sim.harness.protocol import protocol as get_protocol
+from nasbench_sim.harness.run import Budget, add_regret, run_lockstep
+from nasbench_sim.search.registry import algorithm as get_algorithm
+from nasbench_sim.search.registry import override
 from nasbench_sim.space.enumeration import CellSpace
+
+#: Tables with selectable noise realizations, and how many a comparison uses by default.
+REALIZABLE_KINDS = ("partial", "surrogate")
+DEFAULT_REALIZATIONS = 5
 
 
 @dataclass(frozen=True)
-class RunSpec:
-    """Everything one run needs; picklable, so it travels to worker processes and Dask.
+class RunChunk:
+    """Runs of one algorithm, stepped in lock step in one process; picklable (workers, Dask).
 
     Attributes:
-        algorithm: short name (file and plot label).
-        searcher_cls: the searcher class; called as `searcher_cls(config, rng, device=...)`.
-        config: its frozen config dataclass.
-        seed: run seed.
-        budget: stopping rule.
-        table_folder: saved `BenchmarkTable` folder (must exist where the task runs).
+        algorithm: registry name.
+        config: its frozen config.
+        seeds: run seeds.
+        table_folders: per seed, the saved table it runs on.
+        realizations: per seed, the noise realization of that table (-1: none).
         space_folder: saved `CellSpace` cache folder.
-        device: torch device for model-based searchers ('auto', 'cpu', 'cuda').
+        budget: stopping rule of each run.
+        mode: query mode ('mean' or 'single').
+        device: torch device for model-based searchers ('cpu' or 'cuda').
     """
 
     algorithm: str
-    searcher_cls: type
     config: Any
-    seed: int
-    budget: Budget
-    table_folder: str
+    seeds: tuple[int, ...]
+    table_folders: tuple[str, ...]
+    realizations: tuple[int, ...]
     space_folder: str
-    device: str = "auto"
+    budget: Budget
+    mode: str
+    device: str = "cpu"
 
 
 _CACHE: dict[str, Any] = {}
 
 
-def _cached(key: str, load: Callable[[], Any]) -> Any:
-    if key not in _CACHE:
-        _CACHE[key] = load()
-    return _CACHE[key]
+def _cached_table(folder: str) -> BenchmarkTable:
+    if folder not in _CACHE:
+        _CACHE[folder] = BenchmarkTable.load(folder)
+    return _CACHE[folder]
 
 
-def run_task(spec: RunSpec) -> pd.DataFrame:
-    """Execute one run and return its history with regret columns."""
+def run_chunk(chunk: RunChunk) -> list[pd.DataFrame]:
+    """Execute a chunk's runs in lock step; one history (with regret columns) per seed."""
     import torch
 
-    torch.set_num_threads(1)  # one run per core; also keeps CPU results identical across processes
-    table = _cached(f"table:{spec.table_folder}", lambda: BenchmarkTable.load(spec.table_folder))
-    space = _cached(f"space:{spec.space_folder}", lambda: CellSpace.load(spec.space_folder))
-    searcher_seq, oracle_seq = np.random.SeedSequence(spec.seed).spawn(2)
-    searcher = spec.searcher_cls(spec.config, np.random.default_rng(searcher_seq), device=spec.device)
-    oracle = Oracle(table, np.random.default_rng(oracle_seq), space=space)
+    torch.set_num_threads(1)  # one worker per core; also keeps CPU results identical across processes
+    space = _CACHE.setdefault(f"space:{chunk.space_folder}", None) or CellSpace.load(chunk.space_folder)
+    _CACHE[f"space:{chunk.space_folder}"] = space
+    spec = get_algorithm(chunk.algorithm)
+    searchers, oracles = [], []
+    for seed, folder in zip(chunk.seeds, chunk.table_folders, strict=True):
+        searcher_seq, oracle_seq = np.random.SeedSequence(seed).spawn(2)
+        searchers.append(spec.searcher(chunk.config, np.random.default_rng(searcher_seq), device=chunk.device))
+        oracles.append(Oracle(_cached_table(folder), np.random.default_rng(oracle_seq), space=space))
     start = time.perf_counter()
-    history = add_regret(run_search(searcher, oracle, spec.budget), oracle)
-    history.attrs["wall_seconds"] = time.perf_counter() - start
-    return history
+    histories = run_lockstep(searchers, oracles, chunk.budget, mode=chunk.mode)
+    wall = (time.perf_counter() - start) / len(chunk.seeds)
+    out = []
+    for history, oracle in zip(histories, oracles, strict=True):
+        history = add_regret(history, oracle)
+        history.attrs["wall_seconds"] = wall
+        out.append(history)
+    return out
 
 
 def run_path(folder: Path, algorithm: str, seed: int) -> Path:
-    return folder / "runs" / algorithm / f"seed_{seed:04d}.parquet"
+    return Path(folder) / "runs" / algorithm / f"seed_{seed:04d}.parquet"
 
 
-def write_run(path: Path, history: pd.DataFrame, spec: RunSpec) -> None:
-    """Atomically write a run's history as Parquet, with the run description in the schema metadata."""
+def write_run(path: Path, history: pd.DataFrame, run_meta: Mapping[str, Any]) -> None:
+    """Atomically write a run's history as Parquet, with its description in the schema metadata."""
     table = pa.Table.from_pandas(history, preserve_index=False)
-    run_meta = {
-        "algorithm": spec.algorithm,
-        "seed": spec.seed,
-        "config": _describe_config(spec.config),
-        "budget": asdict(spec.budget),
-        "wall_seconds": history.attrs.get("wall_seconds"),
-    }
-    table = table.replace_schema_metadata(
-        {**(table.schema.metadata or {}), b"nasbench_sim": json.dumps(run_meta).encode()}
-    )
+    meta = {**run_meta, "wall_seconds": history.attrs.get("wall_seconds")}
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"nasbench_sim": json.dumps(meta).encode()})
     buffer = io.BytesIO()
     pq.write_table(table, buffer)
     atomic_write_bytes(path, buffer.getvalue())
@@ -123,13 +140,27 @@ def read_run(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     """
     try:
         table = pq.read_table(path)
-    except (OSError, pa.ArrowInvalid) as exc:
+        meta = json.loads((table.schema.metadata or {}).get(b"nasbench_sim", b"{}"))
+    except (OSError, pa.ArrowInvalid, json.JSONDecodeError) as exc:
         raise DataFormatError(f"{path}: unreadable run file ({exc})") from None
-    meta = json.loads((table.schema.metadata or {}).get(b"nasbench_sim", b"{}"))
     return table.to_pandas(), meta
 
 
-def _describe_config(config: Any) -> dict[str, Any]:
+def run_is_done(path: Path) -> bool:
+    """True if `path` holds a readable run; an unreadable one is moved aside (`.corrupt`) with a warning."""
+    if not path.exists():
+        return False
+    try:
+        pq.read_metadata(path)
+        return True
+    except (OSError, pa.ArrowInvalid):
+        aside = path.with_suffix(".parquet.corrupt")
+        os.replace(path, aside)
+        warnings.warn(f"{path} is unreadable (truncated?); moved to {aside.name} and the run is redone", stacklevel=2)
+        return False
+
+
+def describe_config(config: Any) -> dict[str, Any]:
     return asdict(config) if is_dataclass(config) else {}
 
 
@@ -156,119 +187,321 @@ def _versions() -> dict[str, str]:
     }
 
 
-def _experiment_metadata(name: str, specs: Sequence[RunSpec], table: BenchmarkTable) -> dict[str, Any]:
-    algorithms: dict[str, Any] = {}
-    for spec in specs:
-        algorithms[spec.algorithm] = {"class": spec.searcher_cls.__name__, "config": _describe_config(spec.config)}
+def describe_table(table: BenchmarkTable) -> dict[str, Any]:
+    """What a result file needs to say about the table it ran on."""
     return {
-        "experiment": name,
-        "algorithms": algorithms,
-        "seeds": sorted({spec.seed for spec in specs}),
-        "budget": asdict(specs[0].budget),
-        "table": {
-            "label": table.label,
-            "kind": table.kind,
-            "source": table.meta.get("source"),
-            "real_fields": table.meta.get("real_fields"),
-            "modelled_fields": table.meta.get("modelled_fields"),
-        },
-        "versions": _versions(),
-        "git_commit": _git_commit(),
+        "label": table.label,
+        "kind": table.kind,
+        "source": table.meta.get("source"),
+        "real_fields": table.meta.get("real_fields"),
+        "modelled_fields": table.meta.get("modelled_fields"),
     }
 
 
-def _check_compatible(folder: Path, meta: dict[str, Any]) -> dict[str, Any]:
-    """Merge with an existing experiment, refusing silent mixing of different setups."""
-    path = folder / "metadata.json"
-    if not path.exists():
-        return meta
+def _read_metadata(path: Path) -> dict[str, Any]:
     try:
-        old = json.loads(path.read_text())
+        meta = json.loads(path.read_text())
     except json.JSONDecodeError:
-        raise DataFormatError(f"{path}: corrupt metadata.json") from None
-    if old.get("budget") != meta["budget"] or old.get("table", {}).get("label") != meta["table"]["label"]:
-        raise ConfigError(f"{folder} holds an experiment with another budget or table; use another --experiment name")
-    for name, algo in meta["algorithms"].items():
-        if name in old.get("algorithms", {}) and old["algorithms"][name] != algo:
-            raise ConfigError(
-                f"{folder}: algorithm {name!r} was run with another config; use another --experiment name"
-            )
-    merged = dict(meta)
-    merged["algorithms"] = {**old.get("algorithms", {}), **meta["algorithms"]}
-    merged["seeds"] = sorted(set(old.get("seeds", [])) | set(meta["seeds"]))
-    return merged
+        raise DataFormatError(f"{path}: corrupt metadata.json (not JSON); move it away to start afresh") from None
+    if not isinstance(meta, dict):
+        raise DataFormatError(f"{path}: metadata.json does not hold a JSON object; move it away to start afresh")
+    return meta
+
+
+def _merge_metadata(folder: Path, meta: dict[str, Any]) -> dict[str, Any]:
+    """Merge `meta` into the experiment's metadata.json under a lock, refusing to mix setups."""
+    path = folder / "metadata.json"
+    with locked(folder / ".metadata.lock"):
+        if path.exists():
+            old = _read_metadata(path)
+            for key in ("protocol", "budget", "table", "realizations"):
+                if old.get(key) != meta[key]:
+                    raise ConfigError(
+                        f"{folder} holds an experiment with another {key} ({old.get(key)!r}); use another experiment name"
+                    )
+            for name, algo in meta["algorithms"].items():
+                if name in old.get("algorithms", {}) and old["algorithms"][name] != algo:
+                    raise ConfigError(
+                        f"{folder}: algorithm {name!r} was run with another config; use another experiment name"
+                    )
+            meta = {**meta, "algorithms": {**old.get("algorithms", {}), **meta["algorithms"]}}
+            meta["seeds"] = sorted(set(old.get("seeds", [])) | set(meta["seeds"]))
+        atomic_write_json(path, meta)
+    return meta
+
+
+def resolve_budget(budget: int | Budget | None, proto: Protocol) -> Budget:
+    if budget is None:
+        return proto.default_budget
+    if isinstance(budget, Budget):
+        return budget
+    if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)):
+        raise ConfigError(f"budget must be a whole number of queries or a Budget, got {budget!r}")
+    return Budget(queries=int(budget))
+
+
+def resolve_device(device: str) -> str:
+    """'auto' -> 'cuda' if available else 'cpu'; 'cuda' without CUDA is a clear error."""
+    import torch
+
+    if device not in ("auto", "cpu", "cuda"):
+        raise ConfigError(f"bad device {device!r} (choices: auto, cpu, cuda)")
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device 'cuda' was asked for, but torch sees no CUDA device on this machine")
+    return device
+
+
+def open_tables(
+    table: str | os.PathLike | BenchmarkTable | None, realizations: int | None, progress: bool
+) -> list[BenchmarkTable]:
+    """The table(s) of a comparison: one per noise realization for partial/surrogate tables."""
+    from nasbench_sim.bench.sources import open_table
+
+    if isinstance(table, BenchmarkTable):
+        if table.folder is None:
+            raise ConfigError("a table built in memory must be saved (BenchmarkTable.save) before a comparison")
+        return [table]
+    first = open_table(table, progress=progress)
+    if first.kind not in REALIZABLE_KINDS or table not in (None, "partial", "surrogate"):
+        if realizations not in (None, 1):
+            raise ConfigError(f"the {first.kind} table has no noise realizations to choose from")
+        return [first]
+    count = DEFAULT_REALIZATIONS if realizations is None else realizations
+    if count < 1:
+        raise ConfigError(f"realizations must be >= 1, got {count}")
+    return [first] + [open_table(first.kind, realization=r, progress=progress) for r in range(1, count)]
+
+
+def parse_seeds(seeds: Iterable[int] | str) -> list[int]:
+    """'0-99' / '0,3,7' / '0-4,10' or an iterable of ints -> sorted unique seeds >= 0."""
+    if not isinstance(seeds, str):
+        try:
+            values = sorted({int(s) for s in seeds})
+        except (TypeError, ValueError):
+            raise ConfigError(f"bad seeds {seeds!r}: need whole numbers") from None
+        if not values or values[0] < 0:
+            raise ConfigError(f"bad seeds {seeds!r}: need at least one seed >= 0")
+        return values
+    out: set[int] = set()
+    try:
+        for part in seeds.split(","):
+            part = part.strip()
+            if "-" in part[1:]:
+                lo, hi = (int(x) for x in part.split("-", 1))
+                if hi < lo:
+                    raise ValueError
+                out.update(range(lo, hi + 1))
+            elif part:
+                out.add(int(part))
+    except ValueError:
+        raise ConfigError(f"bad seeds {seeds!r}: use e.g. 0-99 or 0,3,7") from None
+    if not out or min(out) < 0:
+        raise ConfigError(f"bad seeds {seeds!r}: need at least one seed >= 0")
+    return sorted(out)
 
 
 def compare(
-    specs: Sequence[RunSpec],
-    folder: str | os.PathLike,
+    algorithms: Sequence[str] | str,
+    seeds: Iterable[int] | str,
+    budget: int | Budget | None = None,
     *,
-    table: BenchmarkTable,
+    table: str | os.PathLike | BenchmarkTable | None = None,
+    protocol: str = DEFAULT_PROTOCOL,
+    configs: Mapping[str, Any] | None = None,
+    realizations: int | None = None,
     workers: int = 1,
     scheduler: str | None = None,
+    results: str | os.PathLike = "results",
+    experiment: str | None = None,
+    device: str = "auto",
+    chunk_size: int | None = None,
     progress: bool = True,
-) -> list[Path]:
-    """Run every spec not finished yet and write its result file.
+) -> pd.DataFrame:
+    """Run every (algorithm, seed) not finished yet and return all their histories as one tidy frame.
 
     Args:
-        specs: the runs (one per algorithm and seed).
-        folder: the experiment folder (`results/<experiment>`).
-        table: the table the specs point to (for the metadata).
-        workers: local processes (1: run in this process). Ignored with `scheduler`.
-            Workers are spawned (forking after torch has run can deadlock), so a
-            script that calls `compare` with workers > 1 needs the usual
-            `if __name__ == "__main__":` guard.
-        scheduler: address of a Dask scheduler (`tcp://host:8786`) or a
-            `distributed.Client`/`LocalCluster` address to run the tasks on.
-        progress: progress bar over tasks.
+        algorithms: registry names (`nasbench_sim.search.registry.ALGORITHMS`), a list or 'rs,re'.
+        seeds: run seeds, an iterable or '0-99'.
+        budget: queries per run, a `Budget`, or None for the protocol's default.
+        table: table name ('official', 'partial', 'surrogate'), path, saved table, or None (best available).
+        protocol: 'naszilla' (default) or 'nb101' (see `nasbench_sim.harness.protocol`).
+        configs: algorithm -> its config, or a mapping of settings overriding the protocol's.
+        realizations: noise realizations of a partial/surrogate table (default 5; seed s uses s % realizations).
+        workers: local processes (1: this process).
+        scheduler: Dask scheduler address (instead of local processes).
+        results: parent folder of experiments.
+        experiment: folder name (default: derived from table, protocol, algorithms, budget).
+        device: torch device of model-based searchers: 'auto', 'cpu' or 'cuda'.
+        chunk_size: seeds stepped together in one process (default: split evenly over workers).
+        progress: progress bars.
 
     Returns:
-        Paths of all result files of the specs (finished before or now).
+        One row per (run, query): `algorithm`, `seed`, `realization` and the history columns
+        (`run.HISTORY_COLUMNS`) plus the regret columns. The experiment folder is in `.attrs["folder"]`.
+
+    Raises:
+        ConfigError: unknown algorithm/protocol/setting, bad seeds or budget, or a folder with another setup.
     """
-    if not specs:
-        raise ConfigError("nothing to run: no algorithms or no seeds")
-    folder = Path(folder)
-    meta = _check_compatible(folder, _experiment_metadata(folder.name, specs, table))
-    atomic_write_json(folder / "metadata.json", meta)
-    todo = [s for s in specs if not run_path(folder, s.algorithm, s.seed).exists()]
-    bar = tqdm(total=len(specs), initial=len(specs) - len(todo), desc="runs", unit="run", disable=not progress)
-
-    def finish(spec: RunSpec, history: pd.DataFrame) -> None:
-        write_run(run_path(folder, spec.algorithm, spec.seed), history, spec)
-        bar.update(1)
-
-    try:
-        if scheduler is not None:
-            _run_dask(todo, scheduler, finish)
-        elif workers <= 1 or len(todo) <= 1:
-            for spec in todo:
-                finish(spec, run_task(spec))
+    names = [n.strip() for n in algorithms.split(",")] if isinstance(algorithms, str) else list(algorithms)
+    names = [n for n in names if n]
+    if not names:
+        raise ConfigError("no algorithms given")
+    for name in names:
+        get_algorithm(name)
+    proto = get_protocol(protocol)
+    seed_list = parse_seeds(seeds)
+    run_budget = resolve_budget(budget, proto)
+    device = resolve_device(device)
+    if workers < 1:
+        raise ConfigError(f"workers must be >= 1, got {workers}")
+    resolved: dict[str, Any] = {}
+    for name in names:
+        given = (configs or {}).get(name)
+        base = proto.config_for(name)
+        if given is None:
+            resolved[name] = base
+        elif is_dataclass(given):
+            resolved[name] = given
         else:
-            with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-                futures = {pool.submit(run_task, spec): spec for spec in todo}
-                for future in as_completed(futures):
-                    finish(futures[future], future.result())
-    finally:
-        bar.close()
-    return [run_path(folder, s.algorithm, s.seed) for s in specs]
+            resolved[name] = override(base, given, f"algorithm {name!r}")
+    unknown = sorted(set(configs or {}) - set(names))
+    if unknown:
+        raise ConfigError(f"settings given for algorithm(s) {unknown} that are not compared (compared: {names})")
+    tables = open_tables(table, realizations, progress)
+    space = CellSpace.load_or_build(progress=progress)
+    name = experiment or f"{tables[0].kind}-{proto.name}-{'-'.join(names)}-{run_budget.describe().split()[0]}"
+    folder = Path(results) / name
+    if Path(name).is_absolute() or ".." in Path(name).parts or os.sep in name.strip(os.sep):
+        raise ConfigError(f"experiment name {name!r} must be a plain folder name inside {results}")
+    _check_results_folder(Path(results))
+    meta = {
+        "experiment": name,
+        "protocol": proto.describe(),
+        "budget": asdict(run_budget),
+        "table": describe_table(tables[0]),
+        "realizations": len(tables),
+        "algorithms": {
+            n: {"class": get_algorithm(n).searcher.__name__, "config": describe_config(resolved[n])} for n in names
+        },
+        "seeds": seed_list,
+        "device": device,
+        "versions": _versions(),
+        "git_commit": _git_commit(),
+    }
+    meta = _merge_metadata(folder, meta)
+    del space  # built (or found) above so that workers only load it
+    space_folder = str(_space_folder())
+    chunks = _chunks(
+        names, seed_list, resolved, tables, space_folder, run_budget, proto.mode, device, workers, chunk_size, folder
+    )
+    total = sum(len(c.seeds) for c in chunks)
+
+    def finish(chunk: RunChunk, histories: list[pd.DataFrame]) -> None:
+        for seed, realization, history in zip(chunk.seeds, chunk.realizations, histories, strict=True):
+            run_meta = {
+                "algorithm": chunk.algorithm,
+                "seed": seed,
+                "realization": realization,
+                "config": describe_config(chunk.config),
+                "budget": asdict(chunk.budget),
+                "protocol": proto.name,
+                "mode": chunk.mode,
+                "table": describe_table(tables[0]),
+                "device": chunk.device,
+            }
+            write_run(run_path(folder, chunk.algorithm, seed), history, run_meta)
+
+    if chunks:
+        print_fn = (
+            f"{len(names)} algorithm(s) x {len(seed_list)} seed(s): {total} run(s) to do in {len(chunks)} chunk(s)"
+        )
+        if progress:
+            print(print_fn)
+        run_tasks(
+            chunks,
+            run_chunk,
+            on_result=finish,
+            workers=workers,
+            scheduler=scheduler,
+            progress=progress,
+            desc="run chunks",
+            unit="chunk",
+        )
+    frame, _ = load_experiment(folder, algorithms=names, seeds=seed_list)
+    frame.attrs["folder"] = str(folder)
+    return frame
 
 
-def _run_dask(specs: Iterable[RunSpec], scheduler: str, finish: Callable[[RunSpec, pd.DataFrame], None]) -> None:
-    try:
-        from distributed import Client
-        from distributed import as_completed as dask_completed
-    except ImportError:
-        raise ConfigError("--scheduler needs dask.distributed: pip install 'nasbench_sim[dask]'") from None
-    specs = list(specs)
-    with Client(scheduler) as client:
-        futures = client.map(run_task, specs, pure=False)
-        spec_of = {future.key: spec for future, spec in zip(futures, specs, strict=True)}
-        for future in dask_completed(futures):
-            finish(spec_of[future.key], future.result())
+def _space_folder() -> Path:
+    from nasbench_sim._io import data_dir
+    from nasbench_sim.space.enumeration import CACHE_NAME
+
+    return data_dir() / CACHE_NAME
 
 
-def load_experiment(folder: str | os.PathLike) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """All finished runs of an experiment as one tidy frame (columns `algorithm`, `seed` added).
+def _check_results_folder(results: Path) -> None:
+    for parent in (results, *results.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                raise ConfigError(f"results folder {results}: {parent} is a file, not a folder")
+            break
+
+
+def _chunks(
+    names: list[str],
+    seeds: list[int],
+    configs: Mapping[str, Any],
+    tables: list[BenchmarkTable],
+    space_folder: str,
+    budget: Budget,
+    mode: str,
+    device: str,
+    workers: int,
+    chunk_size: int | None,
+    folder: Path,
+) -> list[RunChunk]:
+    """Unfinished runs grouped into lock-step chunks (batched searchers: one chunk per worker)."""
+    chunks = []
+    for name in names:
+        todo = [s for s in seeds if not run_is_done(run_path(folder, name, s))]
+        if not todo:
+            continue
+        batched = hasattr(get_algorithm(name).searcher, "ask_steps")
+        size = chunk_size or (
+            math.ceil(len(todo) / workers) if batched else max(1, min(10, math.ceil(len(todo) / workers)))
+        )
+        for start in range(0, len(todo), size):
+            part = tuple(todo[start : start + size])
+            realization = tuple(s % len(tables) for s in part)
+            chunks.append(
+                RunChunk(
+                    algorithm=name,
+                    config=configs[name],
+                    seeds=part,
+                    table_folders=tuple(tables[r].folder for r in realization),
+                    realizations=tuple(r if tables[0].kind in REALIZABLE_KINDS else -1 for r in realization),
+                    space_folder=space_folder,
+                    budget=budget,
+                    mode=mode,
+                    device=device,
+                )
+            )
+    return chunks
+
+
+def load_experiment(
+    folder: str | os.PathLike, *, algorithms: Sequence[str] | None = None, seeds: Sequence[int] | None = None
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Finished runs of an experiment as one tidy frame (`algorithm`, `seed`, `realization` added).
+
+    Run files whose own description (protocol, budget, table, config) disagrees with
+    the experiment's metadata are skipped with a warning.
+
+    Args:
+        folder: the experiment folder.
+        algorithms, seeds: keep only these (default: all).
 
     Raises:
         DataFormatError: no experiment or no finished runs in `folder`.
@@ -277,13 +510,41 @@ def load_experiment(folder: str | os.PathLike) -> tuple[pd.DataFrame, dict[str, 
     meta_path = folder / "metadata.json"
     if not meta_path.exists():
         raise DataFormatError(f"{folder}: no metadata.json; not a nasbench-sim experiment folder")
-    meta = json.loads(meta_path.read_text())
+    meta = _read_metadata(meta_path)
     frames = []
     for path in sorted((folder / "runs").glob("*/seed_*.parquet")):
-        history, run_meta = read_run(path)
-        history.insert(0, "seed", run_meta.get("seed", int(path.stem.split("_")[1])))
-        history.insert(0, "algorithm", run_meta.get("algorithm", path.parent.name))
+        algorithm = path.parent.name
+        if algorithms is not None and algorithm not in algorithms:
+            continue
+        try:
+            history, run_meta = read_run(path)
+        except DataFormatError as exc:
+            warnings.warn(f"skipping {exc}", stacklevel=2)
+            continue
+        seed = run_meta.get("seed", int(path.stem.split("_")[1]))
+        if seeds is not None and seed not in seeds:
+            continue
+        mismatch = _run_mismatch(run_meta, meta, algorithm)
+        if mismatch:
+            warnings.warn(f"skipping {path}: its {mismatch} differs from the experiment's", stacklevel=2)
+            continue
+        history.insert(0, "realization", run_meta.get("realization", -1))
+        history.insert(0, "seed", seed)
+        history.insert(0, "algorithm", algorithm)
         frames.append(history)
     if not frames:
         raise DataFormatError(f"{folder}: no finished runs")
     return pd.concat(frames, ignore_index=True), meta
+
+
+def _run_mismatch(run_meta: Mapping[str, Any], meta: Mapping[str, Any], algorithm: str) -> str | None:
+    checks = {
+        "budget": meta.get("budget"),
+        "protocol": (meta.get("protocol") or {}).get("name"),
+        "table": meta.get("table"),
+        "config": (meta.get("algorithms", {}).get(algorithm) or {}).get("config"),
+    }
+    for key, expected in checks.items():
+        if expected is not None and key in run_meta and run_meta[key] != expected:
+            return key
+    return None

@@ -1,7 +1,10 @@
-"""Regret plots and summary tables for an experiment folder.
+"""Figures and summary tables of an experiment folder, ready to paste into a report.
 
-Writes, next to the runs: `regret_vs_queries`, `regret_vs_time`,
-`final_regret` (each `.png` and `.pdf`), `summary.csv` and `summary.md`.
+Writes, next to the runs: `regret_vs_queries`, `regret_vs_time`, `final_error`
+(box plus points) and `critical_difference` (mean ranks over seeds), each as
+`.png` and `.pdf`, and `summary.csv` / `summary.md` (table, protocol, optimum,
+seeds, budget and the paired tests). Every algorithm has the same colour and
+marker in every figure (from the searcher registry).
 
 Example:
     >>> from nasbench_sim.harness.plots import plot_experiment
@@ -20,85 +23,54 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import FuncFormatter, LogLocator
 
 from nasbench_sim._io import atomic_write_bytes, atomic_write_figure
 from nasbench_sim.harness.experiment import load_experiment
-
-#: Okabe-Ito colour-blind-safe palette.
-PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
-NAMES = {
-    "rs": "Random search",
-    "re": "Regularized evolution",
-    "ls": "Local search",
-    "gp": "GP-BO",
-    "np": "NP-NAS",
-    "bananas": "BANANAS",
-    "tpe": "TPE",
-}
+from nasbench_sim.harness.stats import final_runs, paired, paired_tests, summary_table, tests_markdown
+from nasbench_sim.search.registry import ALGORITHMS, label
 
 
-def _label(algorithm: str) -> str:
-    return NAMES.get(algorithm, algorithm)
+def style(algorithm: str) -> dict[str, Any]:
+    """The fixed colour and marker of an algorithm (grey circle if unregistered)."""
+    spec = ALGORITHMS.get(algorithm)
+    return {"color": spec.color if spec else "#777777", "marker": spec.marker if spec else "o"}
 
 
-def _title(meta: dict[str, Any], what: str) -> str:
+def _subtitle(meta: dict[str, Any], history: pd.DataFrame) -> str:
     table = meta.get("table", {})
     budget = meta.get("budget", {})
-    budget_text = f"{budget['queries']} queries" if budget.get("queries") else f"{budget.get('seconds')} s"
-    counts = meta.get("seeds_per_algorithm") or [len(meta.get("seeds", []))]
-    seeds_text = (
-        f"{min(counts)} seeds" if min(counts) == max(counts) else f"{min(counts)}-{max(counts)} seeds per algorithm"
-    )
-    title = f"{what} — NB101, {seeds_text}, {budget_text}"
-    if table.get("kind") == "surrogate":
-        title += "\nSURROGATE table (modelled, not real NB101 data)"
-    elif table.get("kind") == "partial":
-        title += "\nreal partial table (repeat-0 test accuracy real; other fields modelled)"
-    return title
+    budget_text = f"{budget['queries']} queries" if budget.get("queries") else f"{budget.get('seconds'):g} simulated s"
+    counts = history.groupby("algorithm")["seed"].nunique()
+    seeds = f"{counts.min()} seeds" if counts.min() == counts.max() else f"{counts.min()}-{counts.max()} seeds"
+    protocol = (meta.get("protocol") or {}).get("name", "?")
+    kind = table.get("kind", "?")
+    text = f"NB101, {protocol} protocol, {seeds}, {budget_text}"
+    if kind == "surrogate":
+        text += "\nSURROGATE table (modelled, not real NB101 data)"
+    elif kind == "partial":
+        text += "\nreal partial table (repeat-0 test accuracy real; other fields modelled)"
+    else:
+        text += f"\n{table.get('label', kind)}"
+    return text
 
 
-def final_runs(history: pd.DataFrame) -> pd.DataFrame:
-    """Last row of every run."""
-    return history.sort_values("query").groupby(["algorithm", "seed"], as_index=False).tail(1)
+def _percent_axis(ax, axis: str = "y") -> None:
+    """Log axis with plain-number ticks (0.1, 0.2, 0.5, 1, 2 ...)."""
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    target.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    target.set_minor_formatter(FuncFormatter(lambda v, _: ""))
 
 
-def summary_table(history: pd.DataFrame) -> pd.DataFrame:
-    """Per algorithm: final test regret (mean, median, SE) and test error, in percent; mean rank.
-
-    The rank compares algorithms within each seed on final test regret (1 = best).
-    """
-    final = final_runs(history)
-    final = final.assign(regret_pct=100 * final["test_regret"], error_pct=100 * (1 - final["incumbent_mean_test"]))
-    common = final.groupby("seed")["algorithm"].transform("nunique") == final["algorithm"].nunique()
-    ranks = final[common].assign(rank=final[common].groupby("seed")["regret_pct"].rank(method="average"))
-    rows = []
-    for algorithm, group in final.groupby("algorithm", sort=False):
-        n = len(group)
-        rows.append(
-            {
-                "algorithm": _label(algorithm),
-                "runs": n,
-                "mean_test_regret_pct": group["regret_pct"].mean(),
-                "se_test_regret_pct": group["regret_pct"].std(ddof=1) / np.sqrt(n) if n > 1 else np.nan,
-                "median_test_regret_pct": group["regret_pct"].median(),
-                "mean_test_error_pct": group["error_pct"].mean(),
-                "se_test_error_pct": group["error_pct"].std(ddof=1) / np.sqrt(n) if n > 1 else np.nan,
-                "mean_rank": ranks.loc[ranks["algorithm"] == algorithm, "rank"].mean(),
-                "search_seconds_per_query": history.loc[history["algorithm"] == algorithm, "search_seconds"].mean(),
-            }
-        )
-    return pd.DataFrame(rows).sort_values("mean_test_regret_pct").reset_index(drop=True)
-
-
-def _band(ax, x, values: np.ndarray, color: str, label: str) -> None:
+def _band(ax, x: np.ndarray, values: np.ndarray, algorithm: str) -> None:
     mean = np.nanmean(values, axis=0)
-    se = (
-        np.nanstd(values, axis=0, ddof=1) / np.sqrt(np.sum(~np.isnan(values), axis=0))
-        if values.shape[0] > 1
-        else 0 * mean
-    )
-    ax.plot(x, mean, color=color, label=label, lw=1.8)
-    ax.fill_between(x, np.clip(mean - se, 1e-6, None), mean + se, color=color, alpha=0.2, lw=0)
+    count = np.sum(~np.isnan(values), axis=0)
+    se = np.nanstd(values, axis=0, ddof=1) / np.sqrt(count) if values.shape[0] > 1 else 0 * mean
+    st = style(algorithm)
+    marks = max(1, len(x) // 8)
+    ax.plot(x, mean, color=st["color"], marker=st["marker"], markevery=marks, ms=5, label=label(algorithm), lw=1.6)
+    ax.fill_between(x, np.clip(mean - se, 1e-6, None), mean + se, color=st["color"], alpha=0.18, lw=0)
 
 
 def _save(fig, folder: Path, name: str) -> list[Path]:
@@ -109,62 +81,146 @@ def _save(fig, folder: Path, name: str) -> list[Path]:
     return paths
 
 
-def plot_experiment(folder: str | os.PathLike, out: str | os.PathLike | None = None) -> list[Path]:
-    """Write the plots and summary tables of an experiment; returns the written paths."""
-    folder = Path(folder)
-    out = Path(out) if out is not None else folder
-    out.mkdir(parents=True, exist_ok=True)
-    history, meta = load_experiment(folder)
-    meta = {**meta, "seeds_per_algorithm": history.groupby("algorithm")["seed"].nunique().tolist()}
-    algorithms = list(dict.fromkeys(history["algorithm"]))
-    colors = {a: PALETTE[i % len(PALETTE)] for i, a in enumerate(algorithms)}
-    written = []
+def _not_monotone(history: pd.DataFrame) -> bool:
+    """True if some run's incumbent got worse in mean test accuracy (a noisy incumbent)."""
+    steps = history.sort_values(["algorithm", "seed", "query"]).groupby(["algorithm", "seed"])["test_regret"].diff()
+    return bool((steps > 1e-12).any())
 
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+
+def regret_figures(history: pd.DataFrame, meta: dict[str, Any], out: Path) -> list[Path]:
+    """Mean test regret vs queries and vs simulated time, ± 1 SE over seeds."""
+    algorithms = list(dict.fromkeys(history["algorithm"]))
+    note = (
+        "\nnot monotone: the incumbent is chosen by a noisy validation signal, so a new incumbent can be worse"
+        if _not_monotone(history)
+        else ""
+    )
+    written = []
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
     for algorithm in algorithms:
         runs = history[history["algorithm"] == algorithm].pivot(index="seed", columns="query", values="test_regret")
-        _band(ax, runs.columns.to_numpy(), 100 * runs.to_numpy(dtype=float), colors[algorithm], _label(algorithm))
-    ax.set(yscale="log", xlabel="queries (architectures evaluated)", ylabel="test regret of incumbent (%)")
-    ax.set_title(_title(meta, "Mean test regret ± 1 SE"), fontsize=9)
+        _band(ax, runs.columns.to_numpy(), 100 * runs.to_numpy(dtype=float), algorithm)
+    ax.set(yscale="log", xlabel="queries (architectures evaluated)", ylabel="test regret of the incumbent (%)")
+    _percent_axis(ax)
+    ax.set_title("Mean test regret ± 1 SE — " + _subtitle(meta, history) + note, fontsize=8)
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
     written += _save(fig, out, "regret_vs_queries")
 
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
     for algorithm in algorithms:
         group = history[history["algorithm"] == algorithm]
         ends = group.groupby("seed")["cumulative_time"].max()
         starts = group.groupby("seed")["cumulative_time"].min()
-        grid = np.geomspace(max(starts.max(), 1.0), ends.min(), 100)
+        grid = np.geomspace(max(starts.max(), 1.0), max(ends.min(), starts.max() * 1.01, 1.01), 100)
         curves = []
         for _, run in group.groupby("seed"):
             pos = np.searchsorted(run["cumulative_time"].to_numpy(), grid, side="right") - 1
             curves.append(np.where(pos >= 0, run["test_regret"].to_numpy()[np.clip(pos, 0, None)], np.nan))
-        _band(ax, grid, 100 * np.asarray(curves), colors[algorithm], _label(algorithm))
-    ax.set(
-        xscale="log", yscale="log", xlabel="simulated training time (seconds)", ylabel="test regret of incumbent (%)"
-    )
-    ax.set_title(_title(meta, "Mean test regret ± 1 SE vs simulated time"), fontsize=9)
+        _band(ax, grid, 100 * np.asarray(curves), algorithm)
+    ax.set(xscale="log", yscale="log", xlabel="simulated training time (seconds)", ylabel="test regret (%)")
+    _percent_axis(ax)
+    ax.set_title("Mean test regret ± 1 SE vs simulated time — " + _subtitle(meta, history) + note, fontsize=8)
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
     written += _save(fig, out, "regret_vs_time")
+    return written
 
-    final = final_runs(history)
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    data = [100 * final.loc[final["algorithm"] == a, "test_regret"].to_numpy() for a in algorithms]
-    parts = ax.violinplot(data, showmedians=True)
-    for body, algorithm in zip(parts["bodies"], algorithms, strict=True):
-        body.set_facecolor(colors[algorithm])
-        body.set_alpha(0.5)
-    ax.set_xticks(range(1, len(algorithms) + 1), [_label(a) for a in algorithms], rotation=20, fontsize=8)
-    ax.set(ylabel="final test regret (%)")
-    ax.set_title(_title(meta, "Final test regret per run"), fontsize=9)
+
+def final_figure(final: pd.DataFrame, meta: dict[str, Any], history: pd.DataFrame, out: Path) -> list[Path]:
+    """Final test error per run: a box per algorithm plus every run as a point (jittered)."""
+    order = final.groupby("algorithm")["test_error_pct"].mean().sort_values().index.tolist()
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    rng = np.random.default_rng(0)  # jitter only: no effect on any result
+    for k, algorithm in enumerate(order):
+        values = final.loc[final["algorithm"] == algorithm, "test_error_pct"].to_numpy()
+        st = style(algorithm)
+        ax.boxplot(
+            values,
+            positions=[k],
+            widths=0.5,
+            showfliers=False,
+            medianprops={"color": st["color"], "lw": 2},
+            boxprops={"color": st["color"]},
+            whiskerprops={"color": st["color"]},
+            capprops={"color": st["color"]},
+        )
+        ax.scatter(k + rng.uniform(-0.18, 0.18, values.size), values, s=8, alpha=0.45, **st)
+    ax.set_xticks(range(len(order)), [label(a) for a in order], rotation=20, fontsize=8)
+    ax.set(ylabel="final test error of the incumbent (%)")
+    ax.set_title("Final test error per run — " + _subtitle(meta, history), fontsize=8)
     ax.grid(alpha=0.3, axis="y")
-    written += _save(fig, out, "final_regret")
+    return _save(fig, out, "final_error")
 
-    summary = summary_table(history)
+
+def critical_difference_figure(final: pd.DataFrame, out: Path) -> list[Path]:
+    """Critical-difference diagram: mean ranks over seeds, bars join algorithms not different
+    by Holm-corrected pairwise Wilcoxon tests at 5% (scikit-posthocs)."""
+    import scikit_posthocs as sp
+
+    table = paired(final)
+    if table.shape[1] < 2 or len(table) < 2:
+        return []
+    ranks = table.rank(axis=1).mean()
+    long = table.reset_index().melt(id_vars="seed", var_name="algorithm", value_name="error")
+    significance = sp.posthoc_wilcoxon(long, val_col="error", group_col="algorithm", p_adjust="holm")
+    ranks.index = [label(a) for a in ranks.index]
+    significance.index = [label(a) for a in significance.index]
+    significance.columns = [label(a) for a in significance.columns]
+    fig, ax = plt.subplots(figsize=(6.4, 0.5 + 0.35 * len(ranks)))
+    colours = {label(a): style(a)["color"] for a in table.columns}
+    sp.critical_difference_diagram(ranks, significance, ax=ax, color_palette=colours, label_fmt_left="{label} ({rank:.2f})  ", label_fmt_right="  ({rank:.2f}) {label}")
+    ax.set_title(f"Mean rank over {len(table)} seeds (1 = lowest test error); bars: no significant difference", fontsize=8)
+    return _save(fig, out, "critical_difference")
+
+
+def summary_markdown(history: pd.DataFrame, meta: dict[str, Any]) -> str:
+    """The summary table, what it was measured on, and the paired tests, as Markdown."""
+    summary = summary_table(history, meta)
+    final = final_runs(history)
+    budget = meta.get("budget", {})
+    proto = meta.get("protocol") or {}
+    lines = [
+        f"# {meta.get('experiment', 'experiment')}",
+        "",
+        f"- table: {meta.get('table', {}).get('label')}",
+        f"- protocol: {proto.get('name')} ({proto.get('description')}); query mode `{proto.get('mode')}`",
+        f"- budget: {budget.get('queries') or budget.get('seconds')} {'queries' if budget.get('queries') else 'simulated seconds'}",
+        f"- seeds: {history['seed'].min()}-{history['seed'].max()} ({history['seed'].nunique()} distinct); "
+        f"noise realizations: {meta.get('realizations', 1)}",
+        f"- reported: mean-of-3 test error of the incumbent (best by the validation the searcher saw); "
+        f"regret against the table's best mean-of-3 test accuracy, {100 * _optimum(history):.3f}%",
+    ]
+    if proto.get("published"):
+        lines.append(f"- published: {proto.get('published_source')}")
+    lines += ["", summary.to_markdown(index=False, floatfmt=".3f"), "", tests_markdown(final), ""]
+    return "\n".join(lines)
+
+
+def _optimum(history: pd.DataFrame) -> float:
+    """The best mean test accuracy the regrets are measured against."""
+    return float((history["incumbent_mean_test"] + history["test_regret"]).median())
+
+
+def plot_experiment(folder: str | os.PathLike, out: str | os.PathLike | None = None) -> list[Path]:
+    """Write the figures and summary tables of an experiment; returns the written paths."""
+    folder = Path(folder)
+    out = Path(out) if out is not None else folder
+    out.mkdir(parents=True, exist_ok=True)
+    history, meta = load_experiment(folder)
+    final = final_runs(history)
+    written = regret_figures(history, meta, out)
+    written += final_figure(final, meta, history, out)
+    written += critical_difference_figure(final, out)
     csv_path, md_path = out / "summary.csv", out / "summary.md"
-    atomic_write_bytes(csv_path, summary.to_csv(index=False).encode())
-    header = f"{_title(meta, 'Final test regret')}\n\n".replace("\n", "  \n", 1)
-    atomic_write_bytes(md_path, (header + summary.to_markdown(index=False, floatfmt=".3f") + "\n").encode())
+    atomic_write_bytes(csv_path, summary_table(history, meta).to_csv(index=False).encode())
+    atomic_write_bytes(md_path, summary_markdown(history, meta).encode())
     return [*written, csv_path, md_path]
+
+
+def summary(folder: str | os.PathLike) -> pd.DataFrame:
+    """The summary table of an experiment folder (`stats.summary_table`); tests in `.attrs["tests"]`."""
+    history, meta = load_experiment(folder)
+    table = summary_table(history, meta)
+    table.attrs["tests"] = paired_tests(final_runs(history))
+    return table

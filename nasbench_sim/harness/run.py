@@ -1,19 +1,30 @@
-"""One search run: ask, query the oracle, tell, record; regret afterwards.
+"""Search runs: ask, query the oracle, tell, record; regret afterwards.
+
+`run_lockstep` steps many independent runs (one per seed) together: when their
+searchers need a surrogate fit in the same step, the fits are done as one
+batched computation (`nasbench_sim.search.base.FitPredict`). A run's
+trajectory is the same alone (`run_search`) or in any lock-step group.
+
+Query modes: `single` returns one randomly drawn training repeat per query
+(the official API); `mean` returns the mean over the repeats of every metric,
+the same on every query of a cell (naszilla's `deterministic=True`). Either way
+each query costs one query and its (mean) training time.
 
 Example:
     >>> import numpy as np
     >>> from nasbench_sim.bench import Oracle, open_table
     >>> from nasbench_sim.harness.run import Budget, run_search, add_regret
     >>> from nasbench_sim.search import RandomSearch, RandomSearchConfig
-    >>> table = open_table()  # doctest: +SKIP
-    >>> oracle = Oracle(table, np.random.default_rng(0))  # doctest: +SKIP
-    >>> history = run_search(RandomSearch(RandomSearchConfig(), np.random.default_rng(1)), oracle, Budget(queries=20))  # doctest: +SKIP
-    >>> add_regret(history, oracle)["test_regret"].iloc[-1]  # doctest: +SKIP
+    >>> oracle = Oracle(open_table("surrogate", progress=False), np.random.default_rng(0))
+    >>> history = run_search(RandomSearch(RandomSearchConfig(), np.random.default_rng(1)), oracle, Budget(queries=20))
+    >>> len(history), bool((add_regret(history, oracle)["test_regret"] >= 0).all())
+    (20, True)
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,22 +32,28 @@ import pandas as pd
 
 from nasbench_sim.bench.oracle import Oracle
 from nasbench_sim.errors import ConfigError
-from nasbench_sim.search.base import Searcher
+from nasbench_sim.search.base import FitPredict, Searcher, as_query, fit_predict_many
+
+MODES = ("mean", "single")
 
 #: Columns of a run history, one row per query.
 HISTORY_COLUMNS = {
     "query": "1-based query index",
     "hash": "official hash of the queried cell",
     "row": "row of the cell in the table",
-    "validation_accuracy": "validation accuracy of the sampled repeat, in [0, 1] (what the searcher sees)",
-    "test_accuracy": "test accuracy of the same sampled repeat, in [0, 1]",
+    "epochs": "training budget of the query (epochs)",
+    "is_new": "True if the run had not queried this cell before",
+    "unique_queries": "distinct cells queried so far",
+    "validation_accuracy": "validation accuracy the searcher saw, in [0, 1] (one repeat, or the mean in mean mode)",
+    "test_accuracy": "test accuracy of the same repeat (or the mean), in [0, 1]",
     "training_time": "simulated training seconds of this query",
     "cumulative_time": "simulated training seconds so far",
-    "incumbent_row": "row of the best cell so far by observed validation accuracy",
+    "incumbent_row": "row of the incumbent: the best cell so far by what the searcher saw (at the largest budget queried)",
     "incumbent_hash": "hash of that cell",
-    "incumbent_mean_validation": "its mean validation accuracy over repeats, from the table",
-    "incumbent_mean_test": "its mean test accuracy over repeats, from the table",
-    "search_seconds": "wall-clock seconds the searcher spent in ask() + tell() for this query",
+    "incumbent_mean_validation": "its mean 108-epoch validation accuracy over repeats, from the table",
+    "incumbent_mean_test": "its mean 108-epoch test accuracy over repeats, from the table (the reported metric)",
+    "incumbent_repeat0_test": "its 108-epoch test accuracy of training repeat 0 (real in the partial table)",
+    "search_seconds": "wall-clock seconds of ask() + tell() for this query (a share of batched model fits)",
 }
 
 
@@ -50,69 +67,165 @@ class Budget:
     def __post_init__(self) -> None:
         if (self.queries is None) == (self.seconds is None):
             raise ConfigError("give exactly one budget: queries or seconds")
-        if (self.queries is not None and self.queries < 1) or (self.seconds is not None and self.seconds <= 0):
+        if self.queries is not None and (isinstance(self.queries, bool) or not isinstance(self.queries, int)):
+            raise ConfigError(f"the query budget must be a whole number, got {self.queries!r}")
+        if self.seconds is not None and (isinstance(self.seconds, bool) or not isinstance(self.seconds, (int, float))):
+            raise ConfigError(f"the time budget must be a number of seconds, got {self.seconds!r}")
+        if (self.queries is not None and self.queries < 1) or (self.seconds is not None and not self.seconds > 0):
             raise ConfigError("the budget must be positive")
 
     def describe(self) -> str:
         return f"{self.queries} queries" if self.queries is not None else f"{self.seconds:g} simulated seconds"
 
+    def spent(self, queries: int, seconds: float) -> bool:
+        if self.queries is not None:
+            return queries >= self.queries
+        return seconds >= self.seconds
 
-def run_search(searcher: Searcher, oracle: Oracle, budget: Budget) -> pd.DataFrame:
-    """Run a searcher against the oracle until the budget is spent.
 
-    The last query may cross a time budget (as a real training run would).
+class _Run:
+    """Book-keeping of one run inside `run_lockstep`."""
+
+    def __init__(self, searcher: Searcher, oracle: Oracle) -> None:
+        self.searcher, self.oracle = searcher, oracle
+        self.records: list[tuple] = []
+        self.seen: set[int] = set()
+        self.best = (-1, -np.inf)  # (epochs, signal) of the incumbent
+        self.incumbent = -1
+        self.spent = 0.0
+        self.seconds = 0.0  # search time of the current query
+        self.proposal = None
+        self.steps = None
+
+
+def run_search(searcher: Searcher, oracle: Oracle, budget: Budget, *, mode: str = "single") -> pd.DataFrame:
+    """Run one searcher against the oracle until the budget is spent (see `run_lockstep`)."""
+    return run_lockstep([searcher], [oracle], budget, mode=mode)[0]
+
+
+def run_lockstep(
+    searchers: Sequence[Searcher], oracles: Sequence[Oracle], budget: Budget, *, mode: str = "single"
+) -> list[pd.DataFrame]:
+    """Run independent searchers, one per oracle, in lock step until each one's budget is spent.
+
+    The last query of a run may cross a time budget (as a real training run would).
+
+    Args:
+        searchers: one per run (their own random streams).
+        oracles: one per run (their own random streams; they may share a table).
+        budget: the stopping rule of every run.
+        mode: 'single' or 'mean' (see the module docstring).
 
     Returns:
-        History with the columns of `HISTORY_COLUMNS`, one row per query.
+        One history per run with the columns of `HISTORY_COLUMNS`, one row per query.
     """
-    mean_val = oracle.mean("validation_accuracy")
-    mean_test = oracle.mean("test_accuracy")
-    records = []
-    best_val = -np.inf
-    incumbent = -1
-    spent = 0.0
-    while True:
-        if budget.queries is not None and len(records) >= budget.queries:
-            break
-        if budget.seconds is not None and spent >= budget.seconds:
-            break
+    if mode not in MODES:
+        raise ConfigError(f"unknown query mode {mode!r} (choices: {', '.join(MODES)})")
+    if len(searchers) != len(oracles):
+        raise ValueError("need one oracle per searcher")
+    runs = [_Run(s, o) for s, o in zip(searchers, oracles, strict=True)]
+    active = list(runs)
+    while active:
+        _ask_all(active)
+        for run in active:
+            _query_and_tell(run, mode)
+        active = [r for r in active if not budget.spent(len(r.records), r.spent)]
+    return [pd.DataFrame.from_records(r.records, columns=list(HISTORY_COLUMNS)) for r in runs]
+
+
+def _ask_all(runs: list[_Run]) -> None:
+    """Every run's next proposal; model fits requested in the same round are batched."""
+    pending: dict[int, FitPredict] = {}
+    for k, run in enumerate(runs):
         start = time.perf_counter()
-        cell = searcher.ask()
-        ask_seconds = time.perf_counter() - start
-        row = oracle.space.index(cell)
-        result = oracle.query_row(row)
-        start = time.perf_counter()
-        searcher.tell(cell, result["validation_accuracy"])
-        tell_seconds = time.perf_counter() - start
-        spent += result["training_time"]
-        if result["validation_accuracy"] > best_val:
-            best_val = result["validation_accuracy"]
-            incumbent = row
-        records.append(
-            (
-                len(records) + 1,
-                cell.hash,
-                row,
-                result["validation_accuracy"],
-                result["test_accuracy"],
-                result["training_time"],
-                spent,
-                incumbent,
-                oracle.space.hashes[incumbent].decode(),
-                float(mean_val[incumbent]),
-                float(mean_test[incumbent]),
-                ask_seconds + tell_seconds,
-            )
+        steps = getattr(run.searcher, "ask_steps", None)
+        if steps is None:
+            run.proposal = run.searcher.ask()
+        else:
+            run.steps = steps()
+            request = _advance(run, None)
+            if request is not None:
+                pending[k] = request
+        run.seconds = time.perf_counter() - start
+    while pending:
+        groups: dict[type, list[int]] = {}
+        for k, request in pending.items():
+            groups.setdefault(type(request.model), []).append(k)
+        answered: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for ks in groups.values():
+            start = time.perf_counter()
+            results = fit_predict_many([pending[k] for k in ks])
+            share = (time.perf_counter() - start) / len(ks)
+            for k, result in zip(ks, results, strict=True):
+                answered[k] = result
+                runs[k].seconds += share
+        pending = {}
+        for k, result in answered.items():
+            start = time.perf_counter()
+            request = _advance(runs[k], result)
+            runs[k].seconds += time.perf_counter() - start
+            if request is not None:
+                pending[k] = request
+
+
+def _advance(run: _Run, answer: tuple[np.ndarray, np.ndarray] | None) -> FitPredict | None:
+    """Step a run's `ask_steps` generator: its next request, or None once it has proposed."""
+    try:
+        return next(run.steps) if answer is None else run.steps.send(answer)
+    except StopIteration as stop:
+        run.proposal, run.steps = stop.value, None
+        return None
+
+
+def _query_and_tell(run: _Run, mode: str) -> None:
+    query = as_query(run.proposal)
+    oracle = run.oracle
+    row = oracle.space.index(query.cell)
+    if mode == "mean":
+        result = oracle.query_mean_row(row, query.epochs)
+    else:
+        result = oracle.query_row(row, query.epochs)
+    start = time.perf_counter()
+    run.searcher.tell(run.proposal, result["validation_accuracy"])
+    run.seconds += time.perf_counter() - start
+    is_new = row not in run.seen
+    run.seen.add(row)
+    run.spent += result["training_time"]
+    signal = (query.epochs, result["validation_accuracy"])
+    if signal[0] > run.best[0] or (signal[0] == run.best[0] and signal[1] > run.best[1]):
+        run.best, run.incumbent = signal, row
+    inc = run.incumbent
+    run.records.append(
+        (
+            len(run.records) + 1,
+            query.cell.hash,
+            row,
+            query.epochs,
+            is_new,
+            len(run.seen),
+            result["validation_accuracy"],
+            result["test_accuracy"],
+            result["training_time"],
+            run.spent,
+            inc,
+            oracle.space.hashes[inc].decode(),
+            float(oracle.mean("validation_accuracy")[inc]),
+            float(oracle.mean("test_accuracy")[inc]),
+            float(oracle.table.data[inc, 0, oracle.table.budget_index(108), 1, 2]),
+            run.seconds,
         )
-    return pd.DataFrame.from_records(records, columns=list(HISTORY_COLUMNS))
+    )
 
 
 def add_regret(history: pd.DataFrame, oracle: Oracle) -> pd.DataFrame:
-    """Add `test_regret` (best mean test accuracy of the table minus the incumbent's mean
-    test accuracy) and `validation_regret` (likewise for validation), both in [0, 1]."""
+    """Add regrets in [0, 1] against the table's best cell: `test_regret` (best mean test accuracy
+    minus the incumbent's), `validation_regret` (likewise for validation) and
+    `repeat0_test_regret` (likewise for the repeat-0 test accuracy)."""
     opt = oracle.optimum
     best_val = float(np.nanmax(oracle.mean("validation_accuracy")))
+    best_repeat0 = float(np.nanmax(oracle.table.data[:, 0, oracle.table.budget_index(108), 1, 2]))
     out = history.copy()
     out["test_regret"] = opt.best_test_accuracy - out["incumbent_mean_test"]
     out["validation_regret"] = best_val - out["incumbent_mean_validation"]
+    out["repeat0_test_regret"] = best_repeat0 - out["incumbent_repeat0_test"]
     return out

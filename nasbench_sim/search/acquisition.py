@@ -1,7 +1,9 @@
 """Acquisition functions: each maps (mean, std, best) to a score to maximise.
 
 Arrays are (B,) predictions for B candidates in the surrogate's target units
-(higher is better); `best` is the best observed target value.
+(higher is better); `best` is the best observed target value. `ACQUISITIONS`
+wraps them with the common keyword arguments `rng` and `beta` that a searcher
+passes to whichever it uses.
 
 Example:
     >>> import numpy as np
@@ -18,8 +20,6 @@ from collections.abc import Callable
 
 import numpy as np
 from scipy.stats import norm
-
-Acquisition = Callable[[np.ndarray, np.ndarray, float], np.ndarray]
 
 
 def expected_improvement(mean: np.ndarray, std: np.ndarray, best: float, xi: float = 0.0) -> np.ndarray:
@@ -41,3 +41,18 @@ def upper_confidence_bound(mean: np.ndarray, std: np.ndarray, best: float, beta:
 def thompson(mean: np.ndarray, std: np.ndarray, best: float, rng: np.random.Generator) -> np.ndarray:
     """Independent Thompson sampling: one draw from N(mean, std^2) per candidate (BANANAS' ITS)."""
     return np.asarray(mean, dtype=np.float64) + np.asarray(std, dtype=np.float64) * rng.standard_normal(np.shape(mean))
+
+
+def random_score(mean: np.ndarray, std: np.ndarray, best: float, rng: np.random.Generator) -> np.ndarray:
+    """A uniform random score: the model is ignored (an ablation: the pool alone)."""
+    return rng.random(np.shape(mean))
+
+
+#: name -> acquisition with keyword arguments `rng` and `beta` (each uses what it needs).
+ACQUISITIONS: dict[str, Callable[..., np.ndarray]] = {
+    "its": lambda mean, std, best, *, rng, beta: thompson(mean, std, best, rng),
+    "ucb": lambda mean, std, best, *, rng, beta: upper_confidence_bound(mean, std, best, beta),
+    "ei": lambda mean, std, best, *, rng, beta: expected_improvement(mean, std, best),
+    "mean": lambda mean, std, best, *, rng, beta: np.asarray(mean, dtype=np.float64),
+    "random": lambda mean, std, best, *, rng, beta: random_score(mean, std, best, rng),
+}

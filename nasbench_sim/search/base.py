@@ -1,9 +1,22 @@
-"""The searcher protocol and pieces shared by searchers.
+"""The searcher protocol and the pieces every searcher shares.
 
 A searcher proposes cells with `ask()` and learns the validation accuracy
-(in [0, 1]) of each proposed cell through `tell()`. It never sees the table,
-the test accuracy or the budget: the run loop (`nasbench_sim.harness.run`)
+(in [0, 1]) of each proposal through `tell()`. It never sees the table, the
+test accuracy or the budget: the run loop (`nasbench_sim.harness.run`)
 queries the oracle, enforces the budget and records the full history.
+
+`ask()` returns a `Cell` (trained for 108 epochs) or a `Query` naming another
+NB101 budget (multi-fidelity searchers); `tell()` gets back exactly what `ask()`
+returned. Searchers are built as `cls(config, rng, device=...)`
+(`SearcherBase` writes that contract once); each sub-part of a searcher (its
+model, its candidate pool, its acquisition) draws from its own stream spawned
+from `rng`, so changing one part never shifts another's random numbers.
+
+Searchers whose `ask` needs a surrogate fit may also provide `ask_steps()`, a
+generator that yields `FitPredict` requests and receives `(mean, std)` back.
+`drive` fulfils them at once (one run); the lock-step runner
+(`nasbench_sim.harness.run.run_lockstep`) gathers the requests of many
+independent runs and fulfils them in one batched computation.
 
 Example:
     >>> import numpy as np
@@ -11,55 +24,182 @@ Example:
     >>> searcher = RandomSearch(RandomSearchConfig(), np.random.default_rng(0))
     >>> cell = searcher.ask()
     >>> searcher.tell(cell, 0.91)
+    >>> len(searcher.observed)
+    1
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Generator, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from nasbench_sim.errors import ConfigError
 from nasbench_sim.space.cell import Cell
+from nasbench_sim.space.encodings import path_key
+from nasbench_sim.space.sampling import random_cell
+
+#: Ways to tell two cells apart for deduplication: official hash (isomorphism) or
+#: naszilla's multiset of input-to-output op paths (coarser: some distinct cells collide).
+DEDUP_KEYS: dict[str, Callable[[Cell], Hashable]] = {"cell": lambda c: _space_row(c), "paths": path_key}
+
+
+def _space_row(cell: Cell) -> int:
+    from nasbench_sim.space.enumeration import CellSpace
+
+    return CellSpace.load_or_build().index(cell)
+
+
+def dedup_key(name: str) -> Callable[[Cell], Hashable]:
+    """The key function of a deduplication rule ('cell' or 'paths')."""
+    if name not in DEDUP_KEYS:
+        raise ConfigError(f"unknown dedup rule {name!r} (choices: {', '.join(DEDUP_KEYS)})")
+    return DEDUP_KEYS[name]
+
+
+@dataclass(frozen=True)
+class Query:
+    """A cell and the NB101 budget (epochs: 4, 12, 36 or 108) to train it for."""
+
+    cell: Cell
+    epochs: int = 108
+
+
+def as_query(proposal: Cell | Query) -> Query:
+    """A proposal as a `Query` (a bare cell means 108 epochs)."""
+    return proposal if isinstance(proposal, Query) else Query(proposal)
 
 
 @runtime_checkable
 class Searcher(Protocol):
     """Ask-and-tell NAS algorithm."""
 
-    def ask(self) -> Cell:
-        """The next cell to evaluate."""
+    def ask(self) -> Cell | Query:
+        """The next cell (or cell and budget) to evaluate."""
         ...
 
-    def tell(self, cell: Cell, validation_accuracy: float) -> None:
-        """Report the validation accuracy (in [0, 1]) of a cell returned by `ask`."""
+    def tell(self, proposal: Cell | Query, validation_accuracy: float) -> None:
+        """Report the validation accuracy (in [0, 1]) of what `ask` returned."""
         ...
+
+
+@runtime_checkable
+class Surrogate(Protocol):
+    """A model of validation performance: `fit(X, y)`, then `predict(X) -> (mean, std)`.
+
+    X is (N, D) float32 cell encodings, y (N,) targets (higher is better);
+    predictions are (B,) arrays in the units of y.
+    """
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> None: ...
+
+    def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
 
 
 @dataclass
-class Observations:
-    """Cells evaluated so far with their validation accuracies, in order."""
+class FitPredict:
+    """A request from `ask_steps`: fit `model` on (X, y), then predict `candidates`.
 
-    cells: list[Cell]
-    values: list[float]
+    Attributes:
+        model: the requesting run's surrogate (holds that run's state and random stream).
+        X: (N, D) encodings of the evaluated cells; y: (N,) their targets.
+        candidates: (C, D) encodings to predict.
+    """
+
+    model: Any
+    X: np.ndarray
+    y: np.ndarray
+    candidates: np.ndarray
+
+
+def fit_predict_many(requests: Sequence[FitPredict]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Fulfil requests of one model class: batched if the class can, else one by one."""
+    batched = getattr(type(requests[0].model), "fit_predict_many", None)
+    if batched is not None:
+        return batched(requests)
+    out = []
+    for request in requests:
+        request.model.fit(request.X, request.y)
+        out.append(request.model.predict(request.candidates))
+    return out
+
+
+def drive(steps: Generator[FitPredict, tuple[np.ndarray, np.ndarray], Any]) -> Any:
+    """Run an `ask_steps` generator to its end, fulfilling each request at once; returns its value."""
+    try:
+        request = next(steps)
+        while True:
+            request = steps.send(fit_predict_many([request])[0])
+    except StopIteration as stop:
+        return stop.value
+
+
+class SearcherBase:
+    """Constructor contract of every searcher: `cls(config, rng, *, device="auto")`.
+
+    Args:
+        config: the searcher's frozen config dataclass.
+        rng: the run's random stream; sub-parts spawn their own from it.
+        device: torch device of model-based searchers ('auto', 'cpu', 'cuda'); others ignore it.
+    """
+
+    def __init__(self, config: Any, rng: np.random.Generator, *, device: str = "auto") -> None:
+        self.config = config
+        self.rng = rng
+        self.device = device
+        self.observed = Observations()
+
+    def tell(self, proposal: Cell | Query, validation_accuracy: float) -> None:
+        self.observed.add(as_query(proposal).cell, validation_accuracy)
+
+
+class Observations:
+    """Cells evaluated so far with their validation accuracies, in order, plus dedup keys."""
 
     def __init__(self) -> None:
-        self.cells = []
-        self.values = []
+        self.cells: list[Cell] = []
+        self.values: list[float] = []
         self.hashes: set[str] = set()
+        self._keys: dict[str, set[Hashable]] = {}
 
     def add(self, cell: Cell, value: float) -> None:
         self.cells.append(cell)
         self.values.append(float(value))
         self.hashes.add(cell.hash)
+        for rule, keys in self._keys.items():
+            keys.add(DEDUP_KEYS[rule](cell))
 
     def __len__(self) -> int:
         return len(self.cells)
+
+    def keys(self, rule: str) -> set[Hashable]:
+        """Dedup keys (see `DEDUP_KEYS`) of every evaluated cell; kept up to date once asked for."""
+        if rule not in self._keys:
+            key = dedup_key(rule)
+            self._keys[rule] = {key(c) for c in self.cells}
+        return self._keys[rule]
 
     def best(self, k: int) -> list[Cell]:
         """The k cells with the highest validation accuracy (ties: earliest first)."""
         order = np.argsort(-np.asarray(self.values), kind="stable")[:k]
         return [self.cells[i] for i in order]
 
-    def best_value(self) -> float:
-        return max(self.values)
+
+def unseen_random_cell(
+    rng: np.random.Generator, seen: set[Hashable], rule: str | None, max_tries: int = 10_000
+) -> Cell:
+    """A random NB101 cell whose dedup key is not in `seen` (any random cell if `rule` is None).
+
+    Raises:
+        RuntimeError: no unseen cell in `max_tries` draws.
+    """
+    if rule is None:
+        return random_cell(rng)
+    key = dedup_key(rule)
+    for _ in range(max_tries):
+        cell = random_cell(rng)
+        if key(cell) not in seen:
+            return cell
+    raise RuntimeError(f"no unseen random cell in {max_tries} draws")

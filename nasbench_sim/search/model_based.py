@@ -1,218 +1,298 @@
-"""Model-based searchers: GP-BO, NP-NAS and BANANAS, one machinery, different parts.
+"""Model-based searchers: BANANAS, GP-BO and NP-NAS, one machinery with different parts.
 
-Each round: fit the surrogate on every evaluated cell (encoding -> target),
-build a candidate pool (mutations of the best cells plus random cells, minus
-cells already evaluated), score it with the acquisition function and queue
-the `batch_size` best-scoring candidates. The first `num_init` cells are
-random. Targets are `-log(1 - validation accuracy)`, standardised, which
-spreads out the top of the accuracy range.
+Each round: after `num_init` random cells (never two with the same dedup key),
+fit the surrogate on every evaluated cell (encoding -> target), build a
+candidate pool by mutating the best cells (minus cells already evaluated),
+score it with the acquisition function and queue the `batch_size` best
+candidates. Defaults are naszilla's BANANAS settings (10 initial cells, 10 per
+round, pools of 100 naszilla mutations of the best cell).
+
+Targets are the validation error in percent, negated so that higher is
+better (`100 * accuracy - 100`), as naszilla's predictors see it.
 
 Example:
     >>> import numpy as np
-    >>> from nasbench_sim.search.model_based import NPNAS, NPNASConfig
-    >>> searcher = NPNAS(NPNASConfig(num_init=5, steps=20, refit_steps=5), np.random.default_rng(0), device="cpu")
-    >>> for _ in range(7):
-    ...     cell = searcher.ask(); searcher.tell(cell, 0.9)
+    >>> from nasbench_sim.search.model_based import Bananas, BananasConfig
+    >>> from nasbench_sim.search.surrogates import EnsembleConfig
+    >>> config = BananasConfig(num_init=5, batch_size=3, model=EnsembleConfig(members=2, epochs=5))
+    >>> searcher = Bananas(config, np.random.default_rng(0), device="cpu")
+    >>> for _ in range(8):
+    ...     cell = searcher.ask(); searcher.tell(cell, 0.9 + 0.001 * cell.num_edges)
+    >>> len(searcher.observed)
+    8
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Generator, Iterable
+from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
 
 import numpy as np
 
 from nasbench_sim.errors import ConfigError
-from nasbench_sim.search.acquisition import expected_improvement, thompson, upper_confidence_bound
-from nasbench_sim.search.base import Observations
-from nasbench_sim.search.surrogates import GPSurrogate, MLPEnsemble, NeuralProcess
+from nasbench_sim.search.acquisition import ACQUISITIONS
+from nasbench_sim.search.base import (
+    FitPredict,
+    Query,
+    SearcherBase,
+    as_query,
+    dedup_key,
+    drive,
+    unseen_random_cell,
+)
+from nasbench_sim.search.simple import MutationConfig
+from nasbench_sim.search.surrogates import (
+    DistanceGP,
+    DistanceGPConfig,
+    EnsembleConfig,
+    MLPEnsemble,
+    NeuralProcess,
+    NeuralProcessConfig,
+)
 from nasbench_sim.space.cell import Cell
-from nasbench_sim.space.encodings import adjacency_onehot, path_encoding, truncated_path
-from nasbench_sim.space.sampling import mutate, random_cell
+from nasbench_sim.space.encodings import ENCODINGS
+from nasbench_sim.space.raw import CellBatch, mutate_raw
+from nasbench_sim.space.sampling import random_cell
 
-ENCODINGS: dict[str, Callable[[list[Cell]], np.ndarray]] = {
-    "path": path_encoding,
-    "truncated_path": truncated_path,
-    "adjacency": adjacency_onehot,
-}
-
-
-def _encoding(name: str) -> Callable[[list[Cell]], np.ndarray]:
-    if name not in ENCODINGS:
-        raise ConfigError(f"unknown encoding {name!r} (choices: {', '.join(ENCODINGS)})")
-    return ENCODINGS[name]
+#: naszilla's mutation: each of the 21 edges flips with 1/21, each of the 5 ops changes with 1/5.
+NASZILLA_MUTATION = MutationConfig(edge_probability=1 / 21, op_probability=1 / 5)
 
 
 @dataclass(frozen=True, kw_only=True)
 class PoolConfig:
+    """How the candidate pool of a round is built.
+
+    Parents are the best evaluated cells in order; each gets `mutations_per_parent`
+    mutations until the pool holds `min_candidates` (None: every parent is used).
+    Candidates already evaluated, or already in the pool, are dropped (by `dedup`).
+
+    Attributes:
+        num_parents: best cells that may be mutated.
+        mutations_per_parent: mutation attempts per parent.
+        min_candidates: stop adding parents once the pool is this large (None: never).
+        num_random: random cells added to the pool.
+        subsample: score only this many pool members drawn with replacement (None: all).
+        mutation: how a parent is mutated.
+    """
+
+    num_parents: int = 5
+    mutations_per_parent: int = 100
+    min_candidates: int | None = 100
+    num_random: int = 0
+    subsample: int | None = None
+    mutation: MutationConfig = NASZILLA_MUTATION
+
+    def __post_init__(self) -> None:
+        if self.num_parents < 1 or self.mutations_per_parent < 1 or self.num_random < 0:
+            raise ConfigError("need num_parents >= 1, mutations_per_parent >= 1, num_random >= 0")
+        if (self.min_candidates is not None and self.min_candidates < 1) or (
+            self.subsample is not None and self.subsample < 1
+        ):
+            raise ConfigError("min_candidates and subsample must be >= 1 (or None)")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelSearchConfig:
     """Settings every model-based searcher shares.
 
     Attributes:
         num_init: random cells before the first model fit.
         batch_size: cells evaluated per model fit.
-        num_parents: best cells mutated into candidates.
-        mutations_per_parent: candidates per parent.
-        num_random: extra random candidates per round.
-        mutation_rate: see `nasbench_sim.space.mutate`.
-        encoding: cell encoding for the surrogate ('path', 'truncated_path', 'adjacency').
+        dedup: never evaluate two cells with the same key ('cell' or 'paths').
+        encoding: cell encoding of the surrogate (see `nasbench_sim.space.encodings.ENCODINGS`).
+        acquisition: 'its' (independent Thompson sampling), 'ucb', 'ei', 'mean' or 'random'.
+        beta: UCB exploration weight.
+        pool: how candidates are generated.
     """
 
     num_init: int = 10
-    batch_size: int = 5
-    num_parents: int = 10
-    mutations_per_parent: int = 10
-    num_random: int = 20
-    mutation_rate: float = 1.0
-    encoding: str = "path"
+    batch_size: int = 10
+    dedup: str = "paths"
+    encoding: str = "truncated_path"
+    acquisition: str = "its"
+    beta: float = 0.5
+    pool: PoolConfig = PoolConfig()
 
     def __post_init__(self) -> None:
-        if min(self.num_init, self.batch_size, self.num_parents, self.mutations_per_parent) < 1 or self.num_random < 0:
-            raise ValueError("num_init, batch_size, num_parents, mutations_per_parent must be >= 1, num_random >= 0")
-        _encoding(self.encoding)
+        if self.num_init < 1 or self.batch_size < 1:
+            raise ConfigError("num_init and batch_size must be >= 1")
+        dedup_key(self.dedup)
+        if self.encoding not in ENCODINGS:
+            raise ConfigError(f"unknown encoding {self.encoding!r} (choices: {', '.join(ENCODINGS)})")
+        if self.acquisition not in ACQUISITIONS:
+            raise ConfigError(f"unknown acquisition {self.acquisition!r} (choices: {', '.join(ACQUISITIONS)})")
 
 
 def to_target(validation_accuracy: np.ndarray) -> np.ndarray:
-    """-log(1 - accuracy): monotone, spreads the top of the range."""
-    return -np.log(np.clip(1.0 - np.asarray(validation_accuracy, dtype=np.float64), 1e-4, None))
+    """Negated validation error in percent (higher is better)."""
+    return 100.0 * np.asarray(validation_accuracy, dtype=np.float64) - 100.0
 
 
-class PoolSearcher:
-    """Surrogate + acquisition over a mutation/random candidate pool (see module docstring).
+class PoolSearcher(SearcherBase):
+    """Surrogate + acquisition over a mutation pool (see the module docstring).
 
-    Args:
-        config: the pool settings.
-        rng: the run's random stream.
-        surrogate: object with `fit(X, y)` and `predict(X) -> (mean, std)`.
-        acquisition: `(mean, std, best) -> score`.
+    Subclasses set `model` (a `Surrogate`) in their constructor. Streams: the
+    initial cells and the pool draw from `pool_rng`, the acquisition from
+    `acquisition_rng`, the model from its own. Pools are built as arrays
+    (`nasbench_sim.space.raw`): only the chosen candidates become `Cell`s.
     """
 
-    def __init__(self, config: PoolConfig, rng: np.random.Generator, surrogate, acquisition) -> None:
-        self.pool_config = config
-        self.rng = rng
-        self.surrogate = surrogate
-        self.acquisition = acquisition
-        self.encode = _encoding(config.encoding)
-        self.observed = Observations()
+    config: ModelSearchConfig
+    model: Any
+
+    def __init__(self, config: ModelSearchConfig, rng: np.random.Generator, *, device: str = "auto") -> None:
+        super().__init__(config, rng, device=device)
+        self.pool_rng, self.acquisition_rng, self.model_rng = rng.spawn(3)
+        self.key = dedup_key(config.dedup)
+        self.evaluated = CellBatch.empty()  # the evaluated cells as arrays, in order
         self.queue: list[Cell] = []
+        self.acquisition = partial(ACQUISITIONS[config.acquisition], rng=self.acquisition_rng, beta=config.beta)
 
-    def _candidates(self) -> list[Cell]:
-        c = self.pool_config
-        pool: dict[str, Cell] = {}
-        for parent in self.observed.best(c.num_parents):
-            for _ in range(c.mutations_per_parent):
-                child = mutate(parent, self.rng, mutation_rate=c.mutation_rate)
-                pool.setdefault(child.hash, child)
-        for _ in range(c.num_random):
-            cell = random_cell(self.rng)
-            pool.setdefault(cell.hash, cell)
-        fresh = [cell for h, cell in pool.items() if h not in self.observed.hashes]
-        return fresh or [random_cell(self.rng)]
+    def tell(self, proposal: Cell | Query, validation_accuracy: float) -> None:
+        super().tell(proposal, validation_accuracy)
+        self.evaluated = CellBatch.concat([self.evaluated, CellBatch.from_cells([as_query(proposal).cell])])
 
-    def _refill(self) -> None:
-        if len(self.observed) < self.pool_config.num_init:
-            self.queue = [random_cell(self.rng)]
-            return
+    def candidates(self) -> CellBatch:
+        """This round's pool: new mutations of the best cells (plus random cells), deduplicated."""
+        c = self.config.pool
+        seen = self.observed.keys(self.config.dedup)
+        parts: list[CellBatch] = []
+        taken: set = set()
+        size = 0
+
+        def add(batch: CellBatch, index: Iterable[int], keys: list) -> None:
+            nonlocal size
+            keep = []
+            for i in index:
+                if keys[i] not in seen and keys[i] not in taken:
+                    taken.add(keys[i])
+                    keep.append(i)
+            parts.append(batch.take(keep))
+            size += len(keep)
+
+        parents = np.argsort(-np.asarray(self.observed.values), kind="stable")[: c.num_parents]
+        form = self.evaluated.take(parents)
+        children = mutate_raw(
+            form.edges,
+            form.labels,
+            self.pool_rng,
+            c.mutations_per_parent,
+            edge_probability=c.mutation.edge_probability_value,
+            op_probability=c.mutation.op_probability_value,
+        )
+        keys = children.keys(self.config.dedup).tolist()
+        for p in range(len(parents)):
+            if c.min_candidates is not None and size >= c.min_candidates:
+                break
+            block = range(p * c.mutations_per_parent, (p + 1) * c.mutations_per_parent)
+            add(children, [i for i in block], keys)
+        if c.num_random:
+            randoms = CellBatch.from_cells([random_cell(self.pool_rng) for _ in range(c.num_random)])
+            add(randoms, range(len(randoms)), randoms.keys(self.config.dedup).tolist())
+        pool = CellBatch.concat(parts)
+        if len(pool) == 0:
+            pool = CellBatch.from_cells([unseen_random_cell(self.pool_rng, seen, self.config.dedup)])
+        if c.subsample is not None:
+            pool = pool.take(self.pool_rng.integers(0, len(pool), c.subsample))
+        return pool
+
+    def ask_steps(self) -> Generator[FitPredict, tuple[np.ndarray, np.ndarray], Cell]:
+        """`ask` as a generator that yields its model fit (see `nasbench_sim.search.base`)."""
+        seen = self.observed.keys(self.config.dedup)
+        while self.queue:  # a queued candidate may have become a duplicate since
+            cell = self.queue.pop(0)
+            if self.key(cell) not in seen:
+                return cell
+        if len(self.observed) < self.config.num_init:
+            return unseen_random_cell(self.pool_rng, seen, self.config.dedup)
+        pool = self.candidates()
         y = to_target(self.observed.values)
-        mu, sigma = y.mean(), max(y.std(), 1e-8)
-        z = (y - mu) / sigma
-        self.surrogate.fit(self.encode(self.observed.cells), z)
-        pool = self._candidates()
-        mean, std = self.surrogate.predict(self.encode(pool))
-        score = self.acquisition(mean, std, float(z.max()))
-        order = np.argsort(-score, kind="stable")[: self.pool_config.batch_size]
-        self.queue = [pool[i] for i in order]
-
-    def ask(self) -> Cell:
-        if not self.queue:
-            self._refill()
+        name = self.config.encoding
+        mean, std = yield FitPredict(self.model, self.evaluated.encode(name), y, pool.encode(name))
+        score = self.acquisition(mean, std, float(y.max()))
+        keys = pool.keys(self.config.dedup)
+        chosen: list[int] = []
+        for i in np.argsort(-score, kind="stable").tolist():
+            if keys[i] not in {keys[j] for j in chosen}:  # a subsampled pool can hold a cell twice
+                chosen.append(i)
+            if len(chosen) == self.config.batch_size:
+                break
+        self.queue = [pool.cell(i) for i in chosen]
         return self.queue.pop(0)
 
-    def tell(self, cell: Cell, validation_accuracy: float) -> None:
-        self.observed.add(cell, validation_accuracy)
+    def ask(self) -> Cell:
+        return drive(self.ask_steps())
 
 
 @dataclass(frozen=True, kw_only=True)
-class GPBOConfig(PoolConfig):
-    """GP-based Bayesian optimisation (scikit-learn GP, EI or UCB)."""
-
-    acquisition: str = "ei"
-    beta: float = 2.0
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.acquisition not in ("ei", "ucb"):
-            raise ConfigError(f"unknown acquisition {self.acquisition!r} (choices: ei, ucb)")
-
-
-class GPBO(PoolSearcher):
-    def __init__(self, config: GPBOConfig, rng: np.random.Generator, **_: object) -> None:
-        acquisition = (
-            expected_improvement if config.acquisition == "ei" else partial(upper_confidence_bound, beta=config.beta)
-        )
-        super().__init__(config, rng, GPSurrogate(rng), acquisition)
-        self.config = config
-
-
-@dataclass(frozen=True, kw_only=True)
-class NPNASConfig(PoolConfig):
-    """NP-NAS: Neural Process surrogate with UCB acquisition.
-
-    Defaults (adjacency encoding, beta 1, 2 cells per fit) were chosen on the
-    real partial table with seeds 0-7 among: path vs adjacency encoding,
-    beta 0.5 / 1 / 3, batch 2 / 5, 100 / 200 refit steps (reported
-    comparisons use other seeds).
+class BananasConfig(ModelSearchConfig):
+    """BANANAS (White et al. 2021) as in naszilla: truncated path encoding, MLP ensemble, ITS.
 
     Attributes:
-        beta: UCB exploration weight.
-        hidden, r_dim, z_dim, steps, refit_steps, lr, num_z_samples: see `NeuralProcess`.
+        model: the ensemble's settings.
     """
 
-    encoding: str = "adjacency"
-    batch_size: int = 2
-    beta: float = 1.0
-    hidden: int = 128
-    r_dim: int = 64
-    z_dim: int = 32
-    steps: int = 300
-    refit_steps: int = 100
-    lr: float = 1e-3
-    num_z_samples: int = 32
-
-
-class NPNAS(PoolSearcher):
-    def __init__(self, config: NPNASConfig, rng: np.random.Generator, *, device: str = "auto", **_: object) -> None:
-        surrogate = NeuralProcess(
-            rng,
-            hidden=config.hidden,
-            r_dim=config.r_dim,
-            z_dim=config.z_dim,
-            steps=config.steps,
-            refit_steps=config.refit_steps,
-            lr=config.lr,
-            num_z_samples=config.num_z_samples,
-            device=device,
-        )
-        super().__init__(config, rng, surrogate, partial(upper_confidence_bound, beta=config.beta))
-        self.config = config
-
-
-@dataclass(frozen=True, kw_only=True)
-class BananasConfig(PoolConfig):
-    """BANANAS: MLP ensemble on the path encoding with independent Thompson sampling."""
-
-    batch_size: int = 10
-    members: int = 5
-    hidden: int = 20
-    layers: int = 3
-    epochs: int = 200
-    lr: float = 1e-2
+    model: EnsembleConfig = field(default_factory=EnsembleConfig)
 
 
 class Bananas(PoolSearcher):
-    def __init__(self, config: BananasConfig, rng: np.random.Generator, **_: object) -> None:
-        surrogate = MLPEnsemble(
-            rng, members=config.members, hidden=config.hidden, layers=config.layers, epochs=config.epochs, lr=config.lr
-        )
-        super().__init__(config, rng, surrogate, partial(thompson, rng=rng))
-        self.config = config
+    config: BananasConfig
+
+    def __init__(self, config: BananasConfig, rng: np.random.Generator, *, device: str = "auto") -> None:
+        super().__init__(config, rng, device=device)
+        self.model = MLPEnsemble(config.model, self.model_rng, device=device)
+
+
+@dataclass(frozen=True, kw_only=True)
+class GPBOConfig(ModelSearchConfig):
+    """naszilla's GP-BO: a distance-kernel GP on the raw categorical encoding, UCB (beta 0.5).
+
+    One cell per round; the pool is 95 mutations of each of the 5 best cells,
+    from which 200 are drawn with replacement and scored.
+
+    Attributes:
+        model: the GP's fixed hyper-parameters.
+    """
+
+    batch_size: int = 1
+    encoding: str = "raw_categorical"
+    acquisition: str = "ucb"
+    beta: float = 0.5
+    pool: PoolConfig = PoolConfig(mutations_per_parent=95, min_candidates=None, subsample=200)
+    model: DistanceGPConfig = field(default_factory=DistanceGPConfig)
+
+
+class GPBO(PoolSearcher):
+    config: GPBOConfig
+
+    def __init__(self, config: GPBOConfig, rng: np.random.Generator, *, device: str = "auto") -> None:
+        super().__init__(config, rng, device=device)
+        self.model = DistanceGP(config.model, self.model_rng, device=device)
+
+
+@dataclass(frozen=True, kw_only=True)
+class NPNASConfig(ModelSearchConfig):
+    """NP-NAS: an ensemble of attentive Neural Processes with UCB acquisition.
+
+    The pool, cadence and batch size are BANANAS' (10 initial cells, 10 per
+    round, naszilla mutations of the best cells), so comparisons with it isolate
+    the model and the acquisition.
+
+    Attributes:
+        model: the Neural Process settings.
+    """
+
+    encoding: str = "adjacency"
+    acquisition: str = "ucb"
+    beta: float = 1.0
+    model: NeuralProcessConfig = field(default_factory=NeuralProcessConfig)
+
+
+class NPNAS(PoolSearcher):
+    config: NPNASConfig
+
+    def __init__(self, config: NPNASConfig, rng: np.random.Generator, *, device: str = "auto") -> None:
+        super().__init__(config, rng, device=device)
+        self.model = NeuralProcess(config.model, self.model_rng, device=device)

@@ -3,216 +3,437 @@
 X is (N, D) float32 cell encodings, y (N,) targets (higher is better); the
 predictions are (B,) arrays in the units of y.
 
-- `GPSurrogate`: scikit-learn Gaussian process (constant x Matern-5/2 + white noise).
-- `NeuralProcess`: a PyTorch Neural Process (Garnelo et al. 2018) with a
-  deterministic and a latent path, trained on all evaluated cells by random
-  context/target splits; runs on CUDA when asked and available.
-- `MLPEnsemble`: independently initialised MLPs (BANANAS); mean and spread
-  across members.
+- `MLPEnsemble`: BANANAS' predictor, independently initialised MLPs trained on the
+  same data (Keras-faithful: Glorot init, Adam(0.01, 0.9, 0.99), MAE loss,
+  mini-batches of 32); mean and spread across members.
+- `DistanceGP`: naszilla's GP-BO model, a Gaussian process with the kernel
+  `alpha^2 exp(-d / ls^2)` on the Hamming distance `d` between cells' raw
+  categorical encodings (fixed hyper-parameters, standardised targets).
+- `NeuralProcess`: an ensemble of attentive Neural Processes (Garnelo et al.
+  2018, Kim et al. 2019) trained to predict held-out cells from the others.
+
+The torch models store many independent networks as one stack, so the
+lock-step runner fits the surrogates of hundreds of runs in one batched
+computation (`fit_predict_many`); a run's result never depends on what else
+is in the stack. Every random number (initialisation, mini-batch order,
+context splits, latent draws) comes from the model's own numpy stream, so a
+seed gives the same fit on CPU and GPU up to floating-point effects.
 
 Example:
     >>> import numpy as np
-    >>> from nasbench_sim.search.surrogates import GPSurrogate
+    >>> from nasbench_sim.search.surrogates import MLPEnsemble, EnsembleConfig
     >>> rng = np.random.default_rng(0)
-    >>> X = rng.random((20, 3)); y = X.sum(1)
-    >>> gp = GPSurrogate(rng); gp.fit(X, y)
-    >>> mean, std = gp.predict(X[:2]); mean.shape
-    (2,)
+    >>> X = rng.integers(0, 2, (30, 6)).astype(np.float32); y = X.sum(1)
+    >>> model = MLPEnsemble(EnsembleConfig(members=2, epochs=20), rng, device="cpu")
+    >>> model.fit(X, y)
+    >>> mean, std = model.predict(X[:3]); mean.shape, std.shape
+    ((3,), (3,))
 """
 
 from __future__ import annotations
 
-import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.gaussian_process import GaussianProcessRegressor
-from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
-from torch import nn
 
-from nasbench_sim._nn import mlp, resolve_device, seeded
+from nasbench_sim._nn import ParameterStack, StackedAdam, glorot_stack, join_rows, resolve_device, rows, stacked_mlp
+from nasbench_sim.errors import ConfigError
+from nasbench_sim.search.base import FitPredict
 
 
-def _torch_seed(rng: np.random.Generator) -> int:
-    return int(rng.integers(2**62))
+def _check_positive(config: object, *names: str) -> None:
+    for name in names:
+        if getattr(config, name) < 1:
+            raise ConfigError(f"{type(config).__name__}.{name} must be >= 1, got {getattr(config, name)}")
 
 
-class GPSurrogate:
-    """Gaussian process on cell encodings (hyper-parameters by marginal likelihood)."""
-
-    def __init__(self, rng: np.random.Generator) -> None:
-        self.rng = rng
-        self.model: GaussianProcessRegressor | None = None
-
-    def fit(self, X: np.ndarray, y: np.ndarray) -> None:
-        kernel = ConstantKernel(1.0, (1e-3, 1e3)) * Matern(
-            length_scale=np.sqrt(X.shape[1]), length_scale_bounds=(1e-1, 1e3), nu=2.5
-        ) + WhiteKernel(1e-2, (1e-6, 1e0))
-        self.model = GaussianProcessRegressor(kernel, normalize_y=True, random_state=int(self.rng.integers(2**31)))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            self.model.fit(X, y)
-
-    def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        mean, std = self.model.predict(X, return_std=True)
-        return np.asarray(mean, dtype=np.float64), np.asarray(std, dtype=np.float64)
+def _group_by_shape(requests: Sequence[FitPredict]) -> dict[tuple[int, int], list[int]]:
+    """Request indices grouped by (training points, features): stacks need equal shapes."""
+    groups: dict[tuple[int, int], list[int]] = {}
+    for i, r in enumerate(requests):
+        groups.setdefault(r.X.shape, []).append(i)
+    return groups
 
 
-class _NPModule(nn.Module):
-    def __init__(self, x_dim: int, hidden: int, r_dim: int, z_dim: int) -> None:
-        super().__init__()
-        self.deterministic = mlp(x_dim + 1, hidden, r_dim)
-        self.latent = mlp(x_dim + 1, hidden, 2 * z_dim)
-        self.decoder = mlp(x_dim + r_dim + z_dim, hidden, 2)
-        self.z_dim = z_dim
-
-    def encode(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.distributions.Normal]:
-        pairs = torch.cat([x, y[:, None]], dim=1)
-        r = self.deterministic(pairs).mean(0)
-        stats = self.latent(pairs).mean(0)
-        mu, raw = stats[: self.z_dim], stats[self.z_dim :]
-        return r, torch.distributions.Normal(mu, 0.01 + 0.99 * torch.sigmoid(raw))
-
-    def decode(self, x: torch.Tensor, r: torch.Tensor, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """x (T, D), r (R,), z (S, Z) -> mean, std each (S, T)."""
-        s, t = z.shape[0], x.shape[0]
-        inputs = torch.cat([x.expand(s, t, -1), r.expand(s, t, -1), z[:, None, :].expand(s, t, -1)], dim=2)
-        out = self.decoder(inputs)
-        return out[..., 0], 0.01 + nn.functional.softplus(out[..., 1])
+def _pad_stack(arrays: list[np.ndarray]) -> tuple[np.ndarray, list[int]]:
+    """(R, max_rows, D) zero-padded stack of (rows_r, D) arrays and the row counts."""
+    rows = [a.shape[0] for a in arrays]
+    out = np.zeros((len(arrays), max(rows), arrays[0].shape[1]), dtype=np.float32)
+    for i, a in enumerate(arrays):
+        out[i, : a.shape[0]] = a
+    return out, rows
 
 
-class NeuralProcess:
-    """Neural Process surrogate with a deterministic and a latent path.
+# --- BANANAS: an ensemble of MLPs --------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class EnsembleConfig:
+    """BANANAS' meta neural network ensemble (naszilla `meta_neural_net.py` defaults).
 
-    Training maximises the ELBO: log-likelihood of all points given a random
-    context subset, minus KL(q(z | all) || q(z | context)). Prediction uses all
-    evaluated cells as context and averages `num_z_samples` latent draws;
-    the std combines decoder noise and the spread across draws.
-
-    Args:
-        rng: seeds the initialisation and the training splits.
-        hidden, r_dim, z_dim: widths of the layers, deterministic and latent codes.
-        steps: optimiser steps of the first fit; `refit_steps` for later fits
-            (warm-started from the previous weights).
-        lr: Adam learning rate.
-        num_z_samples: latent samples at prediction time.
-        device: 'auto', 'cpu' or 'cuda'.
+    Attributes:
+        members: networks in the ensemble.
+        layers: hidden layers of each (ReLU), then a linear output.
+        width: units per hidden layer.
+        epochs: passes over the data per fit (from scratch each fit).
+        batch_size: shuffled mini-batch size (the last batch may be smaller).
+        lr: Adam learning rate; betas and eps are Keras' (0.9, 0.99, 1e-7).
+        loss: 'mae' (naszilla) or 'mse'.
     """
 
-    def __init__(
-        self,
-        rng: np.random.Generator,
-        *,
-        hidden: int = 128,
-        r_dim: int = 64,
-        z_dim: int = 32,
-        steps: int = 300,
-        refit_steps: int = 100,
-        lr: float = 1e-3,
-        num_z_samples: int = 32,
-        device: str = "auto",
-    ) -> None:
-        self.rng = rng
-        self.hidden, self.r_dim, self.z_dim = hidden, r_dim, z_dim
-        self.steps, self.refit_steps, self.lr = steps, refit_steps, lr
-        self.num_z_samples = num_z_samples
-        self.device = resolve_device(device)
-        self.generator = torch.Generator(device=self.device).manual_seed(_torch_seed(rng))
-        self.module: _NPModule | None = None
-        self.optimiser: torch.optim.Optimizer | None = None
-        self._context: tuple[torch.Tensor, torch.Tensor] | None = None
+    members: int = 5
+    layers: int = 10
+    width: int = 20
+    epochs: int = 150
+    batch_size: int = 32
+    lr: float = 0.01
+    loss: str = "mae"
 
-    def _tensor(self, a: np.ndarray) -> torch.Tensor:
-        return torch.as_tensor(np.asarray(a, dtype=np.float32), device=self.device)
-
-    def fit(self, X: np.ndarray, y: np.ndarray) -> None:
-        x_t, y_t = self._tensor(X), self._tensor(y)
-        steps = self.refit_steps
-        if self.module is None:
-            self.module = seeded(
-                _torch_seed(self.rng),
-                lambda: _NPModule(X.shape[1], self.hidden, self.r_dim, self.z_dim).to(self.device),
-            )
-            self.optimiser = torch.optim.Adam(self.module.parameters(), lr=self.lr)
-            steps = self.steps
-        n = x_t.shape[0]
-        self.module.train()
-        for _ in range(steps):
-            perm = torch.randperm(n, generator=self.generator, device=self.device)
-            size = (
-                int(torch.randint(max(1, n // 2), n, (1,), generator=self.generator, device=self.device))
-                if n > 1
-                else 1
-            )
-            ctx = perm[:size]
-            r, q_context = self.module.encode(x_t[ctx], y_t[ctx])
-            _, q_all = self.module.encode(x_t, y_t)
-            eps = torch.randn(q_all.loc.shape, generator=self.generator, device=self.device)
-            z = (q_all.loc + q_all.scale * eps)[None, :]
-            mean, std = self.module.decode(x_t, r, z)
-            nll = -torch.distributions.Normal(mean[0], std[0]).log_prob(y_t).mean()
-            kl = torch.distributions.kl_divergence(q_all, q_context).sum() / n
-            loss = nll + kl
-            self.optimiser.zero_grad()
-            loss.backward()
-            self.optimiser.step()
-        self._context = (x_t, y_t)
-
-    def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        self.module.eval()
-        with torch.no_grad():
-            r, q = self.module.encode(*self._context)
-            eps = torch.randn((self.num_z_samples, self.z_dim), generator=self.generator, device=self.device)
-            z = q.loc + q.scale * eps
-            mean, std = self.module.decode(self._tensor(X), r, z)
-            total_mean = mean.mean(0)
-            total_std = torch.sqrt((std**2).mean(0) + mean.var(0, unbiased=False))
-        return total_mean.double().cpu().numpy(), total_std.double().cpu().numpy()
+    def __post_init__(self) -> None:
+        _check_positive(self, "members", "layers", "width", "epochs", "batch_size")
+        if self.loss not in ("mae", "mse"):
+            raise ConfigError(f"unknown loss {self.loss!r} (choices: mae, mse)")
 
 
 class MLPEnsemble:
-    """BANANAS' predictor: an ensemble of MLPs trained on the same data from different inits.
+    """See `EnsembleConfig`; `std` is the population std across members (BANANAS' ITS)."""
 
-    Args:
-        rng: seeds the initialisations and batches.
-        members: networks in the ensemble (BANANAS: 5).
-        hidden, layers: network shape.
-        epochs: full-batch Adam steps per fit (from scratch each fit).
-        lr: learning rate.
-    """
-
-    def __init__(
-        self,
-        rng: np.random.Generator,
-        *,
-        members: int = 5,
-        hidden: int = 20,
-        layers: int = 3,
-        epochs: int = 200,
-        lr: float = 1e-2,
-    ) -> None:
-        self.rng = rng
-        self.members, self.hidden, self.layers, self.epochs, self.lr = members, hidden, layers, epochs, lr
-        self.nets: list[nn.Module] = []
+    def __init__(self, config: EnsembleConfig, rng: np.random.Generator, *, device: str = "auto") -> None:
+        self.config, self.rng, self.device = config, rng, resolve_device(device)
+        self.params: list[torch.Tensor] | None = None
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> None:
-        x_t = torch.as_tensor(np.asarray(X, dtype=np.float32))
-        y_t = torch.as_tensor(np.asarray(y, dtype=np.float32))
-        self.nets = []
-        for _ in range(self.members):
-            net = seeded(_torch_seed(self.rng), lambda: mlp(x_t.shape[1], self.hidden, 1, layers=self.layers))
-            optimiser = torch.optim.Adam(net.parameters(), lr=self.lr)
-            for _ in range(self.epochs):
-                loss = nn.functional.mse_loss(net(x_t)[:, 0], y_t)
-                optimiser.zero_grad()
-                loss.backward()
-                optimiser.step()
-            net.eval()
-            self.nets.append(net)
+        self._fit_many([self], [X], [y])
 
     def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        x_t = torch.as_tensor(np.asarray(X, dtype=np.float32))
+        return self._predict_many([self], [X])[0]
+
+    @classmethod
+    def fit_predict_many(cls, requests: Sequence[FitPredict]) -> list[tuple[np.ndarray, np.ndarray]]:
+        out: list = [None] * len(requests)
+        for idx in _group_by_shape(requests).values():
+            group = [requests[i] for i in idx]
+            models = [r.model for r in group]
+            cls._fit_many(models, [r.X for r in group], [r.y for r in group])
+            for i, pred in zip(idx, cls._predict_many(models, [r.candidates for r in group]), strict=True):
+                out[i] = pred
+        return out
+
+    @staticmethod
+    def _fit_many(models: list[MLPEnsemble], Xs: list[np.ndarray], ys: list[np.ndarray]) -> None:
+        c, device = models[0].config, models[0].device
+        m, n = c.members, Xs[0].shape[0]
+        sizes = [Xs[0].shape[1], *[c.width] * c.layers, 1]
+        member_rngs = [model.rng.spawn(m) for model in models]  # one stream per network
+        stack = ParameterStack(glorot_stack([r for rngs in member_rngs for r in rngs], sizes), device)
+        params = stack.layers
+        x = torch.from_numpy(np.repeat(np.stack(Xs).astype(np.float32), m, axis=0)).to(device)  # (S, n, D)
+        y = torch.from_numpy(np.repeat(np.stack(ys).astype(np.float32), m, axis=0)).to(device)  # (S, n)
+        optimiser = StackedAdam(stack, lr=c.lr, betas=(0.9, 0.99), eps=1e-7)
+        net_index = torch.arange(x.shape[0], device=device)[:, None]
+        for _ in range(c.epochs):
+            order = np.stack([r.permutation(n) for rngs in member_rngs for r in rngs])
+            order_t = torch.from_numpy(order).to(device)
+            for start in range(0, n, c.batch_size):
+                idx = order_t[:, start : start + c.batch_size]
+                pred = stacked_mlp(params, x[net_index, idx])[..., 0]
+                err = pred - y[net_index, idx]
+                per_net = err.abs().mean(1) if c.loss == "mae" else (err**2).mean(1)
+                per_net.sum().backward()  # a sum: each network's gradient is its own loss's
+                optimiser.step()
+        for k, model in enumerate(models):
+            model.params = rows(params, k * m, (k + 1) * m)
+
+    @staticmethod
+    def _predict_many(models: list[MLPEnsemble], Xs: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
+        if any(model.params is None for model in models):
+            raise RuntimeError("predict before fit")
+        device, m = models[0].device, models[0].config.members
+        padded, rows = _pad_stack(Xs)
+        x = torch.from_numpy(np.repeat(padded, m, axis=0)).to(device)
+        params = join_rows([model.params for model in models])
         with torch.no_grad():
-            preds = torch.stack([net(x_t)[:, 0] for net in self.nets]).double().numpy()
-        return preds.mean(0), preds.std(0)
+            preds = stacked_mlp(params, x)[..., 0].double().cpu().numpy().reshape(len(models), m, -1)
+        return [(p[:, :r].mean(0), p[:, :r].std(0)) for p, r in zip(preds, rows, strict=True)]
+
+
+# --- naszilla GP-BO: a GP on the Hamming distance between raw encodings --------------------------
+@dataclass(frozen=True, kw_only=True)
+class DistanceGPConfig:
+    """naszilla's GP (`pp_gp_my_distmat`): kernel `alpha^2 exp(-d / ls^2)`, fixed hyper-parameters.
+
+    Attributes:
+        lengthscale: ls (naszilla: 3).
+        alpha: kernel scale (naszilla: 1.5).
+        noise: observation noise sd on standardised targets (naszilla: 1e-5).
+    """
+
+    lengthscale: float = 3.0
+    alpha: float = 1.5
+    noise: float = 1e-5
+
+    def __post_init__(self) -> None:
+        if min(self.lengthscale, self.alpha) <= 0 or self.noise < 0:
+            raise ConfigError("DistanceGPConfig needs lengthscale > 0, alpha > 0, noise >= 0")
+
+
+class DistanceGP:
+    """Exact GP regression on Hamming distances of integer encodings (see `DistanceGPConfig`)."""
+
+    def __init__(self, config: DistanceGPConfig, rng: np.random.Generator, *, device: str = "auto") -> None:
+        self.config = config
+        self._fitted: tuple[np.ndarray, np.ndarray, np.ndarray, float, float] | None = None
+
+    def _kernel(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        distance = (a[:, None, :] != b[None, :, :]).sum(axis=2)
+        return self.config.alpha**2 * np.exp(-distance / self.config.lengthscale**2)
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> None:
+        y = np.asarray(y, dtype=np.float64)
+        mu, sd = float(y.mean()), float(y.std()) or 1.0
+        k = self._kernel(X, X) + (self.config.noise**2 + 1e-10) * np.eye(len(X))
+        try:
+            chol = np.linalg.cholesky(k)
+        except np.linalg.LinAlgError:  # duplicate cells: add jitter until positive definite
+            chol = np.linalg.cholesky(k + 1e-6 * self.config.alpha**2 * np.eye(len(X)))
+        alpha = np.linalg.solve(chol.T, np.linalg.solve(chol, (y - mu) / sd))
+        self._fitted = (np.asarray(X), chol, alpha, mu, sd)
+
+    def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self._fitted is None:
+            raise RuntimeError("predict before fit")
+        train, chol, alpha, mu, sd = self._fitted
+        cross = self._kernel(np.asarray(X), train)
+        mean = cross @ alpha
+        v = np.linalg.solve(chol, cross.T)
+        var = np.maximum(self.config.alpha**2 - (v**2).sum(axis=0), 0.0)
+        return mu + sd * mean, sd * np.sqrt(var)
+
+
+# --- NP-NAS: an ensemble of attentive Neural Processes ------------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class NeuralProcessConfig:
+    """An ensemble of Neural Processes with a deterministic (attentive) and a latent path.
+
+    Each training step splits the evaluated cells of each member into a random
+    context and the disjoint rest (the targets), and minimises the targets'
+    negative log-likelihood plus KL(q(z | all) || q(z | context)) (Garnelo et al.
+    2018). With `attention`, a target's deterministic code is a dot-product
+    attention over the context (Kim et al. 2019), so the model knows how far a
+    candidate is from what it has seen. Members differ in initialisation and
+    splits; the predictive std combines decoder noise, latent draws and the
+    spread across members.
+
+    Attributes:
+        members: independently initialised NPs.
+        hidden: width of every MLP layer (2 hidden layers each).
+        r_dim, z_dim: sizes of the deterministic and latent codes.
+        attention: attentive deterministic path (False: mean over the context).
+        steps: Adam steps of the first fit; `refit_steps` for later fits (warm-started).
+        lr: Adam learning rate.
+        num_z_samples: latent draws at prediction time.
+        min_context: fraction of the points (at least 1) in the smallest context.
+    """
+
+    members: int = 3
+    hidden: int = 64
+    r_dim: int = 64
+    z_dim: int = 16
+    attention: bool = True
+    steps: int = 300
+    refit_steps: int = 100
+    lr: float = 1e-3
+    num_z_samples: int = 16
+    min_context: float = 0.3
+
+    def __post_init__(self) -> None:
+        _check_positive(self, "members", "hidden", "r_dim", "z_dim", "steps", "num_z_samples")
+        if self.refit_steps < 0 or not 0 < self.min_context < 1:
+            raise ConfigError("refit_steps must be >= 0 and min_context in (0, 1)")
+
+
+class NeuralProcess:
+    """See `NeuralProcessConfig`."""
+
+    def __init__(self, config: NeuralProcessConfig, rng: np.random.Generator, *, device: str = "auto") -> None:
+        self.config, self.rng, self.device = config, rng, resolve_device(device)
+        self.member_rngs = rng.spawn(config.members)
+        self.params: list[torch.Tensor] | None = None  # per layer (members, ...)
+        self.optimiser_state: tuple | None = None
+        self.context: tuple[np.ndarray, np.ndarray] | None = None
+
+    # --- the stacked parameters --------------------------------------------------------
+    def _shapes(self, x_dim: int) -> dict[str, list[int]]:
+        """Layer widths of the four MLPs (input first)."""
+        c, h = self.config, self.config.hidden
+        return {
+            "encoder": [x_dim + 1, h, h, c.r_dim],  # deterministic code of a (x, y) pair
+            "latent": [x_dim + 1, h, h, 2 * c.z_dim],  # latent statistics of a pair
+            "key": [x_dim, h, h],  # attention keys / queries from x alone
+            "decoder": [x_dim + c.r_dim + c.z_dim, h, h, 2],
+        }
+
+    def _init_params(self, x_dim: int) -> list[torch.Tensor]:
+        """Per layer (members, ...) initial weights and biases of the four MLPs, in `_shapes` order."""
+        return [
+            torch.from_numpy(a) for sizes in self._shapes(x_dim).values() for a in glorot_stack(self.member_rngs, sizes)
+        ]
+
+    def _named(self, layers: list[torch.Tensor], x_dim: int) -> dict[str, list[torch.Tensor]]:
+        """The flat layer list split into the four MLPs."""
+        out, offset = {}, 0
+        for name, sizes in self._shapes(x_dim).items():
+            count = 2 * (len(sizes) - 1)
+            out[name] = layers[offset : offset + count]
+            offset += count
+        return out
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> None:
+        self._fit_many([self], [X], [y])
+
+    def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self._predict_many([self], [X])[0]
+
+    @classmethod
+    def fit_predict_many(cls, requests: Sequence[FitPredict]) -> list[tuple[np.ndarray, np.ndarray]]:
+        out: list = [None] * len(requests)
+        for idx in _group_by_shape(requests).values():
+            group = [requests[i] for i in idx]
+            models = [r.model for r in group]
+            cls._fit_many(models, [r.X for r in group], [r.y for r in group])
+            for i, pred in zip(idx, cls._predict_many(models, [r.candidates for r in group]), strict=True):
+                out[i] = pred
+        return out
+
+    @staticmethod
+    def _stack(models: list[NeuralProcess], x_dim: int) -> tuple[ParameterStack, tuple | None]:
+        """The models' parameters as one stack, and their joined optimiser state if all have one."""
+        for model in models:
+            if model.params is None:
+                model.params = model._init_params(x_dim)
+        stack = ParameterStack(join_rows([m.params for m in models]), models[0].device)
+        if any(m.optimiser_state is None for m in models):
+            return stack, None
+        steps = {m.optimiser_state[2] for m in models}
+        if len(steps) != 1:
+            raise RuntimeError("Neural Processes with different training histories cannot share a stack")
+        state = (join_rows([m.optimiser_state[0] for m in models]), join_rows([m.optimiser_state[1] for m in models]))
+        return stack, (*state, steps.pop())
+
+    @staticmethod
+    def _encode(
+        params: dict[str, list[torch.Tensor]], config: NeuralProcessConfig, x: torch.Tensor, y: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        pairs = torch.cat([x, y[..., None]], dim=2)
+        codes = stacked_mlp(params["encoder"], pairs)
+        latent = stacked_mlp(params["latent"], pairs)
+        keys = stacked_mlp(params["key"], x) if config.attention else x
+        return codes, latent, keys
+
+    @staticmethod
+    def _latent(latent: torch.Tensor, weight: torch.Tensor, z_dim: int) -> torch.distributions.Normal:
+        """q(z | the points with weight 1): latent (S, N, 2Z), weight (S, N)."""
+        pooled = (weight[..., None] * latent).sum(1) / weight.sum(1, keepdim=True).clamp_min(1.0)
+        return torch.distributions.Normal(pooled[:, :z_dim], 0.01 + 0.99 * torch.sigmoid(pooled[:, z_dim:]))
+
+    @staticmethod
+    def _deterministic(
+        config: NeuralProcessConfig,
+        codes: torch.Tensor,
+        keys: torch.Tensor,
+        queries: torch.Tensor,
+        context: torch.Tensor,
+    ) -> torch.Tensor:
+        """(S, T, r_dim) code of each target: attention over (or the mean of) the context's codes."""
+        if config.attention:
+            logits = torch.bmm(queries, keys.transpose(1, 2)) / np.sqrt(keys.shape[-1])
+            logits = logits.masked_fill(~context[:, None, :], float("-inf"))
+            return torch.bmm(torch.softmax(logits, dim=2), codes)
+        weight = context.float()
+        pooled = (weight[..., None] * codes).sum(1) / weight.sum(1, keepdim=True).clamp_min(1.0)
+        return pooled[:, None, :].expand(-1, queries.shape[1], -1)
+
+    @staticmethod
+    def _decode(
+        params: dict[str, list[torch.Tensor]], x: torch.Tensor, r: torch.Tensor, z: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """x (S, T, D), r (S, T, R), z (S, Z) -> mean, std (S, T)."""
+        inputs = torch.cat([x, r, z[:, None, :].expand(-1, x.shape[1], -1)], dim=2)
+        out = stacked_mlp(params["decoder"], inputs)
+        return out[..., 0], 0.01 + torch.nn.functional.softplus(out[..., 1])
+
+    @classmethod
+    def _fit_many(cls, models: list[NeuralProcess], Xs: list[np.ndarray], ys: list[np.ndarray]) -> None:
+        c, device = models[0].config, models[0].device
+        n, x_dim = Xs[0].shape
+        steps = c.steps if models[0].optimiser_state is None else c.refit_steps
+        stack, state = cls._stack(models, x_dim)
+        params = models[0]._named(stack.layers, x_dim)
+        optimiser = StackedAdam(stack, lr=c.lr, state=state)
+        m = c.members
+        x = torch.from_numpy(np.repeat(np.stack(Xs).astype(np.float32), m, axis=0)).to(device)
+        y = torch.from_numpy(np.repeat(np.stack(ys).astype(np.float32), m, axis=0)).to(device)
+        if n >= 2 and steps > 0:
+            # Context splits and latent noise for every step, from each member's own stream.
+            masks, eps = [], []
+            for model in models:
+                for r in model.member_rngs:
+                    low = max(1, int(np.ceil(c.min_context * n)))
+                    sizes = r.integers(min(low, n - 1), n, size=steps)  # at least one target
+                    ranks = np.argsort(r.random((steps, n)), axis=1)
+                    masks.append(ranks < sizes[:, None])
+                    eps.append(r.standard_normal((steps, c.z_dim)))
+            context_all = torch.from_numpy(np.stack(masks, axis=1)).to(device)  # (steps, S, n)
+            eps_all = torch.from_numpy(np.stack(eps, axis=1).astype(np.float32)).to(device)
+            for step in range(steps):
+                context = context_all[step]
+                codes, latent, keys = cls._encode(params, c, x, y)
+                q_context = cls._latent(latent, context.float(), c.z_dim)
+                q_all = cls._latent(latent, torch.ones_like(y), c.z_dim)
+                z = q_all.loc + q_all.scale * eps_all[step]
+                r = cls._deterministic(c, codes, keys, keys, context)
+                mean, std = cls._decode(params, x, r, z)
+                target = (~context).float()
+                nll = -(torch.distributions.Normal(mean, std).log_prob(y) * target).sum(1) / target.sum(1)
+                kl = torch.distributions.kl_divergence(q_all, q_context).sum(1) / n
+                (nll + kl).sum().backward()
+                optimiser.step()
+        exp_avg, exp_avg_sq, count = optimiser.state_layers()
+        for k, model in enumerate(models):
+            model.params = rows(stack.layers, k * m, (k + 1) * m)
+            model.optimiser_state = (rows(exp_avg, k * m, (k + 1) * m), rows(exp_avg_sq, k * m, (k + 1) * m), count)
+            model.context = (np.asarray(Xs[k], dtype=np.float32), np.asarray(ys[k], dtype=np.float32))
+
+    @classmethod
+    def _predict_many(cls, models: list[NeuralProcess], Xs: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
+        if any(model.context is None for model in models):
+            raise RuntimeError("predict before fit")
+        c, device, m = models[0].config, models[0].device, models[0].config.members
+        x_dim = models[0].context[0].shape[1]
+        params = models[0]._named([t.to(device) for t in join_rows([mod.params for mod in models])], x_dim)
+        cx = torch.from_numpy(np.repeat(np.stack([mod.context[0] for mod in models]), m, axis=0)).to(device)
+        cy = torch.from_numpy(np.repeat(np.stack([mod.context[1] for mod in models]), m, axis=0)).to(device)
+        padded, rows = _pad_stack([np.asarray(X, dtype=np.float32) for X in Xs])
+        tx = torch.from_numpy(np.repeat(padded, m, axis=0)).to(device)
+        eps = np.stack([r.standard_normal((c.num_z_samples, c.z_dim)) for mod in models for r in mod.member_rngs])
+        eps_t = torch.from_numpy(eps.astype(np.float32)).to(device)  # (S, Z samples, z_dim)
+        with torch.no_grad():
+            codes, latent, keys = cls._encode(params, c, cx, cy)
+            context = torch.ones(cy.shape, dtype=torch.bool, device=device)
+            q = cls._latent(latent, context.float(), c.z_dim)
+            queries = stacked_mlp(params["key"], tx) if c.attention else tx
+            r = cls._deterministic(c, codes, keys, queries, context)
+            means, variances = [], []
+            for s in range(c.num_z_samples):
+                mean, std = cls._decode(params, tx, r, q.loc + q.scale * eps_t[:, s])
+                means.append(mean)
+                variances.append(std**2)
+            mean_s, var_s = torch.stack(means, 1), torch.stack(variances, 1)  # (S, samples, T)
+        mean_s = mean_s.double().cpu().numpy().reshape(len(models), -1, padded.shape[1])
+        var_s = var_s.double().cpu().numpy().reshape(len(models), -1, padded.shape[1])
+        out = []
+        for mu, var, rows_k in zip(mean_s, var_s, rows, strict=True):
+            total_mean = mu[:, :rows_k].mean(0)
+            total_var = var[:, :rows_k].mean(0) + mu[:, :rows_k].var(0)
+            out.append((total_mean, np.sqrt(total_var)))
+        return out

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nasbench_sim.errors import ConfigError, OutOfDomainError
+from nasbench_sim.search.base import Query, SearcherBase, as_query
 from nasbench_sim.space.cell import Cell
 from nasbench_sim.space.encodings import CATEGORICAL_LENGTH, NUM_EDGE_SLOTS, cell_from_categorical
 
@@ -29,16 +30,23 @@ class TPEConfig:
 
     num_startup: int = 10
 
+    def __post_init__(self) -> None:
+        if self.num_startup < 1:
+            raise ConfigError("num_startup must be >= 1")
 
-class TPE:
-    def __init__(self, config: TPEConfig, rng: np.random.Generator, **_: object) -> None:
+
+class TPE(SearcherBase):
+    """Optuna's TPE sampler over the 21 edges and 5 ops (invalid proposals cost no query)."""
+
+    config: TPEConfig
+
+    def __init__(self, config: TPEConfig, rng: np.random.Generator, *, device: str = "auto") -> None:
+        super().__init__(config, rng, device=device)
         try:
             import optuna
         except ImportError:
             raise ConfigError("TPE needs optuna: pip install 'nasbench_sim[tpe]'") from None
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        self.config = config
-        self._optuna = optuna
         sampler = optuna.samplers.TPESampler(n_startup_trials=config.num_startup, seed=int(rng.integers(2**31)))
         self.study = optuna.create_study(direction="maximize", sampler=sampler)
         self._pending: dict[str, list] = {}
@@ -59,6 +67,7 @@ class TPE:
             return cell
         raise RuntimeError("TPE proposed no valid cell")
 
-    def tell(self, cell: Cell, validation_accuracy: float) -> None:
-        trial = self._pending[cell.hash].pop(0)
+    def tell(self, proposal: Cell | Query, validation_accuracy: float) -> None:
+        super().tell(proposal, validation_accuracy)
+        trial = self._pending[as_query(proposal).cell.hash].pop(0)
         self.study.tell(trial, float(validation_accuracy))

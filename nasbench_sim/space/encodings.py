@@ -10,7 +10,11 @@ function               shape        dtype  content
 `path_encoding`        (B, 364)     f32    1 if that input-to-output op path exists
 `truncated_path`       (B, k)       f32    first k entries of `path_encoding`
 `categorical`          (B, 26)      i64    21 edges in {0,1} + 5 op indices in {0,1,2}
+`raw_categorical`      (B, 26)      i64    the same of the unpruned 7-vertex form
+                                           (naszilla's GP distance counts its differences)
 =====================  ===========  =====  ==========================================
+
+`ENCODINGS` maps their names to the functions.
 
 Each has a `*_compact` twin taking the compact form (vertices, edge bits,
 op indices) of many cells at once, as stored by `CellSpace`, vectorised.
@@ -155,12 +159,32 @@ def path_index(path: Sequence[int]) -> int:
     return _PATH_OFFSET[len(path)] + code
 
 
+#: Fixed random weights of the path-multiset hash (any fixed values work; changing them changes keys).
+PATH_KEY_WEIGHTS = np.random.default_rng(20240601).integers(1, 2**62, size=PATH_LENGTH, dtype=np.int64)
+
+
+def path_key(cell: Cell) -> int:
+    """Hash of a cell's multiset of input-to-output op paths: naszilla's identity of a cell.
+
+    Coarser than the official hash: non-isomorphic cells with the same op paths
+    (counted with multiplicity) share a key. The hash is the sum of a fixed random
+    int64 weight per path, wrapping like int64; `raw.path_key_hash` computes the
+    same values for many cells at once.
+    """
+    total = sum(int(PATH_KEY_WEIGHTS[path_index(p)]) for p in cell_paths(cell))
+    return (total + 2**63) % 2**64 - 2**63
+
+
 def path_encoding(cells: Sequence[Cell]) -> np.ndarray:
     """(B, 364) float32 BANANAS path encoding."""
     return path_encoding_compact(*compact(cells))
 
 
-def truncated_path(cells: Sequence[Cell], length: int = 40) -> np.ndarray:
+#: BANANAS' truncation: the paths through at most 3 op vertices.
+TRUNCATED_PATH_LENGTH = 40
+
+
+def truncated_path(cells: Sequence[Cell], length: int = TRUNCATED_PATH_LENGTH) -> np.ndarray:
     """(B, length) float32: the shortest-path end of `path_encoding`."""
     if not 1 <= length <= PATH_LENGTH:
         raise ValueError(f"length must be in [1, {PATH_LENGTH}], got {length}")
@@ -170,6 +194,23 @@ def truncated_path(cells: Sequence[Cell], length: int = 40) -> np.ndarray:
 def categorical(cells: Sequence[Cell]) -> np.ndarray:
     """(B, 26) int64: 21 padded edges in {0, 1}, then 5 op indices (0 for padding)."""
     return categorical_compact(*compact(cells))
+
+
+def raw_categorical(cells: Sequence[Cell]) -> np.ndarray:
+    """(B, 26) int64: the 21 edges (in official bit order) and 5 op indices of each cell's unpruned 7-vertex form."""
+    from nasbench_sim.space.raw import CellBatch, raw_categorical_from_raw
+
+    batch = CellBatch.from_cells(cells)
+    return raw_categorical_from_raw(batch.edges, batch.labels)
+
+
+ENCODINGS = {
+    "adjacency": adjacency_onehot,
+    "path": path_encoding,
+    "truncated_path": truncated_path,
+    "categorical": categorical,
+    "raw_categorical": raw_categorical,
+}
 
 
 def cell_from_categorical(vector: Sequence[int]) -> Cell:

@@ -1,4 +1,4 @@
-"""Random cells, mutation and one-edit neighbourhoods, as in the NB101 paper.
+"""Random cells, mutation and one-edit neighbourhoods, as in the NB101 paper and naszilla.
 
 Example:
     >>> import numpy as np
@@ -47,32 +47,53 @@ def random_cells(rng: np.random.Generator, count: int) -> list[Cell]:
     return [random_cell(rng) for _ in range(count)]
 
 
-def _seven_vertex_form(cell: Cell) -> tuple[np.ndarray, list[str]]:
-    """The cell as given if it has 7 vertices (dangling vertices kept), else padded."""
+def seven_vertex_form(cell: Cell) -> tuple[np.ndarray, list[str]]:
+    """The cell as given if it has 7 vertices (dangling vertices kept), else padded: ((7, 7) int8, 7 ops).
+
+    Mutation, neighbourhoods and naszilla's distance work on this unpruned form.
+    A given form whose dangling vertices carry unknown op names is replaced by the padded one.
+    """
     original = cell.original_matrix
-    if original.shape[0] == MAX_VERTICES:
+    if original.shape[0] == MAX_VERTICES and all(op in OPS for op in cell.original_ops[1:-1]):
         return original.copy(), list(cell.original_ops)
     return cell.padded(MAX_VERTICES)
 
 
-def mutate(cell: Cell, rng: np.random.Generator, *, mutation_rate: float = 1.0) -> Cell:
-    """Mutate like the official notebook's `mutate_spec`, resampling until valid.
+def mutate(
+    cell: Cell,
+    rng: np.random.Generator,
+    *,
+    mutation_rate: float = 1.0,
+    edge_probability: float | None = None,
+    op_probability: float | None = None,
+) -> Cell:
+    """Mutate the 7-vertex (unpruned) form of a cell, resampling until valid.
 
-    On the 7-vertex (unpruned) form, each of the 21 edges flips with
-    probability `mutation_rate / 7` and each of the 5 interior ops is
-    resampled to a different op with probability `mutation_rate / 5`.
+    Each of the 21 possible edges flips with `edge_probability` and each of the
+    5 interior ops changes (to one of the two other ops, uniformly) with
+    `op_probability`; the first valid result is returned. A child may equal
+    its parent (no flip happened, or only dangling parts changed), as in the
+    reference implementations.
+
+    The defaults are the official notebook's `mutate_spec`: `mutation_rate / 7`
+    per edge and `mutation_rate / 5` per op. naszilla (BANANAS, local search)
+    uses `edge_probability=1/21`, `op_probability=1/5`.
 
     Args:
         cell: the parent.
         rng: the caller's random stream.
-        mutation_rate: expected number of edge flips and op changes.
+        mutation_rate: expected number of edge flips and op changes (notebook style).
+        edge_probability: per-edge flip probability (overrides `mutation_rate / 7`).
+        op_probability: per-op change probability (overrides `mutation_rate / 5`).
     """
     if mutation_rate <= 0:
         raise ValueError(f"mutation_rate must be > 0, got {mutation_rate}")
-    base_matrix, base_ops = _seven_vertex_form(cell)
     n = MAX_VERTICES
-    edge_p = mutation_rate / n
-    op_p = mutation_rate / (n - 2)
+    edge_p = mutation_rate / n if edge_probability is None else edge_probability
+    op_p = mutation_rate / (n - 2) if op_probability is None else op_probability
+    if not (0 <= edge_p <= 1 and 0 <= op_p <= 1) or edge_p + op_p == 0:
+        raise ValueError(f"mutation probabilities must be in [0, 1] and not both 0, got {edge_p}, {op_p}")
+    base_matrix, base_ops = seven_vertex_form(cell)
     upper = np.triu(np.ones((n, n), dtype=bool), 1)
     for _ in range(_MAX_TRIES):
         flips = (rng.random((n, n)) < edge_p) & upper
@@ -96,7 +117,7 @@ def neighbours(cell: Cell) -> list[Cell]:
     sampled cell can be connected. The cell itself and isomorphic duplicates are
     dropped. Deterministic order: edge flips in row-major order, then op changes.
     """
-    base_matrix, base_ops = _seven_vertex_form(cell)
+    base_matrix, base_ops = seven_vertex_form(cell)
     n = base_matrix.shape[0]
     candidates: list[Cell] = []
     for i in range(n - 1):

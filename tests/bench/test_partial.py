@@ -11,7 +11,10 @@ def test_partial_table_keeps_the_real_values(partial):
     real = np.load(shared_file("nb101", "test108_repeat0.npy"))
     assert partial.kind == "partial" and partial.epochs == (108,)
     assert np.array_equal(partial.data[:, 0, 0, 1, 2], real.astype(np.float32))
-    assert np.allclose(partial.mean("test_accuracy"), real, atol=1e-6)
+    # The mean over repeats is modelled around the real value: close to it, never equal to it everywhere.
+    mean = partial.mean("test_accuracy")
+    ok = real > 0.85
+    assert np.corrcoef(mean[ok], real[ok])[0, 1] > 0.8 and np.abs(mean[ok] - real[ok]).mean() < 0.005
     assert "validation_accuracy" in partial.meta["modelled_fields"]
     assert "modelled" in partial.describe()
 
@@ -37,12 +40,37 @@ def test_bad_arrays_are_rejected(space, tmp_path, array, message):
     path = tmp_path / "bad.npy"
     np.save(path, array)
     with pytest.raises(DataFormatError, match=message):
-        build_partial_table(path, space)
+        build_partial_table(path, space, level=np.full(len(space), 0.9))
 
 
 def test_missing_or_garbage_file(space, tmp_path):
+    level = np.full(len(space), 0.9)
     with pytest.raises(DataFormatError, match="no such file"):
-        build_partial_table(tmp_path / "none.npy", space)
+        build_partial_table(tmp_path / "none.npy", space, level=level)
     (tmp_path / "junk.npy").write_bytes(b"junk")
     with pytest.raises(DataFormatError, match="not a readable"):
-        build_partial_table(tmp_path / "junk.npy", space)
+        build_partial_table(tmp_path / "junk.npy", space, level=level)
+
+
+def test_realizations_differ_only_in_modelled_fields_and_have_a_realistic_optimum(partial):
+    # The official best mean-of-3 test accuracy is 94.32%; repeat 0 alone reaches 94.66%.
+    from nasbench_sim.bench.sources import partial_table
+
+    other = partial_table(realization=1, progress=False)
+    assert other.meta["realization"] == 1 and partial.meta["realization"] == 0
+    assert np.array_equal(other.data[:, 0, 0, 1, 2], partial.data[:, 0, 0, 1, 2])
+    assert not np.array_equal(other.data[:, 1, 0, 1, 2], partial.data[:, 1, 0, 1, 2])
+    for table in (partial, other):
+        assert 0.940 < np.nanmax(table.mean("test_accuracy")) < 0.946
+
+
+def test_modelled_validation_spread_matches_the_real_one(partial):
+    # The check: per accuracy band, (validation of a random repeat - real repeat-0 test).
+    from nasbench_sim.bench.calibration import load_validation_budgets, table_spread_checks
+
+    repeat0 = np.load(shared_file("nb101", "test108_repeat0.npy"))
+    frame = load_validation_budgets(shared_file("nb101", "validation_budgets_20k.csv.gz"))
+    checks = [c for c in table_spread_checks(partial, repeat0, frame) if c["cells"] >= 1000]
+    assert len(checks) == 5
+    for check in checks:
+        assert 0.8 <= check["robust_sd_ratio"] <= 1.2, check

@@ -1,0 +1,154 @@
+"""Statistics of a comparison: summary table, paired tests over seeds, mean ranks.
+
+The unit of analysis is a run's final result (test error of its incumbent in
+percent: 100 * (1 - mean-of-3 test accuracy)). Runs are paired by seed: the
+Friedman test asks whether the algorithms differ at all, Wilcoxon signed-rank
+tests compare every algorithm with the best one (Holm-corrected), and mean
+ranks over seeds feed the critical-difference diagram (scikit-posthocs).
+
+Example:
+    >>> import pandas as pd
+    >>> from nasbench_sim.harness.stats import paired_tests
+    >>> final = pd.DataFrame({"algorithm": ["a"] * 8 + ["b"] * 8, "seed": list(range(8)) * 2,
+    ...                       "test_error_pct": [5.0 + 0.1 * i for i in range(8)] + [6.0 + 0.1 * i for i in range(8)]})
+    >>> result = paired_tests(final)
+    >>> result["best"], result["pairwise"]["holm_p"].round(4).tolist()
+    ('a', [0.0078])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from nasbench_sim.search.registry import label
+
+
+def final_runs(history: pd.DataFrame) -> pd.DataFrame:
+    """Last row of every run, with `test_error_pct`, `test_regret_pct` and `repeat0_test_error_pct` added."""
+    final = history.sort_values("query").groupby(["algorithm", "seed"], as_index=False).tail(1)
+    final = final.assign(
+        test_error_pct=100 * (1 - final["incumbent_mean_test"]),
+        test_regret_pct=100 * final["test_regret"],
+        repeat0_test_error_pct=100 * (1 - final["incumbent_repeat0_test"]),
+    )
+    return final.reset_index(drop=True)
+
+
+def paired(final: pd.DataFrame, metric: str = "test_error_pct") -> pd.DataFrame:
+    """(seed x algorithm) table of `metric` over the seeds that every algorithm ran."""
+    table = final.pivot_table(index="seed", columns="algorithm", values=metric)
+    return table.dropna()
+
+
+def paired_tests(final: pd.DataFrame, metric: str = "test_error_pct") -> dict[str, Any]:
+    """Friedman test over algorithms and Holm-corrected Wilcoxon tests against the best, paired by seed.
+
+    Args:
+        final: one row per run with `algorithm`, `seed` and `metric` (lower is better).
+
+    Returns:
+        dict with `seeds` (paired seeds), `best` (lowest mean), `friedman` (statistic, p)
+        or None with fewer than 3 algorithms, `mean_ranks` (Series, 1 = best) and
+        `pairwise` (DataFrame: algorithm, mean difference to the best, Wilcoxon p, Holm p).
+    """
+    table = paired(final, metric)
+    out: dict[str, Any] = {"seeds": int(len(table)), "metric": metric}
+    if table.shape[1] < 2 or len(table) < 2:
+        out.update(best=table.mean().idxmin() if table.shape[1] else None, friedman=None, pairwise=pd.DataFrame())
+        out["mean_ranks"] = table.rank(axis=1).mean() if table.shape[1] else pd.Series(dtype=float)
+        return out
+    best = table.mean().idxmin()
+    out["best"] = best
+    out["mean_ranks"] = table.rank(axis=1).mean().sort_values()
+    if table.shape[1] >= 3:
+        result = stats.friedmanchisquare(*[table[c] for c in table.columns])
+        out["friedman"] = {"statistic": float(result.statistic), "p": float(result.pvalue)}
+    else:
+        out["friedman"] = None
+    rows = []
+    for name in table.columns:
+        if name == best:
+            continue
+        diff = table[name] - table[best]
+        p = 1.0 if np.allclose(diff, 0) else float(stats.wilcoxon(table[name], table[best]).pvalue)
+        rows.append({"algorithm": name, "mean_difference": float(diff.mean()), "wilcoxon_p": p})
+    pairwise = pd.DataFrame(rows)
+    if len(pairwise):
+        pairwise["holm_p"] = _holm(pairwise["wilcoxon_p"].to_numpy())
+    out["pairwise"] = pairwise
+    return out
+
+
+def _holm(p: np.ndarray) -> np.ndarray:
+    """Holm-Bonferroni adjusted p-values (step-down, monotone, capped at 1)."""
+    order = np.argsort(p)
+    adjusted = np.empty_like(p, dtype=np.float64)
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, (len(p) - rank) * p[i])
+        adjusted[i] = min(1.0, running)
+    return adjusted
+
+
+def summary_table(history: pd.DataFrame, meta: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """One row per algorithm (best first) with human column headers; numbers in percent.
+
+    Columns: runs, test error (mean, SE, median), test regret, between-realization
+    SD of the mean (when the runs used several noise realizations), repeat-0 test
+    error, mean rank over common seeds, unique queries, search seconds per query,
+    and the published value and difference when the protocol has one.
+    """
+    final = final_runs(history)
+    tests = paired_tests(final)
+    published = ((meta or {}).get("protocol") or {}).get("published") or {}
+    rows = []
+    for name, group in final.groupby("algorithm", sort=False):
+        n = len(group)
+        err = group["test_error_pct"]
+        row = {
+            "algorithm": label(name),
+            "runs": n,
+            "test error %": err.mean(),
+            "± SE": err.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan,
+            "median %": err.median(),
+            "test regret %": group["test_regret_pct"].mean(),
+        }
+        realizations = group["realization"] if "realization" in group else pd.Series(dtype=int)
+        if realizations.nunique() > 1:
+            row["between-realization SD %"] = group.groupby("realization")["test_error_pct"].mean().std(ddof=1)
+        row["repeat-0 test error %"] = group["repeat0_test_error_pct"].mean()
+        row["mean rank"] = tests["mean_ranks"].get(name, np.nan)
+        row["unique queries"] = group["unique_queries"].mean()
+        row["search s/query"] = history.loc[history["algorithm"] == name, "search_seconds"].mean()
+        if name in published:
+            row["published %"] = published[name]
+            row["difference"] = err.mean() - published[name]
+        rows.append(row)
+    return pd.DataFrame(rows).sort_values("test error %").reset_index(drop=True)
+
+
+def tests_markdown(final: pd.DataFrame) -> str:
+    """The paired tests as Markdown text (Friedman line plus a table of pairwise tests)."""
+    tests = paired_tests(final)
+    lines = [f"Paired over {tests['seeds']} seeds that every algorithm ran; lower test error is better."]
+    if tests["friedman"] is not None:
+        f = tests["friedman"]
+        lines.append(f"Friedman test over algorithms: chi² = {f['statistic']:.2f}, p = {f['p']:.3g}.")
+    if tests.get("best") is not None:
+        lines.append(f"Best mean test error: {label(tests['best'])}. Wilcoxon signed-rank tests against it, Holm-corrected:")
+    pairwise = tests["pairwise"]
+    if len(pairwise):
+        table = pairwise.assign(algorithm=pairwise["algorithm"].map(label)).rename(
+            columns={
+                "mean_difference": "mean difference (points)",
+                "wilcoxon_p": "Wilcoxon p",
+                "holm_p": "Holm-adjusted p",
+            }
+        )
+        lines += ["", table.to_markdown(index=False, floatfmt=".3g")]
+    return "\n".join(lines)
