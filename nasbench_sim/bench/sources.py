@@ -4,7 +4,7 @@ Official-format files are converted once per *content*: the cache folder is
 `tables/official-<sha256 prefix>/`, keyed by the file's size and SHA-256, so a
 different file with the same name, or a file overwritten in place, is
 converted anew and never answered from another file's table. A small index
-(`tables/official-index.json`: path -> size, mtime_ns, sha256) spares
+(`tables/content-index.json`: path -> size, mtime_ns, sha256) spares
 rehashing an unchanged file on every open.
 
 Default rule (`open_table()` with no name): the most recently converted
@@ -38,7 +38,7 @@ from nasbench_sim.space.enumeration import CACHE_NAME, CellSpace
 
 REPEAT0_ENV = "NASBENCH_SIM_NB101_REPEAT0"
 TABLE_NAMES = ("official", "partial", "surrogate")
-OFFICIAL_INDEX = "official-index.json"
+OFFICIAL_INDEX = "content-index.json"
 _INDEX_LIMIT = 256  # paths remembered in the index
 _NPY_MAGIC = b"\x93NUMPY"
 

@@ -8,6 +8,12 @@ comma-separated op names, `metrics` a base64 `nasbench.ModelMetrics` protobuf
 whose `evaluation_data` holds the evaluations at the start, halfway point and
 end of training. One record per (cell, budget, repeat), repeats in file order.
 
+`convert_tfrecord` streams such a file into a keyed `BenchmarkTable` (one row
+per cell of the file, in file order; see `bench.table`), checking CRCs, field
+types, that each stored cell is a pruned NB101 cell whose official hash is the
+record's, and that a record's length fits in the rest of the file. Any bad
+input raises `DataFormatError` naming the byte offset.
+
 Example:
     >>> import tempfile, os
     >>> from nasbench_sim.bench.tfrecord import write_tfrecord, iter_tfrecord
