@@ -14,17 +14,22 @@ cell-space enumeration and opens in about a second). `NASBench()` (no path,
 or a table name) uses the best available complete table.
 
 Deliberate differences from the official API (the README's "Parity with the
-official API" table lists them with the probe entries they show in):
+official API" table lists them with the probe entries they show in; the parity
+test accepts exactly those):
 
 | official behaviour | here | why |
 | --- | --- | --- |
 | `NASBench()` without a path: `TypeError` | the best available complete table | convenience; a path works as in the official API |
-| missing file: TensorFlow's `NotFoundError` | `DataFileNotFoundError`, a `FileNotFoundError` | no TensorFlow |
-| spec with 8+ vertices after pruning: `TypeError` from `is_valid` / `query` / `get_metrics_from_spec` (a bug in the official error message) | `is_valid` False; `OutOfDomainError('too many vertices ...')` | the official code intends this |
-| 0/1 float matrix: a different hash, so `query` raises `KeyError` | hashes like the integer matrix; `query` finds the cell | the official formats float degrees into the hash |
-| repeat drawn with the global `random` module, seeded by `NASBench(seed=...)` | drawn from a `numpy.random.Generator` seeded by `seed`; the global `random` state is never touched | no hidden global RNG (same seed, same draws) |
-| missing cell / budget: `KeyError`; missing repeat: `IndexError` | `MissingDataError` (a `KeyError`) / `MissingRepeatError` (an `IndexError`), messages say what the file covers | same `except` clauses work; clearer messages |
-| `OutOfDomainError` derives from `Exception` | also from `NasbenchSimError` (itself an `Exception`) | the package's error hierarchy |
+| repeat drawn with the global `random` module, seeded by `NASBench(seed=...)` | drawn from a `numpy.random.Generator` seeded by `seed`; the global `random` state is never touched | no hidden global RNG |
+| 0/1 float matrix: another hash, so `query` raises `KeyError` | hashes like the integer matrix; `query` finds the cell | the official hash formats float degrees into its strings |
+| spec with 8+ vertices after pruning: `TypeError` from `is_valid` / `query` / `get_metrics_from_spec` | `is_valid` False; `OutOfDomainError('too many vertices ...')` | a bug in the official error message |
+
+Compatible rather than different: a cell or budget the table lacks raises
+`MissingDataError` (a `KeyError`), a drawn repeat it lacks `MissingRepeatError`
+(an `IndexError`), with messages saying what the file covers; `OutOfDomainError`
+also derives from `NasbenchSimError`; a missing file raises
+`DataFileNotFoundError` (a `FileNotFoundError`; the official API raises
+TensorFlow's `NotFoundError`).
 
 Example:
     >>> from nasbench_sim.compat.api import ModelSpec
