@@ -71,7 +71,7 @@ def test_data_convert_of_a_small_file_leaves_the_default_and_info_reports_its_co
     assert main(["data", "info", "--table", str(small_tfrecord), "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "covering 22 of 423,624 cells" in out and "optimum by mean validation over the file's 22 cells" in out
-    assert "108 epochs: 22 cells (22 cells with 3)" in out
+    assert "108 epochs: 22 cells, 3 repeats each" in out
 
 
 def test_data_info_shows_the_surrogates_fidelity(fresh_data, capsys):

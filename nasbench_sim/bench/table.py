@@ -322,9 +322,15 @@ class BenchmarkTable:
                 f"{cover['records']:,} records"
                 + ("" if cover["complete"] else "  (incomplete: used only when named, never as the default)")
             )
-            for epoch, part in cover["by_budget"].items():
-                repeats = ", ".join(f"{cells:,} cells with {k}" for k, cells in part["repeats"].items())
-                lines.append(f"  {epoch} epochs: {part['cells']:,} cells ({repeats or 'none'})")
+            for epoch in cover["budgets"]:
+                part = cover["by_budget"][str(epoch)]
+                repeats = sorted(part["repeats"].items(), reverse=True)
+                detail = (
+                    f"{repeats[0][0]} repeats each"
+                    if len(repeats) == 1
+                    else ", ".join(f"{_cells(count)} with {k} repeats" for k, count in repeats)
+                )
+                lines.append(f"  {epoch} epochs: {_cells(part['cells'])}, {detail}")
         if self.meta.get("real_fields"):
             lines.append("real: " + ", ".join(self.meta["real_fields"]))
         if self.meta.get("modelled_fields"):
@@ -346,6 +352,10 @@ class BenchmarkTable:
         if "path" in self.meta:
             lines.append(f"path: {self.meta['path']}")
         return "\n".join(lines)
+
+
+def _cells(count: int) -> str:
+    return f"{count:,} cell" + ("" if count == 1 else "s")
 
 
 def empty_data(num_cells: int, epochs: tuple[int, ...], num_repeats: int = NUM_REPEATS) -> np.ndarray:

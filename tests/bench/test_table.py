@@ -45,7 +45,11 @@ def test_keyed_table_round_trips_and_names_its_coverage(tmp_path):
     assert matrix.tolist() == [[0, 1], [0, 0]] and ops == ["input", "output"] and matrix.flags.writeable
     assert "covering 2 of 423,624 cells" in loaded.label
     text = loaded.describe()
-    assert "coverage: 2 of 423,624 cells" in text and "108 epochs: 2 cells (1 cells with 2, 1 cells with 3)" in text
+    assert (
+        "coverage: 2 of 423,624 cells" in text
+        and "  12 epochs: 1 cell, 3 repeats each\n  108 epochs: 2 cells, 1 cell with 3 repeats, 1 cell with 2 repeats"
+        in text
+    )
 
 
 def test_dense_tables_keep_format_1(tmp_path):
