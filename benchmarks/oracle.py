@@ -5,8 +5,12 @@ Usage:
 
 Measures: opening a cached table, single `Oracle.query` of a cell given as
 matrix + ops (median), batch lookups/queries of 100,000 cells, optionally
-enumerating the space from scratch (`--enumerate`, ~40 s), and the peak memory
-of converting a synthetic tfrecord in the official format (streaming check).
+enumerating the space from scratch (`--enumerate`, ~40 s), the peak memory
+of converting a synthetic tfrecord in the official format (streaming check),
+and `compat.api.NASBench(path)` on a 22-cell official-format file on a fresh
+machine (a subprocess with an empty `NASBENCH_SIM_DATA`: no cached space, no
+tables) with the size of the file's converted cache and the median
+`NASBench.query` time.
 """
 
 from __future__ import annotations
@@ -24,9 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-from nasbench_sim.bench import BenchmarkTable, Oracle, open_table
-from nasbench_sim.bench.sources import tables_dir
+from nasbench_sim.bench import METRICS, BenchmarkTable, Oracle, open_table
 from nasbench_sim.space import Cell, CellSpace
+from nasbench_sim.space.enumeration import CACHE_NAME
 from nasbench_sim.space.sampling import random_cells
 
 
@@ -94,6 +98,71 @@ def conversion(num_records: int, space: CellSpace) -> dict:
         }
 
 
+FRESH_SCRIPT = """
+import json, sys, time
+t0 = time.perf_counter()
+from nasbench_sim.compat.api import ModelSpec, NASBench
+t1 = time.perf_counter()
+nb = NASBench(sys.argv[1])
+t2 = time.perf_counter()
+again = NASBench(sys.argv[1])
+t3 = time.perf_counter()
+specs = [ModelSpec(f["module_adjacency"], f["module_operations"]) for f in nb.fixed_statistics.values()]
+first = []
+for spec in specs:  # first query of each cell: validates, hashes, looks up
+    t = time.perf_counter_ns()
+    nb.query(spec)
+    first.append(time.perf_counter_ns() - t)
+spec = specs[0]
+times = []
+for _ in range(2000):
+    t = time.perf_counter_ns()
+    nb.query(spec)
+    times.append(time.perf_counter_ns() - t)
+print(json.dumps({"import": t1 - t0, "first_open": t2 - t1, "second_open": t3 - t2, "cells": len(nb.hash_iterator()),
+                  "query_us": sorted(times)[len(times) // 2] / 1000, "first_query_us": sorted(first)[len(first) // 2] / 1000}))
+"""
+
+
+def fresh_machine_compat(space: CellSpace, num_cells: int = 22) -> dict:
+    """`compat.api.NASBench(path)` on a small official-format file, in a subprocess with an empty data folder."""
+    from nasbench_sim.bench.tfrecord import encode_row, write_tfrecord
+
+    rows = np.random.default_rng(1).choice(len(space), size=num_cells, replace=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "nasbench_small.tfrecord"
+        payloads = []
+        for k, row in enumerate(rows.tolist()):
+            matrix, ops = space.stored_spec(row)
+            for r in range(3):
+                stats = {f"{p}_{m}": 0.5 + 0.01 * r + 1e-4 * k for p in ("halfway", "final") for m in METRICS[:3]}
+                stats.update(halfway_training_time=500.0 + r, final_training_time=1000.0 + r)
+                payloads.append(encode_row(space.hashes[row].decode(), 108, matrix.tolist(), ops, stats, 1000))
+        write_tfrecord(path, payloads)
+        data = Path(tmp) / "fresh_data"
+        env = {**os.environ, "NASBENCH_SIM_DATA": str(data), "NASBENCH_SIM_SHARED": ""}
+        start = time.perf_counter()
+        out = subprocess.run(
+            [sys.executable, "-c", FRESH_SCRIPT, str(path)], capture_output=True, text=True, check=True, env=env
+        ).stdout
+        process_seconds = time.perf_counter() - start
+        measured = json.loads(out.strip().splitlines()[-1])
+        cache = next((data / "tables").glob("official-*/meta.json")).parent
+        return {
+            "file_cells": measured["cells"],
+            "file_bytes": path.stat().st_size,
+            "first_open_seconds": round(measured["first_open"], 3),
+            "second_open_seconds": round(measured["second_open"], 4),
+            "import_seconds": round(measured["import"], 3),
+            "whole_subprocess_seconds": round(process_seconds, 2),
+            "cache_bytes": sum(f.stat().st_size for f in cache.iterdir()),
+            "cell_space_built": (data / CACHE_NAME).exists(),
+            "compat_query_median_us": round(measured["query_us"], 2),
+            "compat_first_query_of_a_cell_median_us": round(measured["first_query_us"], 2),
+            "note": "fresh NASBENCH_SIM_DATA: no cached cell space or tables; first open converts the file",
+        }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--table", default=None, help="table to query (default: best available)")
@@ -110,7 +179,7 @@ def main() -> None:
     }
     result["table"] = table.label
 
-    folder = next(iter(sorted(tables_dir().glob(f"{table.kind}-*"))), None)
+    folder = table.folder
     if folder is not None:
         open_times = []
         for _ in range(5):
@@ -148,6 +217,7 @@ def main() -> None:
         result["enumerate_space_seconds"] = round(time.perf_counter() - t, 1)
     if args.convert_records:
         result["convert_tfrecord"] = conversion(args.convert_records, space)
+    result["compat_small_file_fresh_machine"] = fresh_machine_compat(space)
     result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     print(json.dumps(result, indent=2))
 

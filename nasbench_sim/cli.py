@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -24,8 +25,9 @@ def _table_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--table",
         default=None,
-        help="benchmark table: official | partial | surrogate | a table folder | an official .tfrecord | "
-        "test108_repeat0.npy (default: converted official if cached, else real partial if configured, else surrogate)",
+        help="benchmark table: official | partial | surrogate | a table folder | an official-format file (any name) | "
+        "test108_repeat0.npy (default: a converted official file with complete coverage, else real partial if "
+        "configured, else surrogate)",
     )
 
 
@@ -47,11 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
     _quiet_arg(info)
     convert = data_sub.add_parser(
         "convert",
-        help="convert an official .tfrecord into a cached table (once; opening it later takes < 1 s)",
+        help="convert an official-format file into a cached table (once per file content)",
         description="Convert nasbench_only108.tfrecord or nasbench_full.tfrecord (from the NAS-Bench-101 "
-        "release) into the table cache. Streams the file; a corrupt file leaves no partial cache.",
+        "release), or any file in their format, into the table cache, keyed by the file's content. Streams the "
+        "file; a corrupt file leaves no partial cache. Only a file covering every cell becomes the default table.",
     )
-    convert.add_argument("file", help="path to the .tfrecord file")
+    convert.add_argument("file", help="path to the official-format file (any name)")
     _quiet_arg(convert)
     space = data_sub.add_parser("space", help="enumerate the cell space (cached) and check it against a digest")
     space.add_argument(
@@ -150,25 +153,46 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_data_info(args: argparse.Namespace) -> int:
-    from nasbench_sim.bench.oracle import Oracle
-    from nasbench_sim.bench.sources import open_table
+    from nasbench_sim.bench.oracle import Oracle, table_optimum
+    from nasbench_sim.bench.sources import cached_tables, open_table
 
     table = open_table(args.table, progress=not args.quiet)
     print(table.describe())
-    optimum = Oracle(table).optimum
+    optimum = table_optimum(table) if table.keyed else Oracle(table).optimum
+    scope = "" if table.complete else f" over the file's {table.num_cells:,} cells"
     print(
-        f"optimum by mean validation: {optimum.hash} (validation {optimum.validation_accuracy:.4f}, "
+        f"optimum by mean validation{scope}: {optimum.hash} (validation {optimum.validation_accuracy:.4f}, "
         f"test {optimum.test_accuracy:.4f}); best mean test accuracy {optimum.best_test_accuracy:.4f}"
     )
+    print(
+        "\ntables cached on this machine (the default is the newest complete official table, else partial, else surrogate):"
+    )
+    for folder, meta in cached_tables():
+        cover = meta.get("coverage")
+        coverage = f"{cover['cells']:,} of {cover['space_cells']:,} cells" if cover else "every cell"
+        note = "" if not cover or cover.get("complete") else "  [incomplete: used only when named by path]"
+        if meta.get("kind") == "official" and meta.get("format_version") == 1:
+            coverage, note = "legacy cache keyed by file name", "  [ignored: delete it and convert the file again]"
+        in_use = "  <- shown above" if table.folder and Path(table.folder) == folder.resolve() else ""
+        print(f"  {folder.name}: {meta.get('kind')}, {coverage}, {meta.get('source', '')}{note}{in_use}")
     return 0
 
 
 def _cmd_data_convert(args: argparse.Namespace) -> int:
-    from nasbench_sim.bench.sources import convert_official, official_table_path
+    from nasbench_sim.bench.sources import cached_official, convert_official
 
     table = convert_official(args.file, progress=not args.quiet)
     print(table.describe())
-    print(f"cached at {official_table_path(args.file)}")
+    print(f"cached at {table.folder} (keyed by the file's content)")
+    if table.complete:
+        default = cached_official()
+        is_default = default is not None and default.resolve() == Path(table.folder)
+        print("complete coverage: " + ("this is now the default table" if is_default else "usable as --table official"))
+    else:
+        print(
+            f"incomplete coverage ({table.num_cells:,} of {table.coverage['space_cells']:,} cells): used only when "
+            f"named (--table {args.file}); the default table is unchanged"
+        )
     return 0
 
 
@@ -374,6 +398,11 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from nasbench_sim._io import data_dir
 
     table = open_table(options["table"], progress=not args.quiet)
+    if not table.complete:
+        raise ConfigError(
+            f"{table.label}: a comparison needs a table that covers every cell "
+            "(searchers query cells the file lacks); use --table official, partial or surrogate"
+        )
     experiment = options["experiment"] or f"{table.kind}-{'-'.join(names)}-{budget.describe().split()[0]}"
     folder = Path(options["results_dir"]) / experiment
     specs = [

@@ -38,6 +38,45 @@ def space():
 
 
 @pytest.fixture(scope="session")
+def surrogate_cache(space) -> Path:
+    """The surrogate table's cache folder on this machine (built once)."""
+    from nasbench_sim.bench.sources import surrogate_table
+
+    return Path(surrogate_table(progress=False).folder)
+
+
+@pytest.fixture
+def fresh_data(monkeypatch, tmp_path, surrogate_cache) -> Path:
+    """A new user's machine: a data folder with only the cell space and the surrogate cache linked in,
+    and no ../shared (so the default table is the surrogate)."""
+    import os
+
+    from nasbench_sim._io import data_dir
+    from nasbench_sim.space.enumeration import CACHE_NAME
+
+    data = tmp_path / "data"
+    (data / "tables").mkdir(parents=True)
+    os.symlink(data_dir() / CACHE_NAME, data / CACHE_NAME)
+    os.symlink(surrogate_cache, data / "tables" / surrogate_cache.name)
+    monkeypatch.setenv("NASBENCH_SIM_DATA", str(data))
+    monkeypatch.setenv("NASBENCH_SIM_SHARED", "")
+    monkeypatch.delenv("NASBENCH_SIM_NB101_REPEAT0", raising=False)
+    return data
+
+
+@pytest.fixture
+def no_space(monkeypatch):
+    """Fail if anything loads or enumerates the cell space (a fresh machine has none cached)."""
+    from nasbench_sim.space.enumeration import CellSpace
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the cell space was loaded or built")
+
+    monkeypatch.setattr(CellSpace, "build", refuse)
+    monkeypatch.setattr(CellSpace, "load_or_build", refuse)
+
+
+@pytest.fixture(scope="session")
 def partial(space):
     from nasbench_sim.bench.sources import partial_table
 
@@ -79,3 +118,49 @@ def golden_table(golden_tfrecord, space, tmp_path_factory):
     from nasbench_sim.bench.tfrecord import convert_tfrecord
 
     return convert_tfrecord(golden_tfrecord, tmp_path_factory.mktemp("tables") / "golden", space=space, progress=False)
+
+
+def only108(records: dict, cells: int | None = None) -> dict:
+    """The first `cells` golden records with their 108-epoch repeats only (like nasbench_only108)."""
+    return {
+        h: {**r, "computed_statistics": {"108": r["computed_statistics"]["108"]}}
+        for h, r in list(records.items())[:cells]
+    }
+
+
+@pytest.fixture(scope="session")
+def small_tfrecord(golden, tmp_path_factory) -> Path:
+    """A 22-cell official-format file (108 epochs, 3 repeats each), named without `.tfrecord`."""
+    from nasbench_sim.bench.tfrecord import write_tfrecord
+
+    path = tmp_path_factory.mktemp("official") / "nasbench_22cells.data"
+    write_tfrecord(path, golden_payloads(only108(golden, 22)))
+    return path
+
+
+def keyed_copy(table, space, order=None):
+    """A keyed (file-layout) table with every cell of the space, holding a dense table's values.
+
+    Args:
+        table: a dense table (rows = space rows).
+        space: the cell space.
+        order: space rows in the order of the keyed table's rows (default: ascending hash, like the release file).
+    """
+    import numpy as np
+
+    from nasbench_sim.bench.table import NUM_REPEATS, BenchmarkTable, FileCells
+
+    order = np.arange(len(space)) if order is None else np.asarray(order)
+    budgets = len(table.epochs)
+    cells = FileCells(
+        hashes=np.asarray(space.hashes)[order],
+        num_vertices=np.asarray(space.num_vertices)[order],
+        bits=np.asarray(space.bits)[order],
+        labels=np.asarray(space.labels)[order],
+        repeat_counts=np.full((order.size, budgets), NUM_REPEATS, dtype=np.uint8),
+        epoch_order=np.tile(np.arange(budgets, dtype=np.int8), (order.size, 1)),
+    )
+    meta = {"kind": "official", "source": "keyed copy of a dense table (test)", "epochs": list(table.epochs)}
+    return BenchmarkTable(
+        np.asarray(table.data)[order], np.asarray(table.trainable_parameters)[order], meta, cells=cells
+    )

@@ -56,3 +56,39 @@ def test_unknown_command_lists_choices(capsys):
     with pytest.raises(SystemExit):
         main(["frobnicate"])
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_data_convert_of_a_small_file_leaves_the_default_and_info_reports_its_coverage(
+    fresh_data, small_tfrecord, capsys
+):
+    # Regression: after converting a 22-cell file, `data info` reported 423,624 cells and it became the default.
+    assert main(["data", "convert", str(small_tfrecord), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "coverage: 22 of 423,624 cells" in out and "the default table is unchanged" in out
+    assert main(["data", "info", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("table: SURROGATE") and "[incomplete: used only when named by path]" in out
+    assert main(["data", "info", "--table", str(small_tfrecord), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "covering 22 of 423,624 cells" in out and "optimum by mean validation over the file's 22 cells" in out
+    assert "108 epochs: 22 cells, 3 repeats each" in out
+
+
+def test_data_info_shows_the_surrogates_fidelity(fresh_data, capsys):
+    assert main(["data", "info", "--table", "surrogate", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "surrogate fidelity on 42,362 held-out cells: Spearman 0.967, Kendall tau 0.844, 1000-best overlap 0.573" in out
+    )
+
+
+def test_query_and_compare_on_a_small_file(fresh_data, small_tfrecord, golden, capsys):
+    # Named by path, a small file answers the cells it has, and says how many it covers for the others.
+    spec = golden[INCEPTION_HASH]["example_query_spec"]
+    argv = ["query", "--matrix", json.dumps(spec["matrix"]), "--ops", ",".join(spec["ops"]), "--quiet"]
+    assert main([*argv, "--table", str(small_tfrecord), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["hash"] == INCEPTION_HASH
+    assert main(["query", "--matrix", "[[0,1],[0,0]]", "--ops", "input,output", "--table", str(small_tfrecord)]) == 2
+    assert "covers 22 of 423,624 cells" in capsys.readouterr().err
+    assert main(["compare", "--table", str(small_tfrecord), "--quiet"]) == 2
+    assert "a comparison needs a table that covers every cell" in capsys.readouterr().err

@@ -16,14 +16,14 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from nasbench_sim.bench.table import EPOCHS, METRICS, POINTS, BenchmarkTable
-from nasbench_sim.errors import OutOfDomainError
+from nasbench_sim.errors import DataFormatError, MissingDataError, OutOfDomainError
 from nasbench_sim.space.cell import Cell
 from nasbench_sim.space.enumeration import CellSpace
 
@@ -51,11 +51,22 @@ class Optimum:
 class Oracle:
     """Answers 'how good is this cell' from a `BenchmarkTable`.
 
+    Rows (`query_row`, `query_batch` with an array, `metrics_of_row`, `mean`,
+    `optimum.row`) are rows of the cell space, ascending official hash, for
+    every layout: a keyed table (a converted official-format file) is mapped
+    onto the space's rows, and a cell that the file lacks raises
+    `MissingDataError` (a `KeyError`) saying how many cells the file covers.
+
     Args:
         table: the benchmark table.
         rng: random stream that picks the training repeat of each query
             (a seed or None is turned into a Generator here).
-        space: the cell space (default: this machine's cached one).
+        space: the cell space (default: this machine's cached one; for a keyed
+            table it is loaded only when a row-based method needs it, so
+            `query(cell)` on a small file works without enumerating the space).
+
+    Raises:
+        ValueError: a dense table whose row count is not the space's.
     """
 
     def __init__(
@@ -66,8 +77,8 @@ class Oracle:
         space: CellSpace | None = None,
     ) -> None:
         self.table = table
-        self.space = space if space is not None else CellSpace.load_or_build()
-        if len(self.space) != table.num_cells:
+        self._space = space
+        if not table.keyed and len(self.space) != table.num_cells:
             raise ValueError(f"table has {table.num_cells} cells, space has {len(self.space)}")
         self.rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
         self._data = np.asarray(table.data)  # plain ndarray view: faster scalar indexing than np.memmap
@@ -75,6 +86,30 @@ class Oracle:
         self.training_time_spent = 0.0
         self.total_epochs_spent = 0
         self._optimum: Optimum | None = None
+        self._table_rows: np.ndarray | None = None  # keyed table: space row -> table row (-1: no data)
+        self._means: dict[tuple[str, int, str], np.ndarray] = {}
+
+    @property
+    def space(self) -> CellSpace:
+        """The cell space (loaded on first use)."""
+        if self._space is None:
+            self._space = CellSpace.load_or_build()
+        return self._space
+
+    def _space_to_table(self) -> np.ndarray:
+        """Keyed table: (len(space),) table row of each space row, -1 where the file has no data (built once)."""
+        if self._table_rows is None:
+            self._table_rows = table_rows_in_space(self.table, self.space)
+        return self._table_rows
+
+    def _table_row(self, row: int) -> int:
+        """Table row of a space row."""
+        if not self.table.keyed:
+            return row
+        table_row = int(self._space_to_table()[row])
+        if table_row < 0:
+            raise self.table.missing_cell(self.space.hashes[row].decode())
+        return table_row
 
     # --- budgeted queries ---------------------------------------------------
     def _next_repeat(self) -> int:
@@ -83,70 +118,102 @@ class Oracle:
         return self._repeats.pop()
 
     def query_row(self, row: int, epochs: int = 108, stop_halfway: bool = False) -> dict[str, float]:
-        """Budgeted query of a row: one sampled repeat's accuracies and training time.
+        """Budgeted query of a space row: one sampled repeat's accuracies and training time.
 
         Returns:
             dict with `train_accuracy`, `validation_accuracy`, `test_accuracy` in
             [0, 1] and `training_time` in seconds.
 
         Raises:
-            OutOfDomainError: invalid budget, or the table has no value here.
+            OutOfDomainError: invalid budget.
+            MissingDataError: the table has no value here (a `KeyError`).
         """
-        budget = self.table.budget_index(epochs)
         self._check_row(row)
-        train, val, test, time = self._data[row, self._next_repeat(), budget, 0 if stop_halfway else 1].tolist()
-        if time != time or test != test:  # NaN: no data for this cell/budget
-            raise OutOfDomainError(f"the table has no data for cell row {row} at {epochs} epochs")
+        return self._query_table_row(self._table_row(row), epochs, stop_halfway)
+
+    def _query_table_row(self, table_row: int, epochs: int, stop_halfway: bool) -> dict[str, float]:
+        budget = self.table.budget_index(epochs)
+        train, val, test, time = self._data[table_row, self._next_repeat(), budget, 0 if stop_halfway else 1].tolist()
+        if time != time or test != test:  # NaN: no data for this cell/budget/repeat
+            raise MissingDataError(
+                f"the table has no data for cell {self._hash_of_table_row(table_row)} at {epochs} epochs", epochs
+            )
         self.training_time_spent += time
         self.total_epochs_spent += epochs // 2 if stop_halfway else epochs
         return {"train_accuracy": train, "validation_accuracy": val, "test_accuracy": test, "training_time": time}
 
     def query_mean_row(self, row: int, epochs: int = 108) -> dict[str, float]:
-        """Budgeted query of a row returning the mean over repeats of every metric (naszilla's mode).
+        """Budgeted query of a space row returning the mean over repeats of every metric (naszilla's mode).
 
         The same on every query of the row; costs one query and the mean training time.
 
         Raises:
-            OutOfDomainError: invalid budget or row, or the table has no value here.
+            OutOfDomainError: invalid budget or row.
+            MissingDataError: the table has no value here (a `KeyError`).
         """
         self.table.budget_index(epochs)
         self._check_row(row)
-        result = {metric: float(self.table.mean(metric, epochs)[row]) for metric in METRICS}
+        result = {metric: float(self.mean(metric, epochs)[row]) for metric in METRICS}
         if result["test_accuracy"] != result["test_accuracy"]:  # NaN: no data for this cell/budget
-            raise OutOfDomainError(f"the table has no data for cell row {row} at {epochs} epochs")
+            raise MissingDataError(
+                f"the table has no data for cell {self.space.hashes[row].decode()} at {epochs} epochs", epochs
+            )
         self.training_time_spent += result["training_time"]
         self.total_epochs_spent += epochs
         return result
 
     def _check_row(self, row: int) -> None:
-        if isinstance(row, bool) or not 0 <= row < self.table.num_cells:
-            raise OutOfDomainError(f"row {row!r} is not a cell row of this table (0 to {self.table.num_cells - 1})")
+        if isinstance(row, bool) or not 0 <= row < len(self.space):
+            raise OutOfDomainError(f"row {row!r} is not a cell row (0 to {len(self.space) - 1})")
+
+    def _hash_of_table_row(self, table_row: int) -> str:
+        cells = self.table.cells
+        return (cells.hashes if cells is not None else self.space.hashes)[table_row].decode()
 
     def query(self, cell: Cell, epochs: int = 108, stop_halfway: bool = False) -> dict[str, Any]:
         """Budgeted query like the official API (same keys; accuracies in [0, 1], time in seconds)."""
-        row = self.space.index(cell)
-        result = self.query_row(row, epochs, stop_halfway)
-        result["module_adjacency"], result["module_operations"] = self.space.stored_spec(row)
-        result["trainable_parameters"] = int(self.table.trainable_parameters[row])
+        cells = self.table.cells
+        if cells is None:
+            table_row = self.space.index(cell)
+        elif self._space is not None:  # the space is at hand: index it instead of hashing
+            table_row = self._table_row(self.space.index(cell))
+        else:
+            table_row = cells.rows().get(cell.hash, -1)
+            if table_row < 0:
+                raise self.table.missing_cell(cell.hash)
+        result = self._query_table_row(table_row, epochs, stop_halfway)
+        result["module_adjacency"], result["module_operations"] = self._stored_spec(table_row)
+        result["trainable_parameters"] = int(self.table.trainable_parameters[table_row])
         return result
+
+    def _stored_spec(self, table_row: int) -> tuple[np.ndarray, list[str]]:
+        """Stored adjacency and ops: the file's own for a keyed table, else the space's (read-only, shared)."""
+        if self.table.cells is not None:
+            return self.table.cells.stored_spec(table_row)
+        return self.space.stored_spec(table_row)
 
     def query_batch(
         self, cells: Sequence[Cell] | np.ndarray, epochs: int = 108, stop_halfway: bool = False
     ) -> dict[str, np.ndarray]:
-        """Budgeted queries of many cells (or rows) at once; one sampled repeat each.
+        """Budgeted queries of many cells (or space rows) at once; one sampled repeat each.
 
         Returns:
-            dict of (B,) arrays: `row` and the four metrics.
+            dict of (B,) arrays: `row` (space rows) and the four metrics.
         """
         if isinstance(cells, np.ndarray):
             rows = cells.astype(np.int64)
         else:
             rows = self.space.indices(cells)
+        table_rows = rows
+        if self.table.keyed:
+            table_rows = self._space_to_table()[rows]
+            if (table_rows < 0).any():
+                raise self.table.missing_cell(self.space.hashes[rows[np.argmax(table_rows < 0)]].decode())
         budget = self.table.budget_index(epochs)
         repeats = self.rng.integers(0, self.table.num_repeats, size=rows.size)
-        values = np.asarray(self._data[rows, repeats, budget, 0 if stop_halfway else 1], dtype=np.float64)
+        values = np.asarray(self._data[table_rows, repeats, budget, 0 if stop_halfway else 1], dtype=np.float64)
         if np.isnan(values[:, 2:]).any():
-            raise OutOfDomainError(f"the table has no data for some of these cells at {epochs} epochs")
+            raise MissingDataError(f"the table has no data for some of these cells at {epochs} epochs", epochs)
         self.training_time_spent += float(values[:, 3].sum())
         self.total_epochs_spent += rows.size * (epochs // 2 if stop_halfway else epochs)
         out = {"row": rows}
@@ -163,7 +230,7 @@ class Oracle:
 
     # --- free analysis ------------------------------------------------------
     def row(self, cell: Cell) -> int:
-        """Row of a cell (free)."""
+        """Space row of a cell (free)."""
         return self.space.index(cell)
 
     def metrics(self, cell: Cell) -> tuple[dict[str, Any], dict[int, list[dict[str, float]]]]:
@@ -177,14 +244,16 @@ class Oracle:
         return self.metrics_of_row(self.space.index(cell))
 
     def metrics_of_row(self, row: int) -> tuple[dict[str, Any], dict[int, list[dict[str, float]]]]:
-        matrix, ops = self.space.stored_spec(row)
+        """`metrics` of a space row."""
+        table_row = self._table_row(row)
+        matrix, ops = self._stored_spec(table_row)
         fixed = {
             "module_adjacency": matrix,
             "module_operations": ops,
-            "trainable_parameters": int(self.table.trainable_parameters[row]),
+            "trainable_parameters": int(self.table.trainable_parameters[table_row]),
         }
         computed: dict[int, list[dict[str, float]]] = {}
-        block = np.asarray(self._data[row], dtype=np.float64)  # (repeat, budget, point, metric)
+        block = np.asarray(self._data[table_row], dtype=np.float64)  # (repeat, budget, point, metric)
         for b, epochs in enumerate(self.table.epochs):
             repeats = []
             for r in range(self.table.num_repeats):
@@ -202,28 +271,85 @@ class Oracle:
         return fixed, computed
 
     def mean(self, metric: str, epochs: int = 108, point: str = "final") -> np.ndarray:
-        """(cell,) mean over repeats, from the table (free)."""
-        return self.table.mean(metric, epochs, point)
+        """(space cell,) mean over repeats, from the table (free; NaN where a keyed table has no data)."""
+        means = self.table.mean(metric, epochs, point)
+        if not self.table.keyed:
+            return means
+        key = (metric, epochs, point)
+        if key not in self._means:
+            table_rows = self._space_to_table()
+            self._means[key] = np.where(table_rows >= 0, means[table_rows], np.nan)
+        return self._means[key]
+
+    def repeat_values(self, metric: str, repeat: int = 0, epochs: int = 108, point: str = "final") -> np.ndarray:
+        """(space cell,) one training repeat's value of a metric (free; NaN where there is none), cached."""
+        key = (f"repeat{repeat}:{metric}", epochs, point)
+        if key not in self._means:
+            column = np.asarray(
+                self.table.data[:, repeat, self.table.budget_index(epochs), POINTS.index(point), METRICS.index(metric)],
+                dtype=np.float64,
+            )
+            if self.table.keyed:
+                table_rows = self._space_to_table()
+                column = np.where(table_rows >= 0, column[table_rows], np.nan)
+            self._means[key] = column
+        return self._means[key]
 
     def hash_iterator(self) -> Iterator[str]:
-        """All official hashes, ascending (free)."""
+        """Official hashes (free): every cell ascending, or for a keyed table the file's cells in file order."""
+        if self.table.cells is not None:
+            return iter(self.table.cells.rows())
         return iter(self.space.hash_list())
 
     @property
     def optimum(self) -> Optimum:
         """Best cell by mean final validation accuracy at 108 epochs, and the best mean test accuracy."""
         if self._optimum is None:
-            val = self.mean("validation_accuracy")
-            test = self.mean("test_accuracy")
-            row = int(np.nanargmax(val))
-            self._optimum = Optimum(
-                row=row,
-                hash=self.space.hashes[row].decode(),
-                validation_accuracy=float(val[row]),
-                test_accuracy=float(test[row]),
-                best_test_accuracy=float(np.nanmax(test)),
-            )
+            best = table_optimum(self.table, lambda row: self.space.hashes[row].decode())
+            if self.table.keyed:
+                best = replace(best, row=self.space.index_of_hash(best.hash))
+            self._optimum = best
         return self._optimum
+
+
+def table_optimum(table: BenchmarkTable, hash_of_row: Callable[[int], str] | None = None) -> Optimum:
+    """The `Optimum` of a table over the cells it has data for; `row` is a table row.
+
+    Args:
+        table: any table.
+        hash_of_row: official hash of a table row, needed for a dense table
+            (its rows are space rows); a keyed table names its own cells.
+    """
+    val = table.mean("validation_accuracy")
+    test = table.mean("test_accuracy")
+    row = int(np.nanargmax(val))
+    if table.cells is not None:
+        module_hash = table.cells.hashes[row].decode()
+    elif hash_of_row is not None:
+        module_hash = hash_of_row(row)
+    else:
+        raise ValueError("a dense table needs hash_of_row to name its optimum")
+    return Optimum(
+        row=row,
+        hash=module_hash,
+        validation_accuracy=float(val[row]),
+        test_accuracy=float(test[row]),
+        best_test_accuracy=float(np.nanmax(test)),
+    )
+
+
+def table_rows_in_space(table: BenchmarkTable, space: CellSpace) -> np.ndarray:
+    """(len(space),) int64: the keyed table's row of each space row, -1 where the file has no cell."""
+    hashes = np.asarray(table.cells.hashes)
+    space_hashes = np.asarray(space.hashes)
+    rows = np.full(len(space), -1, dtype=np.int64)
+    where = np.searchsorted(space_hashes, hashes)
+    found = (where < len(space)) & (space_hashes[np.minimum(where, len(space) - 1)] == hashes)
+    if not found.all():
+        bad = hashes[np.argmin(found)].decode()
+        raise DataFormatError(f"{table.folder}: cell {bad} is not in the NB101 space")
+    rows[where] = np.arange(hashes.size)
+    return rows
 
 
 VALID_EPOCHS = frozenset(EPOCHS)

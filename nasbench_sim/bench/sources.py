@@ -1,8 +1,19 @@
-"""Which benchmark table to use: explicit choice, else the best one available.
+"""Which benchmark table to use: explicit choice, else the best complete one available.
 
-Order when nothing is named: a converted official table if one is cached, then
-the real partial table if its array is configured (`$NASBENCH_SIM_NB101_REPEAT0`
-or `../shared/data/nb101/test108_repeat0.npy`), then the embedded surrogate.
+Official-format files are converted once per *content*: the cache folder is
+`tables/official-<sha256 prefix>/`, keyed by the file's size and SHA-256, so a
+different file with the same name, or a file overwritten in place, is
+converted anew and never answered from another file's table. A small index
+(`tables/content-index.json`: path -> size, mtime_ns, sha256) spares
+rehashing an unchanged file on every open.
+
+Default rule (`open_table()` with no name): the most recently converted
+official table whose coverage is complete (every cell, every repeat of each of
+its budgets), then the real partial table if its array is configured
+(`$NASBENCH_SIM_NB101_REPEAT0` or `../shared/data/nb101/test108_repeat0.npy`),
+then the embedded surrogate. A table of an incomplete file (say 22 cells) is
+used only when named by its path; a cell it lacks then raises
+`MissingDataError` (a `KeyError`) saying how many cells the file covers.
 
 Example:
     >>> from nasbench_sim.bench.sources import open_table
@@ -12,21 +23,27 @@ Example:
 
 from __future__ import annotations
 
+import errno
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from nasbench_sim._io import data_dir, file_sha256, shared_dir
+from nasbench_sim._io import atomic_write_json, data_dir, file_sha256, shared_dir
 from nasbench_sim.bench.noise import DEFAULT_NOISE
 from nasbench_sim.bench.partial import build_partial_table
-from nasbench_sim.bench.table import BenchmarkTable
-from nasbench_sim.errors import ConfigError, DataFormatError
-from nasbench_sim.space.enumeration import CellSpace
+from nasbench_sim.bench.table import KEYED_FORMAT_VERSION, BenchmarkTable
+from nasbench_sim.errors import ConfigError, DataFileNotFoundError, DataFormatError
+from nasbench_sim.space.enumeration import CACHE_NAME, CellSpace
 
 REPEAT0_ENV = "NASBENCH_SIM_NB101_REPEAT0"
 TABLE_NAMES = ("official", "partial", "surrogate")
+OFFICIAL_INDEX = "content-index.json"
+_INDEX_LIMIT = 256  # paths remembered in the index
+_NPY_MAGIC = b"\x93NUMPY"
 
 
 def tables_dir() -> Path:
@@ -46,25 +63,111 @@ def repeat0_path() -> Path | None:
     return None
 
 
-def cached_official() -> Path | None:
-    """The most recently converted official table, if any."""
-    found = sorted(tables_dir().glob("official-*/meta.json"), key=lambda p: p.stat().st_mtime)
-    return found[-1].parent if found else None
+# --- official-format files: content-keyed cache ------------------------------
+def official_table_path(sha256: str) -> Path:
+    """Cache folder of the official-format file with this content SHA-256."""
+    return tables_dir() / f"official-{sha256[:24]}"
 
 
-def official_table_path(tfrecord: str | os.PathLike) -> Path:
-    return tables_dir() / f"official-{Path(tfrecord).stem}"
+def content_sha256(path: str | os.PathLike) -> str:
+    """SHA-256 of a file's bytes, from the index when its size and mtime_ns are unchanged.
+
+    Raises:
+        DataFileNotFoundError: no such file.
+    """
+    path = Path(path)
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        raise DataFileNotFoundError(errno.ENOENT, "no such file", str(path)) from None
+    key = str(path.resolve())
+    index = _read_index()
+    entry = index.get(key)
+    if entry and entry.get("size") == stat.st_size and entry.get("mtime_ns") == stat.st_mtime_ns:
+        return str(entry["sha256"])
+    sha = file_sha256(path)
+    index.pop(key, None)
+    index[key] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": sha}
+    kept = {p: e for p, e in index.items() if Path(p).exists()}
+    _write_index(dict(list(kept.items())[-_INDEX_LIMIT:]))
+    return sha
 
 
-def convert_official(tfrecord: str | os.PathLike, *, progress: bool = True) -> BenchmarkTable:
-    """Convert an official `.tfrecord` into the table cache (once)."""
-    from nasbench_sim.bench.tfrecord import convert_tfrecord
+def _read_index() -> dict[str, Any]:
+    try:
+        index = json.loads((tables_dir() / OFFICIAL_INDEX).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):  # a lost or torn index only costs a rehash
+        return {}
+    return index.get("files", {}) if isinstance(index, dict) else {}
 
-    return convert_tfrecord(
-        tfrecord, official_table_path(tfrecord), space=CellSpace.load_or_build(progress=progress), progress=progress
+
+def _write_index(files: dict[str, Any]) -> None:
+    atomic_write_json(
+        tables_dir() / OFFICIAL_INDEX,
+        {"about": "path -> size, mtime_ns, sha256 of official-format files (spares rehashing)", "files": files},
     )
 
 
+def _cached_space() -> CellSpace | None:
+    """The cell space if this machine already has it (never enumerates)."""
+    if (data_dir() / CACHE_NAME / "meta.json").exists():
+        return CellSpace.load_or_build(progress=False)
+    return None
+
+
+def convert_official(tfrecord: str | os.PathLike, *, progress: bool = True) -> BenchmarkTable:
+    """The keyed table of an official-format file, converted once per file content.
+
+    Needs no cell space: hashes are verified with the cached space when there
+    is one, else recomputed per cell.
+
+    Raises:
+        DataFileNotFoundError: no such file.
+        DataFormatError: not an official-format file, or corrupt.
+    """
+    from nasbench_sim.bench.tfrecord import convert_tfrecord
+
+    path = Path(tfrecord)
+    sha = content_sha256(path)
+    folder = official_table_path(sha)
+    if (folder / "meta.json").exists():
+        table = BenchmarkTable.load(folder)
+        if table.meta.get("source_sha256") == sha and table.meta.get("format_version") == KEYED_FORMAT_VERSION:
+            return table
+    return convert_tfrecord(path, folder, space=_cached_space(), expected_sha256=sha, progress=progress)
+
+
+def official_tables() -> list[tuple[Path, dict[str, Any]]]:
+    """(folder, meta) of every converted official-format file, oldest conversion first (reads meta.json only)."""
+    found = []
+    for meta_path in tables_dir().glob("official-*/meta.json"):
+        try:
+            meta = json.loads(meta_path.read_text())
+        except (OSError, json.JSONDecodeError):
+            continue
+        if meta.get("format_version") == KEYED_FORMAT_VERSION and "coverage" in meta:
+            found.append((meta_path.parent, meta))
+    return sorted(found, key=lambda item: (str(item[1].get("converted_at", "")), item[0].stat().st_mtime))
+
+
+def cached_tables() -> list[tuple[Path, dict[str, Any]]]:
+    """(folder, meta) of every table cached on this machine: converted files, partial, surrogate (meta.json only)."""
+    found = []
+    for meta_path in sorted(tables_dir().glob("*/meta.json")):
+        try:
+            found.append((meta_path.parent, json.loads(meta_path.read_text())))
+        except (OSError, json.JSONDecodeError):
+            continue
+    return found
+
+
+def cached_official() -> Path | None:
+    """The most recently converted official table with complete coverage, if any."""
+    complete = [folder for folder, meta in official_tables() if meta["coverage"].get("complete")]
+    return complete[-1] if complete else None
+
+
+# --- partial and surrogate ------------------------------------------------------
 def surrogate_level(space: CellSpace) -> np.ndarray:
     """(423624,) the embedded surrogate's mean test accuracy of every cell (computed once per process)."""
     from nasbench_sim.bench.embedded_surrogate import load_embedded
@@ -130,18 +233,22 @@ def surrogate_table(*, realization: int = 0, progress: bool = True) -> Benchmark
     return cached_table(f"surrogate-{model.sha256[:16]}-{DEFAULT_NOISE.fingerprint}-r{realization}", build)
 
 
+# --- choosing -------------------------------------------------------------------------
 def open_table(spec: str | os.PathLike | None = None, *, realization: int = 0, progress: bool = True) -> BenchmarkTable:
-    """Open a table by name or path, or the best available one.
+    """Open a table by name or path, or the best complete one available.
 
     Args:
-        spec: None (best available), a name in `TABLE_NAMES`, a table folder,
-            an official `.tfrecord` (converted once), or a repeat-0 `.npy`.
+        spec: None (best available, see the module docstring), a name in
+            `TABLE_NAMES`, a table folder, an official-format file (any name;
+            recognised by its TFRecord header, converted once per content), or
+            a repeat-0 `.npy` (recognised by the NumPy magic).
         realization: noise realization of the modelled fields of a partial or
             surrogate table (ignored by official tables and table folders).
         progress: show progress bars for first-time builds.
 
     Raises:
         ConfigError: unknown name, or the named source is not available.
+        DataFileNotFoundError: a path that does not exist.
         DataFormatError: the path exists but is not a readable source.
     """
     if spec is None:
@@ -155,8 +262,15 @@ def open_table(spec: str | os.PathLike | None = None, *, realization: int = 0, p
     if text == "official":
         official = cached_official()
         if official is None:
+            partial_files = [meta.get("source_path", str(folder)) for folder, meta in official_tables()]
             raise ConfigError(
-                "no converted official table: run `nasbench-sim data convert nasbench_only108.tfrecord` first"
+                "no converted official table covers the whole space: run `nasbench-sim data convert "
+                "nasbench_only108.tfrecord` first"
+                + (
+                    f" (converted files with partial coverage, usable by path: {', '.join(partial_files)})"
+                    if partial_files
+                    else ""
+                )
             )
         return BenchmarkTable.load(official)
     if text == "partial":
@@ -166,13 +280,24 @@ def open_table(spec: str | os.PathLike | None = None, *, realization: int = 0, p
     path = Path(text)
     if path.is_dir():
         return BenchmarkTable.load(path)
-    if path.suffix == ".tfrecord":
-        cached = official_table_path(path)
-        if (cached / "meta.json").exists():
-            return BenchmarkTable.load(cached)
-        return convert_official(path, progress=progress)
-    if path.suffix == ".npy":
+    if not path.exists():
+        if os.sep not in text and "." not in text:
+            raise ConfigError(f"unknown table {text!r} (choices: {', '.join(TABLE_NAMES)}, or a path)")
+        raise DataFileNotFoundError(errno.ENOENT, "no such file", text)
+    return _open_file(path, realization=realization, progress=progress)
+
+
+def _open_file(path: Path, *, realization: int, progress: bool) -> BenchmarkTable:
+    """A table from a file, recognised by its content rather than its name."""
+    from nasbench_sim.bench.tfrecord import is_tfrecord
+
+    with open(path, "rb") as handle:
+        start = handle.read(len(_NPY_MAGIC))
+    if start == _NPY_MAGIC:
         return partial_table(path, realization=realization, progress=progress)
-    if not path.exists() and os.sep not in text and "." not in text:
-        raise ConfigError(f"unknown table {text!r} (choices: {', '.join(TABLE_NAMES)}, or a path)")
-    raise DataFormatError(f"{path}: not a table folder, .tfrecord or .npy file")
+    if is_tfrecord(path):
+        return convert_official(path, progress=progress)
+    raise DataFormatError(
+        f"{path}: not a table folder, an official-format TFRecord file (no valid record header) "
+        "or a .npy array" + (" (the file is empty)" if not start else "")
+    )

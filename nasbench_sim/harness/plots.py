@@ -169,8 +169,17 @@ def critical_difference_figure(final: pd.DataFrame, out: Path) -> list[Path]:
     significance.columns = [label(a) for a in significance.columns]
     fig, ax = plt.subplots(figsize=(6.4, 0.5 + 0.35 * len(ranks)))
     colours = {label(a): style(a)["color"] for a in table.columns}
-    sp.critical_difference_diagram(ranks, significance, ax=ax, color_palette=colours, label_fmt_left="{label} ({rank:.2f})  ", label_fmt_right="  ({rank:.2f}) {label}")
-    ax.set_title(f"Mean rank over {len(table)} seeds (1 = lowest test error); bars: no significant difference", fontsize=8)
+    sp.critical_difference_diagram(
+        ranks,
+        significance,
+        ax=ax,
+        color_palette=colours,
+        label_fmt_left="{label} ({rank:.2f})  ",
+        label_fmt_right="  ({rank:.2f}) {label}",
+    )
+    ax.set_title(
+        f"Mean rank over {len(table)} seeds (1 = lowest test error); bars: no significant difference", fontsize=8
+    )
     return _save(fig, out, "critical_difference")
 
 

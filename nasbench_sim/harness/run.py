@@ -211,7 +211,7 @@ def _query_and_tell(run: _Run, mode: str) -> None:
             oracle.space.hashes[inc].decode(),
             float(oracle.mean("validation_accuracy")[inc]),
             float(oracle.mean("test_accuracy")[inc]),
-            float(oracle.table.data[inc, 0, oracle.table.budget_index(108), 1, 2]),
+            float(oracle.repeat_values("test_accuracy", 0)[inc]),
             run.seconds,
         )
     )
@@ -223,7 +223,7 @@ def add_regret(history: pd.DataFrame, oracle: Oracle) -> pd.DataFrame:
     `repeat0_test_regret` (likewise for the repeat-0 test accuracy)."""
     opt = oracle.optimum
     best_val = float(np.nanmax(oracle.mean("validation_accuracy")))
-    best_repeat0 = float(np.nanmax(oracle.table.data[:, 0, oracle.table.budget_index(108), 1, 2]))
+    best_repeat0 = float(np.nanmax(oracle.repeat_values("test_accuracy", 0)))
     out = history.copy()
     out["test_regret"] = opt.best_test_accuracy - out["incumbent_mean_test"]
     out["validation_regret"] = best_val - out["incumbent_mean_validation"]

@@ -57,7 +57,7 @@ def paired_tests(final: pd.DataFrame, metric: str = "test_error_pct") -> dict[st
         `pairwise` (DataFrame: algorithm, mean difference to the best, Wilcoxon p, Holm p).
     """
     table = paired(final, metric)
-    out: dict[str, Any] = {"seeds": int(len(table)), "metric": metric}
+    out: dict[str, Any] = {"seeds": len(table), "metric": metric}
     if table.shape[1] < 2 or len(table) < 2:
         out.update(best=table.mean().idxmin() if table.shape[1] else None, friedman=None, pairwise=pd.DataFrame())
         out["mean_ranks"] = table.rank(axis=1).mean() if table.shape[1] else pd.Series(dtype=float)
@@ -140,7 +140,9 @@ def tests_markdown(final: pd.DataFrame) -> str:
         f = tests["friedman"]
         lines.append(f"Friedman test over algorithms: chi² = {f['statistic']:.2f}, p = {f['p']:.3g}.")
     if tests.get("best") is not None:
-        lines.append(f"Best mean test error: {label(tests['best'])}. Wilcoxon signed-rank tests against it, Holm-corrected:")
+        lines.append(
+            f"Best mean test error: {label(tests['best'])}. Wilcoxon signed-rank tests against it, Holm-corrected:"
+        )
     pairwise = tests["pairwise"]
     if len(pairwise):
         table = pairwise.assign(algorithm=pairwise["algorithm"].map(label)).rename(

@@ -46,7 +46,7 @@ from tqdm.auto import tqdm
 
 from nasbench_sim._io import atomic_write_npy_dir, data_dir, read_npy_dir
 from nasbench_sim.errors import DataFormatError, OutOfDomainError
-from nasbench_sim.space.cell import INPUT, MAX_EDGES, MAX_VERTICES, OPS, OUTPUT, Cell
+from nasbench_sim.space.cell import INPUT, MAX_EDGES, MAX_VERTICES, OPS, OUTPUT, Cell, adjacency_from_bits
 from nasbench_sim.space.hashing import hash_module
 from nasbench_sim.space.params import count_parameters
 
@@ -412,10 +412,7 @@ class CellSpace:
         key = (n, int(self.bits[row]))
         matrix = self._stored_matrices.get(key)
         if matrix is None:  # stored matrices are class representatives: a few thousand distinct ones
-            matrix = np.zeros((n, n), dtype=np.int8)
-            for pos, (i, j) in enumerate(_EDGE_LISTS[n]):
-                if (key[1] >> pos) & 1:
-                    matrix[i, j] = 1
+            matrix = adjacency_from_bits(n, key[1])
             matrix.flags.writeable = False
             self._stored_matrices[key] = matrix
         return matrix, [INPUT, *(OPS[k] for k in self.labels[row, : n - 2].tolist()), OUTPUT]
@@ -442,4 +439,3 @@ class CellSpace:
 
 
 _LOADED: dict[str, CellSpace] = {}
-_EDGE_LISTS = {n: _edges(n) for n in range(2, MAX_VERTICES + 1)}

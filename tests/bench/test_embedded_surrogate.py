@@ -73,31 +73,3 @@ def test_surrogate_table_is_marked_and_means_are_the_predictions(embedded, space
     rows = np.arange(0, len(space), 997)
     predicted = embedded.predict_features(space_features(space)[rows])
     assert np.allclose(table.mean("test_accuracy")[rows], predicted, atol=1e-6)
-
-
-def test_source_order_official_then_partial_then_surrogate(monkeypatch, tmp_path, space, partial, golden_table):
-    import os
-
-    from nasbench_sim._io import data_dir
-    from nasbench_sim.bench.sources import open_table, tables_dir
-    from nasbench_sim.space.enumeration import CACHE_NAME
-
-    real_tables = tables_dir()
-    surrogate_cache = next(real_tables.glob("surrogate-*"), None)
-    if surrogate_cache is None:
-        surrogate_table(progress=False)
-        surrogate_cache = next(real_tables.glob("surrogate-*"))
-    space_cache = data_dir() / CACHE_NAME
-    monkeypatch.setenv("NASBENCH_SIM_DATA", str(tmp_path))
-    monkeypatch.setenv("NASBENCH_SIM_SHARED", "")  # no ../shared: a fresh user machine
-    monkeypatch.delenv("NASBENCH_SIM_NB101_REPEAT0", raising=False)
-    os.symlink(space_cache, tmp_path / CACHE_NAME)
-    (tmp_path / "tables").mkdir()
-    os.symlink(surrogate_cache, tmp_path / "tables" / surrogate_cache.name)
-    assert open_table().kind == "surrogate"
-    monkeypatch.setenv("NASBENCH_SIM_NB101_REPEAT0", str(shared_file("nb101", "test108_repeat0.npy")))
-    os.symlink(partial.folder, tmp_path / "tables" / __import__("pathlib").Path(partial.folder).name)
-    assert open_table().kind == "partial"
-    os.symlink(golden_table.folder, tmp_path / "tables" / "official-golden")
-    assert open_table().kind == "official"
-    assert open_table("surrogate").kind == "surrogate"

@@ -2,11 +2,11 @@ import numpy as np
 import pytest
 
 from nasbench_sim.bench import Oracle
-from nasbench_sim.errors import OutOfDomainError
+from nasbench_sim.errors import MissingDataError, OutOfDomainError
 from nasbench_sim.space import Cell
 from nasbench_sim.space.sampling import random_cells
 
-from ..conftest import INCEPTION_HASH
+from ..conftest import INCEPTION_HASH, keyed_copy
 
 
 @pytest.fixture
@@ -73,8 +73,57 @@ def test_invalid_budget_and_missing_data(partial, golden_table, space, inception
     with pytest.raises(OutOfDomainError, match="no data for 4 epochs"):
         oracle.query(inception, epochs=4)  # the partial table has only the 108-epoch budget
     sparse = Oracle(golden_table, 0, space=space)
-    with pytest.raises(OutOfDomainError, match="no data"):
+    # A cell the file lacks: a KeyError like the official API's, saying what the file covers.
+    with pytest.raises(KeyError, match="covers 31 of 423,624 cells"):
         sparse.query(space.cell(1))
+    with pytest.raises(MissingDataError):
+        sparse.query_row(1)
+    with pytest.raises(MissingDataError):
+        sparse.query_batch(np.array([space.index(inception), 1]))
+    assert sparse.get_budget_counters() == (0.0, 0)
+
+
+def test_domain_errors_are_not_value_errors(partial, space, inception):
+    # Regression: OutOfDomainError derived from ValueError, so `except ValueError` swallowed it.
+    oracle = Oracle(partial, 0, space=space)
+    with pytest.raises(OutOfDomainError) as caught:
+        oracle.query(inception, epochs=5)
+    assert not isinstance(caught.value, ValueError)
+
+
+def test_a_keyed_table_needs_no_space_for_cell_queries(golden_table, inception, golden, no_space):
+    # `query` on a small file must not enumerate the space: the cell is found by its hash.
+    oracle = Oracle(golden_table, np.random.default_rng(0))
+    result = oracle.query(inception, epochs=36)
+    assert result["module_operations"] == golden[INCEPTION_HASH]["module_operations"]
+    assert result["module_adjacency"].tolist() == golden[INCEPTION_HASH]["module_adjacency"]
+    assert oracle.total_epochs_spent == 36
+    assert list(oracle.hash_iterator()) == list(golden)  # the file's cells, in file order
+
+
+@pytest.mark.parametrize("order", ["ascending", "permuted"])
+def test_a_complete_keyed_table_answers_exactly_like_the_dense_one(partial, space, order):
+    # The harness API (rows, means, optimum, batch) over a converted complete file: same answers as
+    # the dense table with the same values, whatever the file's cell order.
+    perm = np.arange(len(space)) if order == "ascending" else np.random.default_rng(0).permutation(len(space))
+    keyed = keyed_copy(partial, space, perm)
+    assert keyed.complete
+    dense, sparse = Oracle(partial, 5, space=space), Oracle(keyed, 5, space=space)
+    cells = random_cells(np.random.default_rng(3), 50)
+    for cell in cells:
+        x, y = dense.query(cell), sparse.query(cell)
+        assert {**x, "module_adjacency": x["module_adjacency"].tolist()} == {
+            **y,
+            "module_adjacency": y["module_adjacency"].tolist(),
+        }
+    rows = space.indices(cells)
+    assert [dense.query_row(int(r)) for r in rows] == [sparse.query_row(int(r)) for r in rows]
+    a, b = dense.query_batch(rows), sparse.query_batch(rows)
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+    assert np.array_equal(dense.mean("test_accuracy"), sparse.mean("test_accuracy"), equal_nan=True)
+    assert dense.optimum == sparse.optimum
+    assert dense.metrics_of_row(int(rows[0]))[1] == sparse.metrics_of_row(int(rows[0]))[1]
+    assert dense.get_budget_counters() == sparse.get_budget_counters()
 
 
 def test_batch_query_matches_table_rows(partial, space):
