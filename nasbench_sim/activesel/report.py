@@ -269,6 +269,8 @@ def plot_class_accuracy(analysis: Analysis, path: Path) -> None:
     classes = analysis.classes
     full = classes.loc["full"]
     others = classes.drop(index="full")
+    if others.empty:  # a study of full data alone has no gaps to show
+        others = classes.loc[["full"]]
     gaps = others - full
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 2.6 + 0.45 * max(1, len(others))),
                                       gridspec_kw={"height_ratios": [1, max(1, len(others)) * 0.45]})  # fmt: skip

@@ -258,7 +258,7 @@ def ranking(runs: pd.DataFrame) -> pd.DataFrame:
             if len(full) < 2:
                 notes.append("needs >= 2 cells")
             elif len(finite) < len(taus):
-                notes.append("tau undefined where one side is constant (all tied)")
+                notes.append("a seed's scores are all tied")
             if pairs[0][0] == pairs[0][1]:
                 notes.append("one seed: same-seed tau, which shares that seed's noise with the target")
             note = "; ".join(notes)
@@ -345,7 +345,7 @@ def verdict(analysis: Analysis, regime: str) -> str:
         kind = "cross-seed" if tau["cross_seed"] else "same-seed"
         ranking_text = f"{kind} Kendall tau {tau['kendall_tau']:.2f} ({ceiling_text})"
     else:
-        ranking_text = f"Kendall tau undefined ({tau['note']})"
+        ranking_text = f"Kendall tau undefined: {tau['note']}"
     return (
         f"{regime} ({analysis.epochs} epoch(s)): {equivalence}; {cells}; {ranking_text}; picks a cell with "
         f"{tau['pick_full_pct']:.2f}% full-data test accuracy (best {tau['best_full_pct']:.2f}%); speed-up "

@@ -210,7 +210,8 @@ def _run_training(task: RunTask) -> dict[str, Any]:
         "validation_accuracy": result.validation_accuracy,
         "test_accuracy": result.test_accuracy,
         "class_test_accuracy": [float(v) for v in result.class_test_accuracy],
-        # Training-speed estimate (Ru et al. 2021): sum over epochs of the epoch's mean minibatch loss.
+        # Training-speed estimate (Ru et al. 2021): the sum over epochs of the epoch's mean minibatch loss,
+        # i.e. the sum of all minibatch losses / SGD steps of one full pass over the run's training set.
         "tse": float(result.step_losses.sum() / steps_per_full_epoch),
         "final_train_loss": result.history[-1]["train_loss"],
         "train_seconds": result.train_seconds,

@@ -76,16 +76,9 @@ def test_dashboard_without_logs_is_a_clear_error(tmp_path, capsys):
 def test_small_preset_fills_only_unset_flags():
     args = build_parser().parse_args(["activesel", "study", "--small", "--train-size", "5000"])
     config = study_config_from_args(args)
-    assert (
-        config.train_size == 5000
-        and config.validation_size == 1000
-        and config.known_cells
-        == (
-            "resnet-like",
-            "vgg-like",
-        )
-    )
-    assert config.random_cells == 1 and config.control_cells == 1 and config.seeds == StudyConfig().seeds
+    assert config.train_size == 5000 and config.validation_size == 500 and config.selection.reference_models == 2
+    assert config.known_cells == ("resnet-like", "vgg-like") and config.random_cells == 1
+    assert config.control_cells == 1 and config.seeds == StudyConfig().seeds
 
 
 def test_benchmark_script_resumes_the_study_and_prints_json(tiny_study, tmp_path, capsys):
