@@ -16,6 +16,15 @@ from the remaining samples (25% of the pool by default); see `REGIMES`. All
 random draws come from numpy generators the caller seeds on the CPU, so a seed
 gives the same random parts on any device.
 
+The compute-matched control is `compute-matched`: the whole pool, trained for
+as many SGD steps as `active` (half of full data's at the default fractions).
+It was chosen over "a random 50% for twice the epochs" because the claim under
+test is about cost: the fair competitor of a subset that halves the compute is
+the same halved compute spent on all the data. A random 50% for two epochs
+would match full data's compute instead and ask another question (less data
+at equal compute); `random` already isolates the choice of samples at equal
+size and steps.
+
 Example:
     >>> import numpy as np
     >>> from nasbench_sim.activesel.selection import l1_score
