@@ -1,13 +1,16 @@
-"""Cost of the active-selection strategy; prints JSON.
+"""The active-selection study of issue 10 as a benchmark: runs it, writes the report, prints a JSON summary.
 
 Usage:
-    python benchmarks/activesel.py [--device auto] [--train-size 4000] [--epochs 2]
+    python benchmarks/activesel.py                 # the full study (see README; hours on 2 CPU cores)
+    python benchmarks/activesel.py --small         # smoke test of the same code path (a few minutes)
+    python benchmarks/activesel.py --workers 2     # two training processes (one torch thread each)
 
-Measures training throughput (samples per second) of the default small NB101
-network on MNIST (on CPU, and on GPU when there is one), and the time split of
-the strategy for one candidate: reference model on the random 25%, scoring
-the remaining 75%, training the candidate on the 50% subset, versus training
-it on all the data.
+Options are those of `nasbench-sim activesel study` (every default is in
+`--help`). The study folder (runs, subsets, TensorBoard logs) is --work;
+rerunning the same command resumes it. The JSON summary, the report
+(Markdown, HTML, CSV) and the figures are written to --out (default
+docs/activesel; with --small, <work>/report so a smoke test never overwrites
+the committed results), and the summary, minus the per-cell rows, is printed.
 """
 
 from __future__ import annotations
@@ -16,63 +19,56 @@ import argparse
 import json
 import os
 import platform
+import sys
 import time
+from pathlib import Path
 
-import numpy as np
 
+def main(argv: list[str] | None = None) -> int:
+    from nasbench_sim.cli import add_study_arguments, study_config_from_args
 
-def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--train-size", type=int, default=4000)
-    parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--data", default="mnist")
-    args = parser.parse_args()
+    add_study_arguments(
+        parser, out_flag="--work", out_default="results/activesel; with --small results/activesel-small"
+    )
+    parser.add_argument("--out", default=None, help="folder for summary.json, the report and figures "
+                        "(default: docs/activesel; with --small <work>/report)")  # fmt: skip
+    args = parser.parse_args(argv)
 
     import torch
 
-    from nasbench_sim._nn import resolve_device
-    from nasbench_sim.activesel.data import load_dataset
-    from nasbench_sim.activesel.selection import SelectionConfig, informative_subset, random_part
-    from nasbench_sim.activesel.study import INCEPTION_LIKE, RESNET_LIKE
-    from nasbench_sim.activesel.train import TrainConfig, predict_proba, train
+    from nasbench_sim._io import atomic_write_json
+    from nasbench_sim.activesel import run_study, write_report
+    from nasbench_sim.activesel.study import load_study_data
+    from nasbench_sim.errors import NasbenchSimError
 
-    data = load_dataset(args.data).subsample(np.random.default_rng(0), args.train_size, 1000, 1000)
-    n = len(data.train)
-    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() and args.device in ("auto", "cuda") else [])
-    result: dict = {
-        "machine": {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(), "python": platform.python_version(),
-                    "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None},
-        "data": {"name": data.name, "train": n, "epochs": args.epochs},
-        "throughput_samples_per_second": {},
-    }  # fmt: skip
-    for device in devices:
-        config = TrainConfig(epochs=args.epochs, device=device)
-        run = train(RESNET_LIKE, data, np.arange(n), config, seed=0)
-        result["throughput_samples_per_second"][device] = round(n * args.epochs / run.train_seconds, 1)
-
-    config = TrainConfig(epochs=args.epochs, device=args.device)
-    selection = SelectionConfig()
-    rng = np.random.default_rng(0)
-    base = random_part(n, selection, rng)
-    ref = train(RESNET_LIKE, data, base, config, seed=0, keep_model=True)
+    work = args.work or ("results/activesel-small" if args.small else "results/activesel")
+    out = Path(args.out or (Path(work) / "report" if args.small else "docs/activesel"))
     start = time.perf_counter()
-    rest = np.setdiff1d(np.arange(n), base)
-    probs = predict_proba(ref.model, data.train.take(rest), resolve_device(config.device))
-    scoring = time.perf_counter() - start
-    subset, _, _ = informative_subset(base, probs, data.train.y[rest], rest, n, selection, "l1")
-    candidate_subset = train(INCEPTION_LIKE, data, subset, config, seed=1)
-    candidate_full = train(INCEPTION_LIKE, data, np.arange(n), config, seed=1)
-    result["time_split_seconds"] = {
-        "reference_model": round(ref.train_seconds, 2),
-        "scoring": round(scoring, 2),
-        "candidate_on_subset": round(candidate_subset.train_seconds, 2),
-        "candidate_on_full_data": round(candidate_full.train_seconds, 2),
-        "subset_size": int(subset.size),
-        "note": "the reference model and scoring are paid once per study, candidate training once per architecture",
+    try:
+        config = study_config_from_args(args, out=work)
+        run_study(config, progress=not args.quiet)
+        write_report(work, config, data=load_study_data(config), dest=out)
+    except NasbenchSimError as exc:
+        print(f"activesel benchmark: error: {exc}", file=sys.stderr)
+        return 2
+    summary = json.loads((out / "summary.json").read_text())
+    summary["machine"] = {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
     }
-    print(json.dumps(result, indent=2))
+    summary["benchmark_wall_seconds_this_invocation"] = round(time.perf_counter() - start, 1)
+    summary["report"] = str(out)
+    atomic_write_json(out / "summary.json", summary)
+    for budget in summary["budgets"]:  # the printed summary leaves out the long per-cell and per-class rows
+        budget.pop("cells", None)
+        budget.pop("class_accuracy_pct", None)
+    summary.pop("candidates", None)
+    print(json.dumps(summary, indent=2))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -103,37 +103,28 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("--out", help="where to write (default: the folder itself)")
 
     active = sub.add_parser(
-        "activesel", help="MNIST study: does an informative data subset rank architectures like full data?"
+        "activesel",
+        help="MNIST study: does an actively selected data subset train NAS candidates as well as full data?",
     )
     active_sub = active.add_subparsers(dest="activesel_command", required=True)
     study = active_sub.add_parser(
         "study",
-        help="train candidate NB101 cells under every data regime and compare their rankings",
-        description="Train each candidate architecture (known strong/weak cells plus seeded random NB101 cells, "
-        "as small networks) on full data, on the active subset (random 25%% + the 25%% with the highest "
-        "L1 informativeness under a reference model), on a random subset of the same size and on an "
-        "entropy-scored subset; report accuracies, rank correlations, top-3 agreement and time.",
+        help="train candidate NB101 cells under every data regime; test equivalence, ranking and speed-up",
+        description=STUDY_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    study.add_argument("--archs", type=int, default=12, help="candidate architectures (default 12)")
-    study.add_argument("--seeds", type=int, default=3, help="repetitions (default 3)")
-    study.add_argument("--epochs", type=int, default=3, help="training epochs of every run (default 3)")
-    study.add_argument("--data", default="mnist", help="mnist (first available source), digits, or a path to MNIST")
-    study.add_argument("--train-size", type=int, help="subsample the training split to this many images")
-    study.add_argument("--validation-size", type=int, help="subsample the validation split")
-    study.add_argument("--test-size", type=int, help="subsample the test split")
-    study.add_argument("--stem-channels", type=int, default=16, help="width of the small NB101 network (default 16)")
-    study.add_argument("--batch-size", type=int, default=64, help="training batch size (default 64)")
-    study.add_argument(
-        "--regimes", default="full,active,random,entropy", help="comma-separated regimes (full is required)"
+    add_study_arguments(study)
+    dash = active_sub.add_parser(
+        "dashboard",
+        help="start TensorBoard on a study folder and print its URL",
+        description="Serve <folder>/tensorboard with the TensorBoard of this Python environment "
+        "(python -m tensorboard.main), so it works without TensorBoard on PATH.",
     )
-    study.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda")
-    study.add_argument("--workers", type=int, default=1, help="parallel training processes (CPU)")
-    study.add_argument("--out", default="results/activesel", help="output folder (default results/activesel)")
-    _quiet_arg(study)
-    dash = active_sub.add_parser("dashboard", help="start TensorBoard on a study folder and print its URL")
-    dash.add_argument("folder", nargs="?", default="results/activesel")
-    dash.add_argument("--port", type=int, default=6006)
-    dash.add_argument("--dry-run", action="store_true", help="print the command and URL without starting TensorBoard")
+    dash.add_argument("folder", nargs="?", default="results/activesel", help="study folder (default: %(default)s)")
+    dash.add_argument("--port", type=int, default=6006, help="port to serve on (default: %(default)s)")
+    dash.add_argument(
+        "--dry-run", action="store_true", help="print the command and URL without starting TensorBoard (default: off)"
+    )
 
     query = sub.add_parser(
         "query",
@@ -442,45 +433,152 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_activesel_study(args: argparse.Namespace) -> int:
-    from nasbench_sim.activesel import StudyConfig, TrainConfig, run_study
+STUDY_DESCRIPTION = """\
+Does training NAS candidates on an actively selected subset of MNIST give the
+same accuracy, and the same ranking of cells, as full data, at a lower cost?
 
-    config = StudyConfig(
-        data=args.data,
-        archs=args.archs,
-        seeds=args.seeds,
-        regimes=tuple(r.strip() for r in args.regimes.split(",") if r.strip()),
-        train_size=args.train_size,
-        validation_size=args.validation_size,
-        test_size=args.test_size,
-        training=TrainConfig(
-            epochs=args.epochs, batch_size=args.batch_size, stem_channels=args.stem_channels, device=args.device
-        ),
-        workers=args.workers,
-        out=args.out,
+Every candidate cell (well-known NB101 cells plus seeded random ones) is
+trained under every regime with identical hyper-parameters:
+  full             the whole pool (the 50,000 MNIST training images)
+  active           random 25% + the 25% of the pool with the highest L1 error
+                   sum_k |y_k - p_k| under a reference model trained on the random 25%
+  random           random 25% + a random 25% (same size and epochs as active)
+  random-part      the random 25% alone
+  el2n             like active, scored by EL2N averaged over several reference models
+  entropy-hist     random 25% + Na et al. 2021's entropy-histogram sample
+  compute-matched  the whole pool for as many SGD steps as active
+  entropy, margin  like active, scored by entropy or top-2 margin (optional)
+The report tests equivalence to full data per cell and per regime (TOST,
++-0.5 points), ranks cells against an independent full-data run (Kendall tau,
+with the full-vs-full ceiling; also the training-speed estimate TSE), and gives
+SGD steps, wall time and speed-ups. Rerunning the same command resumes."""
+
+#: Smoke-test size of `--small` (each value can still be set by its own flag).
+SMALL_STUDY = {"train_size": 3000, "validation_size": 500, "test_size": 500, "known_cells": "resnet-like,vgg-like",
+               "random_cells": 1, "reference_models": 2, "control_cells": 1}  # fmt: skip
+
+
+def add_study_arguments(
+    parser: argparse.ArgumentParser, *, out_flag: str = "--out", out_default: str | None = None
+) -> None:
+    """Options of an active-selection study; defaults come from StudyConfig, TrainConfig and SelectionConfig."""
+    from nasbench_sim.activesel.config import KNOWN_CELLS, StudyConfig
+    from nasbench_sim.activesel.selection import REGIMES
+
+    d = StudyConfig()
+    t, sel = d.training, d.selection
+
+    def add(flag: str, kind: type, default: object, text: str) -> None:
+        parser.add_argument(flag, type=kind, default=None, help=f"{text} (default: {default})")
+
+    add("--data", str, d.data, "mnist (first available source; see $NASBENCH_SIM_MNIST), digits, or a path to MNIST")
+    add("--known-cells", str, ",".join(d.known_cells), f"comma-separated named cells ({', '.join(KNOWN_CELLS)})")
+    add("--random-cells", int, d.random_cells, "seeded random NB101 cells added to the known ones")
+    add("--cell-seed", int, d.cell_seed, "seed of the random cells")
+    add("--seeds", int, d.seeds, "repetitions, each with its own subsets, reference models and initialisations")
+    add("--regimes", str, ",".join(d.regimes), f"comma-separated regimes, full required ({', '.join(REGIMES)})")
+    add("--epochs", int, t.epochs, "training epochs of every main run")
+    add("--control-epochs", int, d.control_epochs, "epochs of the longer-training control; 0: no control")
+    add("--control-cells", int, d.control_cells, "the first this many cells get the control")
+    add("--control-regimes", str, ",".join(d.control_regimes), "comma-separated regimes of the control")
+    add("--train-size", int, "the whole split, 50,000 MNIST images", "subsample the training pool to this many images")
+    add("--validation-size", int, "the whole split, 10,000 MNIST images", "subsample the validation split")
+    add("--test-size", int, "the whole split, 10,000 MNIST images", "subsample the test split")
+    add("--stem-channels", int, t.stem_channels, "stem width of the NB101 network (3 stacks x 1 cell)")
+    add("--batch-size", int, t.batch_size, "samples per SGD step")
+    add("--lr", float, t.lr, "peak AdamW learning rate (cosine decay to 0)")
+    add("--reference-models", int, sel.reference_models, "reference models whose EL2N scores are averaged")
+    add("--device", str, t.device, "auto (CUDA when available), cpu or cuda")
+    add("--workers", int, d.workers, "parallel training processes, one torch thread each on CPU")
+    add(out_flag, str, out_default or d.out, "study folder (runs, subsets, TensorBoard logs, report)")
+    parser.add_argument(
+        "--small",
+        action="store_true",
+        help="smoke-test size (about 2.5 minutes on 2 cores): "
+        + ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in SMALL_STUDY.items())
+        + "; flags given explicitly still win (default: off)",
     )
+    parser.add_argument("--quiet", action="store_true", help="no progress bars (default: off)")
+
+
+def study_config_from_args(args: argparse.Namespace, *, out: str | None = None):
+    """StudyConfig from `add_study_arguments` options (ConfigError on a bad value)."""
+    from dataclasses import replace
+
+    from nasbench_sim.activesel.config import StudyConfig
+
+    d = StudyConfig()
+    values = {k: getattr(args, k) for k in vars(args)}
+    if getattr(args, "small", False):
+        for key, value in SMALL_STUDY.items():
+            if values.get(key) is None:
+                values[key] = value
+
+    def get(key: str, default: object) -> object:
+        value = values.get(key)
+        return default if value is None else value
+
+    def names(key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+        value = values.get(key)
+        return default if value is None else tuple(x.strip() for x in str(value).split(",") if x.strip())
+
+    return StudyConfig(
+        data=get("data", d.data),
+        known_cells=names("known_cells", d.known_cells),
+        random_cells=get("random_cells", d.random_cells),
+        cell_seed=get("cell_seed", d.cell_seed),
+        seeds=get("seeds", d.seeds),
+        regimes=names("regimes", d.regimes),
+        train_size=values.get("train_size"),
+        validation_size=values.get("validation_size"),
+        test_size=values.get("test_size"),
+        selection=replace(d.selection, reference_models=get("reference_models", d.selection.reference_models)),
+        training=replace(
+            d.training,
+            epochs=get("epochs", d.training.epochs),
+            batch_size=get("batch_size", d.training.batch_size),
+            lr=get("lr", d.training.lr),
+            stem_channels=get("stem_channels", d.training.stem_channels),
+            device=get("device", d.training.device),
+        ),
+        control_epochs=get("control_epochs", d.control_epochs),
+        control_cells=get("control_cells", d.control_cells),
+        control_regimes=names("control_regimes", d.control_regimes),
+        workers=get("workers", d.workers),
+        out=out if out is not None else get("out", d.out),
+    )
+
+
+def _cmd_activesel_study(args: argparse.Namespace) -> int:
+    import json as _json
+
+    from nasbench_sim.activesel import run_study
+
+    config = study_config_from_args(args)
     out = run_study(config, progress=not args.quiet)
-    print((out / "report.md").read_text())
-    print(f"wrote {out}/report.html, report.md, *.csv, *.png; TensorBoard logs in {out}/tensorboard")
+    summary = _json.loads((out / "summary.json").read_text())
+    for budget in summary["budgets"]:
+        for line in budget["verdicts"]:
+            print(line)
+    print(f"wrote {out}/report.html, report.md, summary.json, *.csv, *.png; TensorBoard logs in {out}/tensorboard")
     return 0
 
 
 def _cmd_activesel_dashboard(args: argparse.Namespace) -> int:
-    import shutil
+    import importlib.util
     import subprocess
     from pathlib import Path
 
     logdir = Path(args.folder) / "tensorboard"
     if not logdir.is_dir():
         raise ConfigError(f"{logdir}: no TensorBoard logs; run `nasbench-sim activesel study` first")
-    command = [shutil.which("tensorboard") or "tensorboard", "--logdir", str(logdir), "--port", str(args.port)]
+    if importlib.util.find_spec("tensorboard") is None:
+        raise ConfigError(f"TensorBoard is not installed for {sys.executable}: pip install 'nasbench_sim[activesel]'")
+    command = [sys.executable, "-m", "tensorboard.main", "--logdir", str(logdir), "--port", str(args.port)]
     print(f"TensorBoard: http://localhost:{args.port}/  ({' '.join(command)})")
     if args.dry_run:
         return 0
-    try:
-        return subprocess.call(command)
-    except FileNotFoundError:
-        raise ConfigError("tensorboard is not installed: pip install tensorboard") from None
+    return subprocess.call(command)
 
 
 COMMANDS = {

@@ -1,12 +1,40 @@
-"""Active-selection companion: does training NAS candidates on an informative subset rank them like full training?
+"""Active-selection companion: does training NAS candidates on an informative subset of MNIST match full training?
+
+Modules: `data` (MNIST and digits), `selection` (scores, selectors, regimes),
+`config` (StudyConfig, TrainConfig, candidate cells), `train` (one NB101
+network, logged to TensorBoard), `study` (reference models, subsets,
+resumable runs), `stats` (equivalence, ranking, cost) and `report` (figures,
+Markdown, HTML, JSON). Names are imported on first use, so importing the
+package (e.g. for the CLI's `--help`) does not import torch.
 
 Example:
-    >>> from nasbench_sim.activesel import StudyConfig, run_study
-    >>> run_study(StudyConfig(data="digits", archs=3, seeds=1, out="results/activesel-demo"))  # doctest: +SKIP
+    >>> from nasbench_sim.activesel import StudyConfig
+    >>> StudyConfig().num_cells, StudyConfig().seeds
+    (20, 2)
 """
 
-from nasbench_sim.activesel.selection import SelectionConfig
-from nasbench_sim.activesel.study import StudyConfig, analyse, candidate_cells, run_study
-from nasbench_sim.activesel.train import TrainConfig, train
+from __future__ import annotations
 
-__all__ = ["SelectionConfig", "StudyConfig", "TrainConfig", "analyse", "candidate_cells", "run_study", "train"]
+import importlib
+from typing import Any
+
+_WHERE = {
+    "KNOWN_CELLS": "config",
+    "StudyConfig": "config",
+    "TrainConfig": "config",
+    "candidate_cells": "config",
+    "REGIMES": "selection",
+    "SelectionConfig": "selection",
+    "analyse": "stats",
+    "load_results": "study",
+    "run_study": "study",
+    "write_report": "report",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)

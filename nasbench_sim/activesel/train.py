@@ -1,7 +1,8 @@
 """Train an NB101 network on image data, with live evaluation logged to TensorBoard.
 
-Every epoch logs train/validation loss and accuracy, the learning rate,
-per-class validation accuracy and a confusion-matrix image; the run ends with
+Every `log_every` SGD steps the minibatch training loss is logged; every
+epoch the train/validation loss and accuracy, the learning rate, per-class
+validation accuracy and a confusion-matrix image; the run ends with
 an HParams entry (regime, architecture, sizes) and its final metrics so runs
 can be compared side by side in TensorBoard.
 
@@ -12,7 +13,9 @@ Example:
     >>> from nasbench_sim.space import Cell
     >>> cell = Cell([[0, 1, 1], [0, 0, 1], [0, 0, 0]], ["input", "conv3x3-bn-relu", "output"])
     >>> data = load_digits_data()
-    >>> result = train(cell, data, np.arange(200), TrainConfig(epochs=1), seed=0)  # doctest: +SKIP
+    >>> result = train(cell, data, np.arange(200), TrainConfig(stem_channels=4, device="cpu"), seed=0)
+    >>> result.steps, result.step_losses.shape, 0 <= result.test_accuracy <= 1
+    (7, (7,), True)
 """
 
 from __future__ import annotations
@@ -28,46 +31,53 @@ import torch
 from torch import nn
 
 from nasbench_sim._nn import resolve_device, seeded
+from nasbench_sim.activesel.config import TrainConfig
 from nasbench_sim.activesel.data import ImageData, Split
+from nasbench_sim.errors import ConfigError
 from nasbench_sim.space.cell import Cell
 from nasbench_sim.space.network import NB101Network
 
 
-@dataclass(frozen=True, kw_only=True)
-class TrainConfig:
-    """Identical for every regime and architecture of a study.
+def require_device(device: str) -> torch.device:
+    """The torch device for `device`; a ConfigError when CUDA is asked for but absent.
 
-    Attributes:
-        epochs: passes over the (sub)set.
-        batch_size: samples per step.
-        lr: peak Adam learning rate, cosine-decayed to 0 over training.
-        weight_decay: AdamW weight decay.
-        stem_channels, num_stacks, cells_per_stack: size of the NB101 network.
-        bn_momentum: batch-norm momentum (PyTorch convention; the official 0.003
-            leaves running statistics near their init after a few epochs).
-        device: 'auto' (CUDA when available), 'cpu' or 'cuda'.
-        eval_batch_size: samples per evaluation batch.
+    Raises:
+        ConfigError: 'cuda' (or 'cuda:N') while `torch.cuda.is_available()` is False.
     """
-
-    epochs: int = 3
-    batch_size: int = 64
-    lr: float = 5e-3
-    weight_decay: float = 1e-4
-    stem_channels: int = 16
-    num_stacks: int = 3
-    cells_per_stack: int = 1
-    bn_momentum: float = 0.1
-    device: str = "auto"
-    eval_batch_size: int = 1000
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(
+            f"--device {device}: torch.cuda.is_available() is False (no GPU or a CPU-only torch build); "
+            "use --device cpu or auto"
+        )
+    return resolve_device(device)
 
 
 @dataclass
 class TrainResult:
-    """Final accuracies in [0, 1], seconds spent, per-epoch history, and the trained model."""
+    """Outcome of one training run.
+
+    Attributes:
+        validation_accuracy, test_accuracy: final accuracies in [0, 1].
+        class_test_accuracy: (K,) test accuracy per class in [0, 1].
+        steps: SGD steps taken.
+        samples: training samples processed (the sum of the minibatch sizes).
+        step_losses: (steps,) float32 mean cross-entropy (nats) of each minibatch.
+        train_seconds: wall seconds spent in SGD steps (no evaluation, no logging).
+        validation_seconds: wall seconds spent evaluating on validation (every epoch end).
+        test_seconds: wall seconds of the final test evaluation.
+        history: one record per epoch (losses in nats, accuracies in [0, 1], seconds).
+        model: the trained model when asked for.
+    """
 
     validation_accuracy: float
     test_accuracy: float
+    class_test_accuracy: np.ndarray
+    steps: int
+    samples: int
+    step_losses: np.ndarray
     train_seconds: float
+    validation_seconds: float
+    test_seconds: float
     history: list[dict[str, float]] = field(default_factory=list)
     model: nn.Module | None = None
 
@@ -85,7 +95,7 @@ def build_network(cell: Cell, data: ImageData, config: TrainConfig) -> NB101Netw
 
 
 def predict_proba(model: nn.Module, split: Split, device: torch.device, batch: int = 1000) -> np.ndarray:
-    """(N, K) softmax probabilities."""
+    """(N, K) float64 softmax probabilities."""
     model.eval()
     out = []
     with torch.no_grad():
@@ -93,6 +103,13 @@ def predict_proba(model: nn.Module, split: Split, device: torch.device, batch: i
             x = torch.from_numpy(split.x[s : s + batch]).to(device)
             out.append(torch.softmax(model(x), dim=1).double().cpu().numpy())
     return np.concatenate(out)
+
+
+def confusion_matrix(labels: np.ndarray, predictions: np.ndarray, classes: int) -> np.ndarray:
+    """(K, K) counts: row = true class, column = predicted class."""
+    confusion = np.zeros((classes, classes), dtype=np.int64)
+    np.add.at(confusion, (labels, predictions), 1)
+    return confusion
 
 
 def _confusion_figure(confusion: np.ndarray, title: str):
@@ -110,6 +127,11 @@ def _confusion_figure(confusion: np.ndarray, title: str):
     return fig
 
 
+def steps_per_epoch(samples: int, batch_size: int) -> int:
+    """SGD steps of one pass over `samples` (the last batch may be smaller)."""
+    return max(1, math.ceil(samples / batch_size))
+
+
 def train(
     cell: Cell,
     data: ImageData,
@@ -117,6 +139,7 @@ def train(
     config: TrainConfig,
     *,
     seed: int,
+    max_steps: int | None = None,
     log_dir: str | Path | None = None,
     hparams: dict[str, Any] | None = None,
     keep_model: bool = False,
@@ -128,19 +151,22 @@ def train(
         data: the splits.
         train_idx: (M,) training indices (the regime's subset).
         config: training settings.
-        seed: seeds initialisation and batch order (torch generators, no global state).
+        seed: seeds initialisation and batch order (CPU generators, no global state), so a
+            seed gives the same initial weights and batches on any device.
+        max_steps: stop after this many SGD steps (the cosine schedule spans them; the last
+            epoch is then partial); None: `config.epochs` whole epochs.
         log_dir: TensorBoard run folder (None: no logging).
         hparams: HParams to record with the final metrics.
         keep_model: return the trained model (for scoring).
     """
-    device = resolve_device(config.device)
-    seeds = np.random.SeedSequence(seed).generate_state(2)
-    model = seeded(int(seeds[0]), lambda: build_network(cell, data, config).to(device))
-    generator = torch.Generator().manual_seed(int(seeds[1]))
+    device = require_device(config.device)
+    init_seed, order_seed = (int(s) for s in np.random.SeedSequence(seed).generate_state(2))
+    model = seeded(init_seed, lambda: build_network(cell, data, config)).to(device)
+    generator = torch.Generator().manual_seed(order_seed)
     x_train = torch.from_numpy(data.train.x[train_idx])
     y_train = torch.from_numpy(data.train.y[train_idx])
-    steps_per_epoch = max(1, math.ceil(len(train_idx) / config.batch_size))
-    total = config.epochs * steps_per_epoch
+    per_epoch = steps_per_epoch(len(train_idx), config.batch_size)
+    total = config.epochs * per_epoch if max_steps is None else max(1, int(max_steps))
     optimiser = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: 0.5 * (1 + math.cos(math.pi * step / total)))
     writer = None
@@ -148,14 +174,20 @@ def train(
         from torch.utils.tensorboard import SummaryWriter
 
         writer = SummaryWriter(str(log_dir))
-    history = []
-    start = time.perf_counter()
-    for epoch in range(1, config.epochs + 1):
+    k = data.num_classes
+    history: list[dict[str, float]] = []
+    step_losses = np.zeros(total, dtype=np.float32)
+    step = samples = 0
+    train_seconds = validation_seconds = 0.0
+    for epoch in range(1, math.ceil(total / per_epoch) + 1):
         model.train()
+        start = time.perf_counter()
         order = torch.randperm(len(train_idx), generator=generator)
-        loss_sum, correct = 0.0, 0
+        loss_sum, correct, seen = 0.0, 0, 0
         lr = optimiser.param_groups[0]["lr"]
         for s in range(0, len(order), config.batch_size):
+            if step == total:
+                break
             idx = order[s : s + config.batch_size]
             x, y = x_train[idx].to(device), y_train[idx].to(device)
             logits = model(x)
@@ -164,19 +196,29 @@ def train(
             loss.backward()
             optimiser.step()
             schedule.step()
-            loss_sum += float(loss.detach()) * len(idx)
+            step_losses[step] = float(loss.detach())
+            step += 1
+            loss_sum += float(step_losses[step - 1]) * len(idx)
             correct += int((logits.argmax(1) == y).sum())
+            seen += len(idx)
+            samples += len(idx)
+            if writer is not None and step % config.log_every == 0:
+                writer.add_scalar("loss/train_step", float(step_losses[step - 1]), step)
+        train_seconds += time.perf_counter() - start
+        start = time.perf_counter()
         probs = predict_proba(model, data.validation, device, config.eval_batch_size)
+        validation_seconds += time.perf_counter() - start
         pred = probs.argmax(1)
         val_loss = float(-np.log(np.clip(probs[np.arange(len(pred)), data.validation.y], 1e-12, None)).mean())
         record = {
             "epoch": epoch,
-            "train_loss": loss_sum / len(train_idx),
-            "train_accuracy": correct / len(train_idx),
+            "steps": step,
+            "train_loss": loss_sum / seen,
+            "train_accuracy": correct / seen,
             "validation_loss": val_loss,
             "validation_accuracy": float((pred == data.validation.y).mean()),
             "learning_rate": lr,
-            "seconds": time.perf_counter() - start,
+            "train_seconds": train_seconds,
         }
         history.append(record)
         if writer is not None:
@@ -185,18 +227,24 @@ def train(
             writer.add_scalar("accuracy/train", record["train_accuracy"], epoch)
             writer.add_scalar("accuracy/validation", record["validation_accuracy"], epoch)
             writer.add_scalar("learning_rate", lr, epoch)
-            k = data.num_classes
-            confusion = np.zeros((k, k), dtype=np.int64)
-            np.add.at(confusion, (data.validation.y, pred), 1)
+            confusion = confusion_matrix(data.validation.y, pred, k)
             for c in range(k):
                 writer.add_scalar(f"class_accuracy/{c}", confusion[c, c] / max(confusion[c].sum(), 1), epoch)
             writer.add_figure("confusion_matrix/validation", _confusion_figure(confusion, f"epoch {epoch}"), epoch)
-    train_seconds = time.perf_counter() - start
+    start = time.perf_counter()
     test_pred = predict_proba(model, data.test, device, config.eval_batch_size).argmax(1)
+    test_seconds = time.perf_counter() - start
+    confusion = confusion_matrix(data.test.y, test_pred, k)
     result = TrainResult(
         validation_accuracy=history[-1]["validation_accuracy"],
         test_accuracy=float((test_pred == data.test.y).mean()),
+        class_test_accuracy=np.diag(confusion) / np.maximum(confusion.sum(axis=1), 1),
+        steps=step,
+        samples=samples,
+        step_losses=step_losses,
         train_seconds=train_seconds,
+        validation_seconds=validation_seconds,
+        test_seconds=test_seconds,
         history=history,
         model=model if keep_model else None,
     )

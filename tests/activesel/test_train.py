@@ -1,0 +1,59 @@
+import numpy as np
+import pytest
+
+from nasbench_sim.activesel.data import load_digits_data
+from nasbench_sim.activesel.train import TrainConfig, require_device, steps_per_epoch, train
+from nasbench_sim.errors import ConfigError
+from nasbench_sim.space import Cell
+
+CELL = Cell([[0, 1, 1], [0, 0, 1], [0, 0, 0]], ["input", "conv3x3-bn-relu", "output"])
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_digits_data()
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("batch_size", 0), ("stem_channels", 0), ("epochs", 0), ("num_stacks", 0), ("eval_batch_size", -1),
+     ("lr", 0.0), ("bn_momentum", 0.0), ("device", "gpu")],
+)  # fmt: skip
+def test_bad_training_settings_are_config_errors(field, value):
+    # Before: batch_size=0 surfaced as a ZeroDivisionError/ValueError deep inside training.
+    with pytest.raises(ConfigError, match=field.split("_")[0]):
+        TrainConfig(**{field: value})
+
+
+def test_cuda_without_cuda_is_a_config_error():
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    with pytest.raises(ConfigError, match=r"torch.cuda.is_available\(\) is False"):
+        require_device("cuda")
+    assert require_device("cpu").type == "cpu" and require_device("auto").type == "cpu"
+
+
+def test_max_steps_caps_training_and_losses_are_recorded(digits):
+    config = TrainConfig(stem_channels=4, batch_size=16, device="cpu")
+    result = train(CELL, digits, np.arange(160), config, seed=0, max_steps=4)
+    assert result.steps == 4 and result.step_losses.shape == (4,) and len(result.history) == 1
+    two = train(
+        CELL, digits, np.arange(160), TrainConfig(epochs=2, stem_channels=4, batch_size=16, device="cpu"), seed=0
+    )
+    assert two.steps == 2 * steps_per_epoch(160, 16) == 20 and [h["epoch"] for h in two.history] == [1, 2]
+    assert two.history[-1]["steps"] == 20
+
+
+def test_same_seed_same_run_and_class_accuracy_matches_accuracy(digits):
+    config = TrainConfig(stem_channels=4, batch_size=16, device="cpu")
+    a = train(CELL, digits, np.arange(200), config, seed=3)
+    b = train(CELL, digits, np.arange(200), config, seed=3)
+    assert np.array_equal(a.step_losses, b.step_losses) and a.test_accuracy == b.test_accuracy
+    c = train(CELL, digits, np.arange(200), config, seed=4)
+    assert not np.array_equal(a.step_losses, c.step_losses)
+    # Accuracy = class accuracies weighted by class frequency (catches a row/column swap in the confusion matrix).
+    counts = np.bincount(digits.test.y, minlength=10)
+    assert a.test_accuracy == pytest.approx(float(a.class_test_accuracy @ counts / counts.sum()))
+    assert a.train_seconds > 0 and a.validation_seconds > 0 and a.test_seconds > 0
