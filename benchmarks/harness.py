@@ -1,96 +1,139 @@
 """Cost of the comparison harness; prints JSON.
 
 Usage:
-    python benchmarks/harness.py [--table partial] [--seeds 100] [--queries 150]
+    python benchmarks/harness.py [--table partial] [--seeds 200] [--queries 150] [--workers 2]
+                                 [--algorithms rs,re,gp,bananas,np] [--profile-seeds 20] [--device cpu]
 
-Measures the wall time and peak memory of `seeds` x `queries` for random
-search and regularized evolution together (local process pool, all cores),
-and the per-query search overhead (time inside ask + tell) of GP-BO and
-NP-NAS on CPU over one run of `queries` queries.
+For each algorithm: the wall time of `--seeds` runs of `--queries` queries
+under the naszilla protocol (lock-step chunks, one per worker), the
+amortised search overhead per query (seconds of ask + tell, batched model fits
+shared among the runs of a batch, divided by the queries), the simulated
+training time the runs stand for, and a per-phase breakdown of one profiled
+lock-step chunk of `--profile-seeds` runs (candidate pool, encodings, model
+fit + predict, acquisition, oracle and book-keeping).
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
 import platform
-import resource
+import pstats
 import tempfile
 import time
 
 import numpy as np
 
+#: Phase -> functions (file suffix, name) whose cumulative time it is.
+PHASES = {
+    "candidate pool": [("model_based.py", "candidates")],
+    "encodings": [("raw.py", "encode")],
+    "model fit + predict": [("base.py", "fit_predict_many")],
+    "oracle and book-keeping": [("run.py", "_query_and_tell")],
+}
+
+
+def phase_breakdown(chunk) -> dict[str, float]:
+    """Seconds per phase of one lock-step chunk, from cProfile's cumulative times."""
+    from nasbench_sim.harness.experiment import run_chunk
+
+    profiler = cProfile.Profile()
+    start = time.perf_counter()
+    profiler.runcall(run_chunk, chunk)
+    total = time.perf_counter() - start
+    stats = pstats.Stats(profiler).stats
+    out = {}
+    for phase, functions in PHASES.items():
+        out[phase] = round(
+            sum(
+                v[3]
+                for (file, _, name), v in stats.items()
+                if any(file.endswith(f) and name == n for f, n in functions)
+            ),
+            2,
+        )
+    out["acquisition and selection"] = round(
+        sum(v[3] for (file, _, name), v in stats.items() if file.endswith("model_based.py") and name == "ask_steps")
+        - out["candidate pool"]
+        - out["encodings"]
+        - out["model fit + predict"],
+        2,
+    )
+    out["total (profiled)"] = round(total, 2)
+    return out
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--table", default=None)
-    parser.add_argument("--seeds", type=int, default=100)
+    parser.add_argument("--table", default="partial")
+    parser.add_argument("--seeds", type=int, default=200)
     parser.add_argument("--queries", type=int, default=150)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--algorithms", default="rs,re,ls,gp,bananas,np")
+    parser.add_argument("--profile-seeds", type=int, default=20, help="runs in the profiled chunk (0: skip)")
+    parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
 
     import torch
 
-    from nasbench_sim._io import data_dir
-    from nasbench_sim.bench import open_table
-    from nasbench_sim.harness.experiment import RunSpec, compare, run_task
+    from nasbench_sim.harness.experiment import RunChunk, _space_folder, compare, open_tables
+    from nasbench_sim.harness.protocol import protocol
     from nasbench_sim.harness.run import Budget
-    from nasbench_sim.search import (
-        GPBO,
-        NPNAS,
-        EvolutionConfig,
-        GPBOConfig,
-        NPNASConfig,
-        RandomSearch,
-        RandomSearchConfig,
-        RegularizedEvolution,
-    )
-    from nasbench_sim.space.enumeration import CACHE_NAME, CellSpace
 
-    CellSpace.load_or_build(progress=False)
-    table = open_table(args.table, progress=False)
-    space_folder = str(data_dir() / CACHE_NAME)
-    budget = Budget(queries=args.queries)
-    specs = [
-        RunSpec(name, cls, cfg, seed, budget, table.folder, space_folder, "cpu")
-        for seed in range(args.seeds)
-        for name, cls, cfg in (
-            ("rs", RandomSearch, RandomSearchConfig()),
-            ("re", RegularizedEvolution, EvolutionConfig()),
-        )
-    ]
-    workers = os.cpu_count() or 1
-    with tempfile.TemporaryDirectory() as tmp:
-        start = time.perf_counter()
-        compare(specs, f"{tmp}/bench", table=table, workers=workers, progress=False)
-        wall = time.perf_counter() - start
-    peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    peak_child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-
-    overhead = {}
-    for name, cls, cfg in (("gp", GPBO, GPBOConfig()), ("np", NPNAS, NPNASConfig())):
-        history = run_task(RunSpec(name, cls, cfg, 0, budget, table.folder, space_folder, "cpu"))
-        seconds = history["search_seconds"].to_numpy()
-        overhead[name] = {
-            "mean_seconds_per_query": round(float(seconds.mean()), 4),
-            "mean_seconds_per_query_last_50": round(float(seconds[-50:].mean()), 4),
-            "max_seconds_one_query": round(float(seconds.max()), 3),
-        }
+    proto = protocol("naszilla")
+    tables = open_tables(args.table, None, progress=False)
     result = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "torch": torch.__version__},
-        "table": table.label,
-        "rs_re": {
-            "runs": len(specs),
-            "queries_per_run": args.queries,
-            "workers": workers,
-            "wall_seconds": round(wall, 1),
-            "peak_rss_mb_parent": round(peak_self, 1),
-            "peak_rss_mb_largest_worker": round(peak_child, 1),
-            "target_wall_seconds": 30,
-        },
-        "search_overhead_cpu": overhead,
-        "target_np_seconds_per_query": 0.5,
+        "table": tables[0].label,
+        "protocol": proto.name,
+        "seeds": args.seeds,
+        "queries": args.queries,
+        "workers": args.workers,
+        "device": args.device,
+        "algorithms": {},
     }
+    for name in args.algorithms.split(","):
+        with tempfile.TemporaryDirectory() as tmp:
+            start = time.perf_counter()
+            frame = compare(
+                [name],
+                range(args.seeds),
+                args.queries,
+                table=args.table,
+                workers=args.workers,
+                results=tmp,
+                device=args.device,
+                progress=False,
+            )
+            wall = time.perf_counter() - start
+        final = frame[frame["query"] == frame["query"].max()]
+        entry = {
+            "wall_seconds": round(wall, 1),
+            "amortised_search_seconds_per_query": round(float(frame["search_seconds"].mean()), 5),
+            "worker_seconds_per_query": round(wall * args.workers / len(frame), 5),
+            "simulated_training_hours_per_run": round(float(final["cumulative_time"].mean()) / 3600, 1),
+            "mean_test_error_pct": round(float(100 * (1 - final["incumbent_mean_test"]).mean()), 3),
+        }
+        if args.profile_seeds > 0 and name not in ("rs", "re", "ls"):
+            seeds = tuple(range(args.profile_seeds))
+            chunk = RunChunk(
+                name,
+                proto.config_for(name),
+                seeds,
+                tuple(tables[s % len(tables)].folder for s in seeds),
+                tuple(s % len(tables) for s in seeds),
+                str(_space_folder()),
+                Budget(queries=args.queries),
+                proto.mode,
+                args.device,
+            )
+            entry["phases_seconds"] = phase_breakdown(chunk)
+            entry["phases_runs"] = args.profile_seeds
+        result["algorithms"][name] = entry
+        print(json.dumps({name: entry}), flush=True)
+    result["goal_amortised_search_seconds_per_query"] = 0.02
     print(json.dumps(result, indent=2))
 
 

@@ -1,17 +1,43 @@
 """nasbench_sim: NAS-Bench-101 without TensorFlow, and a harness to compare NAS algorithms on it.
 
+One function per job: `compare` runs searchers over seeds and returns a tidy
+frame (and writes resumable Parquet files), `plot` writes the figures and
+summary of an experiment folder, `summary` returns its table with the paired tests.
+
 Example:
     >>> import numpy as np
     >>> from nasbench_sim import Cell, Oracle, open_table
-    >>> oracle = Oracle(open_table(), np.random.default_rng(0))  # doctest: +SKIP
-    >>> oracle.query(Cell([[0, 1], [0, 0]], ["input", "output"]))["validation_accuracy"]  # doctest: +SKIP
+    >>> oracle = Oracle(open_table("surrogate", progress=False), np.random.default_rng(0))
+    >>> result = oracle.query(Cell([[0, 1], [0, 0]], ["input", "output"]))
+    >>> sorted(result)[:3]
+    ['module_adjacency', 'module_operations', 'test_accuracy']
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 from nasbench_sim.bench import BenchmarkTable, Oracle, open_table
 from nasbench_sim.errors import ConfigError, DataFormatError, OutOfDomainError
 from nasbench_sim.space import Cell, CellSpace
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
+
+#: Public functions loaded on first use (they import torch, pandas and matplotlib).
+_LAZY = {
+    "compare": ("nasbench_sim.harness.experiment", "compare"),
+    "plot": ("nasbench_sim.harness.plots", "plot_experiment"),
+    "summary": ("nasbench_sim.harness.plots", "summary"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module, attribute = _LAZY[name]
+        return getattr(importlib.import_module(module), attribute)
+    raise AttributeError(f"module 'nasbench_sim' has no attribute {name!r}")
+
 
 __all__ = [
     "BenchmarkTable",
@@ -22,5 +48,8 @@ __all__ = [
     "Oracle",
     "OutOfDomainError",
     "__version__",
+    "compare",
     "open_table",
+    "plot",
+    "summary",
 ]

@@ -17,6 +17,10 @@ import numpy as np
 
 from nasbench_sim.errors import ConfigError, NasbenchSimError, OutOfDomainError
 
+#: The registered searchers (kept in sync with `nasbench_sim.search.registry.ALGORITHMS` by a test;
+#: listed here so that `--help` needs no torch import).
+ALGORITHM_NAMES = ("rs", "re", "ls", "gp", "np", "bananas", "tpe")
+
 SPEC_HELP = """Cell as an adjacency matrix (JSON, row-major, upper triangular) and its ops.
 Ops: input, conv3x3-bn-relu, conv1x1-bn-relu, maxpool3x3, output."""
 
@@ -80,27 +84,55 @@ def build_parser() -> argparse.ArgumentParser:
     cmp = sub.add_parser(
         "compare",
         help="compare NAS algorithms over many seeds; writes results/<experiment>/ and regret plots",
-        description="Run every (algorithm, seed) as an independent task (local processes or a Dask cluster), "
-        "write one Parquet file per run, then plot mean regret curves and a summary table. "
-        "Re-running the same command skips finished runs. Algorithms: rs, re, ls, gp, np, bananas, tpe.",
+        description="Run every (algorithm, seed) not finished yet (lock-step batches of seeds on local processes "
+        "or a Dask cluster), write one Parquet file per run, then plot regret curves, the final errors, a "
+        "critical-difference diagram and a summary with paired tests. Re-running the same command skips "
+        f"finished runs. Algorithms: {', '.join(ALGORITHM_NAMES)}. Protocols: naszilla (default: the BANANAS "
+        "paper's), nb101 (the NAS-Bench-101 paper's).",
     )
     cmp.add_argument("--config", help="TOML file with any of the options below and one [name] table per algorithm")
-    cmp.add_argument("--algorithms", help="comma-separated names (default rs,re,gp,np)")
-    cmp.add_argument("--seeds", help="e.g. 0-99 or 0,3,7 (default 0-9)")
-    cmp.add_argument("--budget", type=int, help="queries per run (default 150)")
+    cmp.add_argument("--algorithms", help=f"comma-separated names (default {COMPARE_DEFAULTS['algorithms']})")
+    cmp.add_argument("--seeds", help=f"e.g. 0-99 or 0,3,7 (default {COMPARE_DEFAULTS['seeds']})")
+    cmp.add_argument("--protocol", help="naszilla (default) or nb101; recorded in the results")
+    cmp.add_argument("--budget", type=int, help="queries per run (default: the protocol's; naszilla 150)")
     cmp.add_argument("--budget-seconds", type=float, help="simulated training seconds per run instead of queries")
+    cmp.add_argument(
+        "--realizations",
+        type=int,
+        help="noise realizations of a partial/surrogate table (default 5; seed s uses s %% N)",
+    )
     cmp.add_argument("--experiment", help="name of the results folder (default: derived from the options)")
     cmp.add_argument("--results-dir", help="parent folder of experiments (default results)")
     cmp.add_argument("--workers", type=int, help="local worker processes (default: all cores)")
-    cmp.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://HOST:8786")
-    cmp.add_argument("--device", help="torch device for NP-NAS: auto (default), cpu, cuda")
+    cmp.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://HOST:8786 (instead of --workers)")
+    cmp.add_argument("--device", help="torch device of model-based searchers: auto (default), cpu, cuda")
     cmp.add_argument("--no-plot", action="store_true", help="do not plot at the end")
     _table_arg(cmp)
     _quiet_arg(cmp)
 
-    plot = sub.add_parser("plot", help="regret plots and summary table of an experiment folder")
+    plot = sub.add_parser("plot", help="regret plots, critical-difference diagram and summary of an experiment folder")
     plot.add_argument("folder", help="results/<experiment>")
     plot.add_argument("--out", help="where to write (default: the folder itself)")
+
+    rep = sub.add_parser(
+        "reproduce",
+        help="reproduce a published NB101 comparison and write published-vs-measured tables",
+        description="bananas: every algorithm of the BANANAS paper's NB101 table that this package has (RS, RE, "
+        "GP-BO, TPE, LS, BANANAS) plus NP-NAS, under the naszilla protocol (200 seeds x 150 queries by default), "
+        "on the real partial table (and on a converted official table when one is cached). Writes "
+        "reproduce.md and reproduce.json beside the runs.",
+    )
+    rep.add_argument("paper", choices=["bananas"], help="which published comparison")
+    rep.add_argument("--seeds", default="0-199", help="seeds (default 0-199)")
+    rep.add_argument("--algorithms", help="subset of the comparison's algorithms (default: all)")
+    rep.add_argument("--table", default=None, help="partial (default), official, or a path")
+    rep.add_argument(
+        "--realizations", type=int, default=None, help="noise realizations of the partial table (default 5)"
+    )
+    rep.add_argument("--workers", type=int, default=None, help="local worker processes (default: all cores)")
+    rep.add_argument("--results-dir", default="results", help="parent folder (default results)")
+    rep.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
+    _quiet_arg(rep)
 
     active = sub.add_parser(
         "activesel",
@@ -209,6 +241,8 @@ def _cmd_query(args: argparse.Namespace) -> int:
     from nasbench_sim.bench.sources import open_table
     from nasbench_sim.space.cell import Cell
 
+    if args.seed < 0:
+        raise ConfigError(f"--seed must be >= 0, got {args.seed}")
     try:
         matrix = json.loads(args.matrix)
     except json.JSONDecodeError as exc:
@@ -261,34 +295,13 @@ def _cmd_surrogate_fit(args: argparse.Namespace) -> int:
     return 0
 
 
-ALGORITHMS: dict[str, tuple[type, type]] = {}  # filled by _algorithms() on first use (imports torch)
-
-
-def _algorithms() -> dict[str, tuple[type, type]]:
-    """The only name -> (searcher class, config class) table of the package."""
-    if not ALGORITHMS:
-        from nasbench_sim import search
-
-        ALGORITHMS.update(
-            {
-                "rs": (search.RandomSearch, search.RandomSearchConfig),
-                "re": (search.RegularizedEvolution, search.EvolutionConfig),
-                "ls": (search.LocalSearch, search.LocalSearchConfig),
-                "gp": (search.GPBO, search.GPBOConfig),
-                "np": (search.NPNAS, search.NPNASConfig),
-                "bananas": (search.Bananas, search.BananasConfig),
-                "tpe": (search.TPE, search.TPEConfig),
-            }
-        )
-    return ALGORITHMS
-
-
-ALGORITHM_NAMES = ("rs", "re", "ls", "gp", "np", "bananas", "tpe")
 COMPARE_DEFAULTS = {
     "algorithms": "rs,re,gp,np",
     "seeds": "0-9",
-    "budget": 150,
+    "protocol": "naszilla",
+    "budget": None,
     "budget_seconds": None,
+    "realizations": None,
     "experiment": None,
     "results_dir": "results",
     "workers": None,
@@ -296,42 +309,13 @@ COMPARE_DEFAULTS = {
     "device": "auto",
     "table": None,
 }
-
-
-def parse_seeds(text: str) -> list[int]:
-    """'0-99' / '0,3,7' / '0-4,10' -> sorted unique seeds."""
-    seeds: set[int] = set()
-    try:
-        for part in str(text).split(","):
-            part = part.strip()
-            if "-" in part:
-                lo, hi = (int(x) for x in part.split("-"))
-                if hi < lo:
-                    raise ValueError
-                seeds.update(range(lo, hi + 1))
-            elif part:
-                seeds.add(int(part))
-    except ValueError:
-        raise ConfigError(f"bad --seeds {text!r}: use e.g. 0-99 or 0,3,7") from None
-    if not seeds or min(seeds) < 0:
-        raise ConfigError(f"bad --seeds {text!r}: need at least one seed >= 0")
-    return sorted(seeds)
-
-
-def make_config(config_cls: type, values: dict, name: str):
-    """Build a frozen config dataclass, naming unknown keys and bad values."""
-    import dataclasses
-
-    fields = {f.name for f in dataclasses.fields(config_cls)}
-    unknown = set(values) - fields
-    if unknown:
-        raise ConfigError(
-            f"unknown setting(s) {sorted(unknown)} for algorithm {name!r} (choices: {', '.join(sorted(fields)) or 'none'})"
-        )
-    try:
-        return config_cls(**values)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"bad setting for algorithm {name!r}: {exc}") from None
+#: What a TOML value of each option must be.
+_OPTION_TYPES = {
+    "budget": int,
+    "budget_seconds": (int, float),
+    "realizations": int,
+    "workers": int,
+}
 
 
 def _compare_options(args: argparse.Namespace) -> tuple[dict, dict]:
@@ -345,13 +329,17 @@ def _compare_options(args: argparse.Namespace) -> tuple[dict, dict]:
                 data = tomllib.load(handle)
         except FileNotFoundError:
             raise ConfigError(f"{args.config}: no such config file") from None
-        except tomllib.TOMLDecodeError as exc:
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{args.config}: invalid TOML ({exc})") from None
         for key, value in data.items():
+            name = key.replace("-", "_")
             if isinstance(value, dict):
                 sections[key] = value
-            elif key.replace("-", "_") in options:
-                options[key.replace("-", "_")] = ",".join(map(str, value)) if isinstance(value, list) else value
+            elif name in options:
+                expected = _OPTION_TYPES.get(name)
+                if expected is not None and (isinstance(value, bool) or not isinstance(value, expected)):
+                    raise ConfigError(f"{args.config}: option {key!r} must be a whole number, got {value!r}")
+                options[name] = ",".join(map(str, value)) if isinstance(value, list) else value
             else:
                 raise ConfigError(f"{args.config}: unknown option {key!r} (choices: {', '.join(COMPARE_DEFAULTS)})")
     for key in COMPARE_DEFAULTS:
@@ -361,61 +349,69 @@ def _compare_options(args: argparse.Namespace) -> tuple[dict, dict]:
     return options, sections
 
 
+def _budget(options: dict):
+    from nasbench_sim.harness.run import Budget
+
+    if options["budget"] is not None and options["budget_seconds"] is not None:
+        raise ConfigError("give either a query budget or a time budget (--budget-seconds), not both")
+    if options["budget_seconds"] is not None:
+        return Budget(seconds=float(options["budget_seconds"]))
+    if options["budget"] is not None:
+        return Budget(queries=options["budget"])
+    return None
+
+
 def _cmd_compare(args: argparse.Namespace) -> int:
     import os
-    from pathlib import Path
 
-    from nasbench_sim.bench.sources import open_table
-    from nasbench_sim.harness.experiment import RunSpec, compare
-    from nasbench_sim.harness.run import Budget
-    from nasbench_sim.space.enumeration import CACHE_NAME, CellSpace
+    from nasbench_sim.harness.experiment import compare
+    from nasbench_sim.harness.protocol import protocol
 
     options, sections = _compare_options(args)
-    names = [n.strip() for n in str(options["algorithms"]).split(",") if n.strip()]
-    unknown = [n for n in names + list(sections) if n not in ALGORITHM_NAMES]
-    if unknown:
-        raise ConfigError(f"unknown algorithm(s) {unknown} (choices: {', '.join(ALGORITHM_NAMES)})")
-    seeds = parse_seeds(options["seeds"])
-    budget = (
-        Budget(seconds=float(options["budget_seconds"]))
-        if options["budget_seconds"]
-        else Budget(queries=int(options["budget"]))
+    proto = protocol(options["protocol"])
+    workers = options["workers"] if options["workers"] is not None else (os.cpu_count() or 1)
+    if workers < 1:
+        raise ConfigError(f"--workers must be >= 1, got {workers}")
+    print(f"protocol: {proto.name} ({proto.description})")
+    frame = compare(
+        options["algorithms"],
+        options["seeds"],
+        _budget(options),
+        table=options["table"],
+        protocol=proto.name,
+        configs=sections,
+        realizations=options["realizations"],
+        workers=workers,
+        scheduler=options["scheduler"],
+        results=options["results_dir"],
+        experiment=options["experiment"],
+        device=options["device"],
+        progress=not args.quiet,
     )
-    registry = _algorithms()
-    configs = {name: make_config(registry[name][1], sections.get(name, {}), name) for name in names}
-    if options["device"] not in ("auto", "cpu", "cuda"):
-        raise ConfigError(f"bad --device {options['device']!r} (choices: auto, cpu, cuda)")
-    CellSpace.load_or_build(progress=not args.quiet)
-    from nasbench_sim._io import data_dir
-
-    table = open_table(options["table"], progress=not args.quiet)
-    if not table.complete:
-        raise ConfigError(
-            f"{table.label}: a comparison needs a table that covers every cell "
-            "(searchers query cells the file lacks); use --table official, partial or surrogate"
-        )
-    experiment = options["experiment"] or f"{table.kind}-{'-'.join(names)}-{budget.describe().split()[0]}"
-    folder = Path(options["results_dir"]) / experiment
-    specs = [
-        RunSpec(
-            name,
-            registry[name][0],
-            configs[name],
-            seed,
-            budget,
-            table.folder,
-            str(data_dir() / CACHE_NAME),
-            options["device"],
-        )
-        for seed in seeds
-        for name in names
-    ]
-    workers = options["workers"] or os.cpu_count() or 1
-    print(f"table: {table.label}")
-    print(f"{len(names)} algorithms x {len(seeds)} seeds, budget {budget.describe()} -> {folder}")
-    compare(specs, folder, table=table, workers=int(workers), scheduler=options["scheduler"], progress=not args.quiet)
+    folder = frame.attrs["folder"]
+    print(f"results: {folder}")
     if not args.no_plot:
         _plot(folder, None)
+    return 0
+
+
+def _cmd_reproduce(args: argparse.Namespace) -> int:
+    import os
+
+    from nasbench_sim.harness.reproduce import reproduce_bananas
+
+    workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
+    report = reproduce_bananas(
+        seeds=args.seeds,
+        algorithms=args.algorithms.split(",") if args.algorithms else None,
+        table=args.table,
+        realizations=args.realizations,
+        workers=workers,
+        results=args.results_dir,
+        device=args.device,
+        progress=not args.quiet,
+    )
+    print(report.read_text())
     return 0
 
 
@@ -590,21 +586,28 @@ COMMANDS = {
     ("activesel", "dashboard"): _cmd_activesel_dashboard,
     ("compare", None): _cmd_compare,
     ("plot", None): _cmd_plot,
+    ("reproduce", None): _cmd_reproduce,
     ("query", None): _cmd_query,
 }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 2 a clear error, 130 interrupted)."""
     args = build_parser().parse_args(argv)
     key = (args.command, getattr(args, f"{args.command}_command", None))
     try:
         return COMMANDS[key](args)
-    except NasbenchSimError as exc:
+    except (NasbenchSimError, FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError) as exc:
         print(f"nasbench-sim: error: {exc}", file=sys.stderr)
         return 2
-    except FileNotFoundError as exc:
-        print(f"nasbench-sim: error: {exc}", file=sys.stderr)
-        return 2
+    except KeyboardInterrupt:
+        print("nasbench-sim: interrupted; finished work is kept, run the same command again to resume", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `nasbench-sim data info | head -1`: the reader left; no traceback
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -77,6 +77,14 @@ def no_space(monkeypatch):
 
 
 @pytest.fixture(scope="session")
+def surrogate(space):
+    """The embedded surrogate's table (realization 0): always available, no real data needed."""
+    from nasbench_sim.bench.sources import surrogate_table
+
+    return surrogate_table(progress=False)
+
+
+@pytest.fixture(scope="session")
 def partial(space):
     from nasbench_sim.bench.sources import partial_table
 

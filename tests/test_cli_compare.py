@@ -1,43 +1,98 @@
 import pytest
 
-from nasbench_sim.cli import main, parse_seeds
-from nasbench_sim.errors import ConfigError
+from nasbench_sim.cli import main
 
 
-def test_parse_seeds():
-    assert parse_seeds("0-3,7") == [0, 1, 2, 3, 7]
-    with pytest.raises(ConfigError, match="bad --seeds"):
-        parse_seeds("3-1")
+def _run(capsys, *argv):
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
 
 
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--algorithms", "rs,frob"], "unknown algorithm(s) ['frob'] (choices: rs, re, ls, gp, np, bananas, tpe)"),
-        (["--seeds", "x"], "bad --seeds"),
+        (["--algorithms", "rs,frob"], "unknown algorithm 'frob' (choices: rs, re, ls, gp, np, bananas, tpe"),
+        (["--seeds", "x"], "bad seeds"),
         (["--budget", "0"], "budget must be positive"),
-        (["--device", "tpu"], "bad --device"),
+        (["--budget", "5", "--budget-seconds", "100"], "not both"),
+        (["--device", "tpu"], "bad device"),
+        (["--workers", "0"], "--workers must be >= 1"),
+        (["--workers", "-2"], "--workers must be >= 1"),
+        (["--protocol", "x"], "unknown protocol 'x' (choices: naszilla, nb101)"),
+        (["--experiment", "../../x"], "plain folder name"),
     ],
 )
 def test_bad_compare_options_fail_clearly(argv, message, capsys, tmp_path, space):
-    code = main(["compare", "--table", "partial", "--results-dir", str(tmp_path), "--quiet", *argv])
-    err = capsys.readouterr().err
+    code, _, err = _run(capsys, "compare", "--table", "surrogate", "--results-dir", str(tmp_path), "--quiet", *argv)
     assert code == 2 and message in err and "Traceback" not in err
 
 
-def test_toml_config_with_unknown_setting(tmp_path, capsys, space):
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        (
+            'algorithms = ["re"]\nseeds = "0"\n[re]\npopulation = 5\n',
+            "unknown setting(s) ['population'] for algorithm 're'",
+        ),
+        ('budget = "abc"\n', "option 'budget' must be a whole number"),
+        ("budget = 2.5\n", "option 'budget' must be a whole number"),
+        ('workers = "x"\n', "option 'workers' must be a whole number"),
+        ("frob = 1\n", "unknown option 'frob'"),
+        ("not = [toml\n", "invalid TOML"),
+        ('algorithms = ["rs"]\n[np]\nbeta = 2\n', "settings given for algorithm(s) ['np'] that are not compared"),
+    ],
+)
+def test_bad_toml_configs_fail_clearly(tmp_path, capsys, space, toml, message):
     config = tmp_path / "c.toml"
-    config.write_text('algorithms = ["re"]\nseeds = "0"\n[re]\npopulation = 5\n')
-    assert main(["compare", "--config", str(config), "--table", "partial", "--quiet"]) == 2
-    assert "unknown setting(s) ['population'] for algorithm 're'" in capsys.readouterr().err
+    config.write_text(toml)
+    code, _, err = _run(
+        capsys, "compare", "--config", str(config), "--table", "surrogate", "--quiet", "--results-dir", str(tmp_path)
+    )
+    assert code == 2 and message in err and "Traceback" not in err
 
 
-def test_compare_then_plot_from_toml(tmp_path, capsys, partial):
+def test_compare_then_plot_from_toml_with_nested_settings(tmp_path, capsys, space):
     config = tmp_path / "c.toml"
     config.write_text(
-        'algorithms = ["rs", "re"]\nseeds = "0-1"\nbudget = 20\ntable = "partial"\nworkers = 1\n'
-        f'results_dir = "{tmp_path}"\nexperiment = "t"\n[re]\npopulation_size = 6\ntournament_size = 2\n'
+        'algorithms = ["rs", "re", "bananas"]\nseeds = "0-1"\nbudget = 12\ntable = "surrogate"\nworkers = 1\n'
+        f'results_dir = "{tmp_path}"\nexperiment = "t"\n[re]\npopulation_size = 6\ntournament_size = 2\nnum_init = 4\n'
+        "[bananas]\nnum_init = 5\nbatch_size = 3\n[bananas.model]\nepochs = 5\nmembers = 2\n"
     )
-    assert main(["compare", "--config", str(config), "--quiet"]) == 0
-    out = capsys.readouterr().out
-    assert "Regularized evolution" in out and (tmp_path / "t" / "regret_vs_queries.png").exists()
+    code, out, err = _run(capsys, "compare", "--config", str(config), "--quiet")
+    assert code == 0, err
+    assert "Regularized evolution" in out and "BANANAS" in out and (tmp_path / "t" / "critical_difference.png").exists()
+    import json
+
+    meta = json.loads((tmp_path / "t" / "metadata.json").read_text())
+    assert meta["algorithms"]["bananas"]["config"]["model"]["epochs"] == 5
+    code, out, _ = _run(capsys, "plot", str(tmp_path / "t"))
+    assert code == 0 and "Friedman" in out
+
+
+def test_plot_of_a_folder_without_an_experiment_is_a_clear_error(tmp_path, capsys):
+    code, _, err = _run(capsys, "plot", str(tmp_path))
+    assert code == 2 and "not a nasbench-sim experiment folder" in err
+
+
+def test_ctrl_c_prints_one_line(monkeypatch, capsys, tmp_path, space):
+    import nasbench_sim.harness.experiment as experiment
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(experiment, "run_tasks", interrupted)
+    code, _, err = _run(
+        capsys,
+        "compare",
+        "--table",
+        "surrogate",
+        "--algorithms",
+        "rs",
+        "--seeds",
+        "0",
+        "--quiet",
+        "--results-dir",
+        str(tmp_path),
+    )
+    assert code == 130 and "resume" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1

@@ -264,6 +264,11 @@ def open_tables(
             raise ConfigError("a table built in memory must be saved (BenchmarkTable.save) before a comparison")
         return [table]
     first = open_table(table, progress=progress)
+    if not first.complete:
+        raise ConfigError(
+            f"a comparison needs a table that covers every cell; {table} covers {first.num_cells:,} of "
+            f"{first.coverage['space_cells']:,} cells"
+        )
     if first.kind not in REALIZABLE_KINDS or table not in (None, "partial", "surrogate"):
         if realizations not in (None, 1):
             raise ConfigError(f"the {first.kind} table has no noise realizations to choose from")
@@ -430,7 +435,7 @@ def compare(
             unit="chunk",
         )
     frame, _ = load_experiment(folder, algorithms=names, seeds=seed_list)
-    frame.attrs["folder"] = str(folder)
+    frame.attrs.update(folder=str(folder), table_label=tables[0].label, protocol=proto.name)
     return frame
 
 

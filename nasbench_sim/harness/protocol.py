@@ -25,7 +25,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from nasbench_sim.errors import ConfigError
@@ -76,6 +76,7 @@ class Protocol:
             "published": dict(self.published),
             "published_source": self.published_source,
             "published_optimum_error": self.published_optimum_error,
+            "published_budget": asdict(self.default_budget) if self.published else None,
         }
 
 

@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -75,7 +76,9 @@ def paired_tests(final: pd.DataFrame, metric: str = "test_error_pct") -> dict[st
         if name == best:
             continue
         diff = table[name] - table[best]
-        p = 1.0 if np.allclose(diff, 0) else float(stats.wilcoxon(table[name], table[best]).pvalue)
+        with warnings.catch_warnings():  # a handful of seeds: scipy warns and the p-value is NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            p = 1.0 if np.allclose(diff, 0) else float(stats.wilcoxon(table[name], table[best]).pvalue)
         rows.append({"algorithm": name, "mean_difference": float(diff.mean()), "wilcoxon_p": p})
     pairwise = pd.DataFrame(rows)
     if len(pairwise):
@@ -105,7 +108,9 @@ def summary_table(history: pd.DataFrame, meta: Mapping[str, Any] | None = None) 
     """
     final = final_runs(history)
     tests = paired_tests(final)
-    published = ((meta or {}).get("protocol") or {}).get("published") or {}
+    proto = (meta or {}).get("protocol") or {}
+    same_budget = proto.get("published_budget") == (meta or {}).get("budget")
+    published = (proto.get("published") or {}) if same_budget else {}
     rows = []
     for name, group in final.groupby("algorithm", sort=False):
         n = len(group)

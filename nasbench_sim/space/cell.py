@@ -49,15 +49,15 @@ def adjacency_from_bits(num_vertices: int, bits: int) -> np.ndarray:
 
 def _as_rows(matrix: Any) -> list[list[int]]:
     """Nested lists of a square, strictly upper-triangular 0/1 matrix, or OutOfDomainError."""
-    if isinstance(matrix, np.ndarray):
-        if matrix.ndim != 2:
-            raise OutOfDomainError(f"matrix must be 2-D, got shape {matrix.shape}")
-        rows = matrix.tolist()
-    else:
-        try:
-            rows = [list(row) for row in matrix]
-        except TypeError:
-            raise OutOfDomainError("matrix must be a square 2-D array of 0/1") from None
+    try:
+        array = np.asarray(matrix)
+    except (ValueError, TypeError):  # ragged nesting and the like
+        raise OutOfDomainError("matrix must be a square 2-D array of 0/1") from None
+    if array.dtype.kind not in "biuf":
+        raise OutOfDomainError(f"matrix entries must be 0 or 1, got entries of type {array.dtype}")
+    if array.ndim != 2:
+        raise OutOfDomainError(f"matrix must be 2-D, got shape {array.shape}")
+    rows = array.tolist()
     n = len(rows)
     if n == 0:
         raise OutOfDomainError("matrix is empty")
@@ -67,6 +67,8 @@ def _as_rows(matrix: Any) -> list[list[int]]:
     if not {x for row in rows for x in row} <= {0, 1}:
         i, j, x = next((i, j, x) for i, row in enumerate(rows) for j, x in enumerate(row) if x not in (0, 1))
         raise OutOfDomainError(f"matrix entries must be 0 or 1, got {x!r} at [{i}][{j}]")
+    if array.dtype.kind in "bf":
+        rows = [[int(x) for x in row] for row in rows]
     for i, row in enumerate(rows):
         if 1 in row[: i + 1]:
             j = row.index(1)

@@ -70,9 +70,10 @@ def test_validation_minus_test_has_the_calibrated_offset_and_spread():
     assert (val - test).mean() == pytest.approx(scales["val_offset"][0], abs=2e-4)
     assert (val - test).std() == pytest.approx(scales["val_residual_sd"][0], rel=0.05)
     # Validation tracks the run's quality: across repeats it correlates with test accuracy.
-    assert np.corrcoef((test - test.mean(1, keepdims=True)).ravel(), (val - val.mean(1, keepdims=True)).ravel())[
-        0, 1
-    ] > 0.5
+    assert (
+        np.corrcoef((test - test.mean(1, keepdims=True)).ravel(), (val - val.mean(1, keepdims=True)).ravel())[0, 1]
+        > 0.5
+    )
     halfway_time, final_time = block[:, :, 0, 0, 3], block[:, :, 0, 1, 3]
     assert np.allclose(halfway_time / final_time, DEFAULT_NOISE.halfway_time_ratio, rtol=1e-5)
     assert (block[:, :, 0, 0, 2] <= block[:, :, 0, 1, 2] + 1e-7).all()  # halfway never beats final

@@ -1,0 +1,145 @@
+"""Reproduce a published NB101 comparison and set the measured numbers beside the published ones.
+
+`reproduce_bananas` runs every algorithm of the BANANAS paper's NAS-Bench-101
+table that this package has (random search, regularized evolution, GP-BO, TPE,
+local search, BANANAS) plus NP-NAS, under the `naszilla` protocol, and writes
+`reproduce.md` and `reproduce.json`: published test error, measured mean ±
+SE, the between-realization SD of the mean (the modelled fields of the
+partial table are one of several noise realizations) and the difference.
+
+Example:
+    >>> from nasbench_sim.harness.reproduce import reproduce_bananas
+    >>> reproduce_bananas(seeds="0-199", workers=2)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from nasbench_sim._io import atomic_write_bytes, atomic_write_json
+from nasbench_sim.errors import ConfigError
+from nasbench_sim.harness.experiment import compare
+from nasbench_sim.harness.plots import plot_experiment
+from nasbench_sim.harness.protocol import NASZILLA
+from nasbench_sim.harness.stats import final_runs, tests_markdown
+from nasbench_sim.search.registry import label
+
+#: The BANANAS table's algorithms that this package has, plus NP-NAS.
+BANANAS_ALGORITHMS = ("rs", "re", "gp", "tpe", "ls", "bananas", "np")
+#: Secondary rows: other readings of a reference implementation (name -> algorithm, settings).
+BANANAS_VARIANTS: Mapping[str, tuple[str, dict[str, Any]]] = {
+    "ls-restarts": ("ls", {"restart": True}),  # naszilla's local_search() default: restart at a local optimum
+}
+
+
+def reproduction_table(frame: pd.DataFrame, published: Mapping[str, float], names: Mapping[str, str]) -> pd.DataFrame:
+    """Published vs measured test error (%) per algorithm.
+
+    Args:
+        frame: histories of a comparison (`compare`'s frame; may hold several experiments).
+        published: algorithm -> published mean test error in percent.
+        names: frame's algorithm column value -> row label.
+
+    Returns:
+        One row per algorithm: runs, measured mean and SE, between-realization SD of the
+        per-realization means, published value and difference (measured - published).
+    """
+    final = final_runs(frame)
+    rows = []
+    for key, group in final.groupby("algorithm", sort=False):
+        err = group["test_error_pct"]
+        per_realization = group.groupby("realization")["test_error_pct"].mean()
+        base = key.split(":")[0]
+        row = {
+            "algorithm": names.get(key, label(key)),
+            "runs": len(group),
+            "measured %": float(err.mean()),
+            "SE": float(err.std(ddof=1) / np.sqrt(len(err))) if len(err) > 1 else float("nan"),
+            "between-realization SD": float(per_realization.std(ddof=1)) if len(per_realization) > 1 else float("nan"),
+            "published %": published.get(base, float("nan")),
+        }
+        row["difference"] = row["measured %"] - row["published %"]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def reproduce_bananas(
+    *,
+    seeds: str | Sequence[int] = "0-199",
+    algorithms: Sequence[str] | None = None,
+    table: str | None = None,
+    realizations: int | None = None,
+    workers: int = 1,
+    results: str | os.PathLike = "results",
+    device: str = "auto",
+    progress: bool = True,
+) -> Path:
+    """Run the comparison (resumable) and write `reproduce.md` / `reproduce.json`; returns the `.md` path.
+
+    Args:
+        seeds: seeds of every algorithm (the paper: 200 trials).
+        algorithms: a subset of `BANANAS_ALGORITHMS` (default: all), plus the variants.
+        table: 'partial' (default) or another table (e.g. 'official' once converted).
+        realizations: noise realizations of the partial table (default 5).
+        workers: local processes.
+        results: parent folder of the experiment.
+        device: torch device of the model-based searchers.
+        progress: progress bars.
+    """
+    chosen = list(algorithms or BANANAS_ALGORITHMS)
+    unknown = sorted(set(chosen) - set(BANANAS_ALGORITHMS))
+    if unknown:
+        raise ConfigError(f"not in the BANANAS comparison: {unknown} (choices: {', '.join(BANANAS_ALGORITHMS)})")
+    table = table or "partial"
+    kind = Path(str(table)).name.replace(".", "-")
+    common = {"table": table, "protocol": NASZILLA.name, "realizations": realizations, "workers": workers}
+    common |= {"results": results, "device": device, "progress": progress}
+    main = compare(chosen, seeds, 150, experiment=f"reproduce-bananas-{kind}", **common)
+    frames, names = [main], {}
+    for variant, (base, settings) in BANANAS_VARIANTS.items():
+        if base in chosen:
+            extra = compare(
+                [base], seeds, 150, configs={base: settings}, experiment=f"reproduce-bananas-{kind}-{variant}", **common
+            )
+            key = f"{base}:{variant}"
+            frames.append(extra.assign(algorithm=key))
+            names[key] = f"{label(base)} ({variant.split('-', 1)[1]})"
+    folder = Path(main.attrs["folder"])
+    plot_experiment(folder)
+    frame = pd.concat(frames, ignore_index=True)
+    table_frame = reproduction_table(frame, NASZILLA.published, names)
+    optimum = float((main["incumbent_mean_test"] + main["test_regret"]).median())
+    summary = {
+        "protocol": NASZILLA.describe(),
+        "table": str(table),
+        "seeds": sorted(set(main["seed"])),
+        "queries": 150,
+        "table_optimum_test_error_pct": 100 * (1 - optimum),
+        "published_optimum_test_error_pct": NASZILLA.published_optimum_error,
+        "rows": json.loads(table_frame.to_json(orient="records")),
+    }
+    atomic_write_json(folder / "reproduce.json", summary)
+    lines = [
+        "# Reproducing the BANANAS paper's NAS-Bench-101 table",
+        "",
+        f"Protocol `naszilla` ({NASZILLA.description}); {len(summary['seeds'])} seeds x 150 queries; "
+        f"table: {main.attrs.get('table_label', table)}.",
+        f"Test error (%) of the incumbent's mean over the 3 training repeats. Table optimum "
+        f"{summary['table_optimum_test_error_pct']:.3f}% (published optimum {NASZILLA.published_optimum_error}%).",
+        f"Published: {NASZILLA.published_source}.",
+        "",
+        table_frame.to_markdown(index=False, floatfmt=".3f"),
+        "",
+        tests_markdown(final_runs(main)),
+        "",
+    ]
+    path = folder / "reproduce.md"
+    atomic_write_bytes(path, "\n".join(lines).encode())
+    return path

@@ -1,0 +1,22 @@
+import json
+
+import pytest
+
+from nasbench_sim.errors import ConfigError
+from nasbench_sim.harness.reproduce import reproduce_bananas
+
+
+def test_reproduce_writes_published_vs_measured(space, tmp_path):
+    path = reproduce_bananas(seeds="0-2", algorithms=["rs", "ls"], table="surrogate", results=tmp_path, progress=False)
+    text = path.read_text()
+    assert "| Random search" in text and "6.341" in text and "Local search (restarts)" in text
+    data = json.loads((path.parent / "reproduce.json").read_text())
+    rows = {r["algorithm"]: r for r in data["rows"]}
+    assert rows["Random search"]["runs"] == 3 and rows["Random search"]["published %"] == 6.341
+    assert rows["Random search"]["difference"] == pytest.approx(rows["Random search"]["measured %"] - 6.341)
+    assert data["queries"] == 150 and 5.0 < data["table_optimum_test_error_pct"] < 7.0
+
+
+def test_reproduce_refuses_algorithms_outside_the_comparison(tmp_path):
+    with pytest.raises(ConfigError, match="not in the BANANAS comparison"):
+        reproduce_bananas(algorithms=["mcts"], results=tmp_path, progress=False)
