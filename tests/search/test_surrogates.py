@@ -49,7 +49,9 @@ def test_batched_fit_equals_one_at_a_time(name):
         model.fit(X, y)
         alone.append(model.predict(X[:7]))
     models = [MAKERS[name](np.random.default_rng(k)) for k in range(3)]
-    batched = type(models[0]).fit_predict_many([FitPredict(m, X, y, X[:7]) for m, (X, y) in zip(models, data)])
+    batched = type(models[0]).fit_predict_many(
+        [FitPredict(m, X, y, X[:7]) for m, (X, y) in zip(models, data, strict=True)]
+    )
     for (m1, s1), (m2, s2) in zip(alone, batched, strict=True):
         assert np.array_equal(m1, m2) and np.array_equal(s1, s2)
 
@@ -81,6 +83,6 @@ def test_distance_gp_interpolates_and_is_unsure_far_away():
 
 
 def test_predict_before_fit_is_a_clear_error():
-    for name, make in MAKERS.items():
+    for make in MAKERS.values():
         with pytest.raises(RuntimeError, match="before fit"):
             make(np.random.default_rng(0)).predict(np.zeros((2, 12), dtype=np.float32))
