@@ -57,6 +57,12 @@ def _group_by_shape(requests: Sequence[FitPredict]) -> dict[tuple[int, int], lis
     return groups
 
 
+def _robust_scale(y: np.ndarray) -> tuple[float, float]:
+    """(median, 1.4826 * median absolute deviation) of targets; the scale is floored at 1e-6."""
+    centre = float(np.median(y))
+    return centre, max(1.4826 * float(np.median(np.abs(np.asarray(y) - centre))), 1e-6)
+
+
 def _pad_stack(arrays: list[np.ndarray]) -> tuple[np.ndarray, list[int]]:
     """(R, max_rows, D) zero-padded stack of (rows_r, D) arrays and the row counts."""
     rows = [a.shape[0] for a in arrays]
@@ -233,6 +239,10 @@ class NeuralProcessConfig:
         lr: Adam learning rate.
         num_z_samples: latent draws at prediction time.
         min_context: fraction of the points (at least 1) in the smallest context.
+        clip: targets are standardised robustly (median, 1.4826 MAD) and clipped to
+            [-clip, clip], so failed trainings (accuracy ~10%) do not dominate the likelihood.
+        predictive_std: 'total' (decoder noise + spread of members and latent draws)
+            or 'epistemic' (the spread alone: what the model does not know).
     """
 
     members: int = 3
@@ -245,11 +255,15 @@ class NeuralProcessConfig:
     lr: float = 1e-3
     num_z_samples: int = 16
     min_context: float = 0.3
+    clip: float = 4.0
+    predictive_std: str = "total"
 
     def __post_init__(self) -> None:
         _check_positive(self, "members", "hidden", "r_dim", "z_dim", "steps", "num_z_samples")
-        if self.refit_steps < 0 or not 0 < self.min_context < 1:
-            raise ConfigError("refit_steps must be >= 0 and min_context in (0, 1)")
+        if self.refit_steps < 0 or not 0 < self.min_context < 1 or not self.clip > 0:
+            raise ConfigError("refit_steps must be >= 0, min_context in (0, 1) and clip > 0")
+        if self.predictive_std not in ("total", "epistemic"):
+            raise ConfigError(f"unknown predictive_std {self.predictive_std!r} (choices: total, epistemic)")
 
 
 class NeuralProcess:
@@ -260,7 +274,8 @@ class NeuralProcess:
         self.member_rngs = rng.spawn(config.members)
         self.params: list[torch.Tensor] | None = None  # per layer (members, ...)
         self.optimiser_state: tuple | None = None
-        self.context: tuple[np.ndarray, np.ndarray] | None = None
+        self.context: tuple[np.ndarray, np.ndarray] | None = None  # evaluated cells, standardised targets
+        self.scale: tuple[float, float] = (0.0, 1.0)  # (centre, scale) of the targets
 
     # --- the stacked parameters --------------------------------------------------------
     def _shapes(self, x_dim: int) -> dict[str, list[int]]:
@@ -371,8 +386,10 @@ class NeuralProcess:
         params = models[0]._named(stack.layers, x_dim)
         optimiser = StackedAdam(stack, lr=c.lr, state=state)
         m = c.members
+        scales = [_robust_scale(y) for y in ys]
+        y_std = np.stack([np.clip((y - c0) / s0, -c.clip, c.clip) for y, (c0, s0) in zip(ys, scales, strict=True)])
         x = torch.from_numpy(np.repeat(np.stack(Xs).astype(np.float32), m, axis=0)).to(device)
-        y = torch.from_numpy(np.repeat(np.stack(ys).astype(np.float32), m, axis=0)).to(device)
+        y = torch.from_numpy(np.repeat(y_std.astype(np.float32), m, axis=0)).to(device)
         if n >= 2 and steps > 0:
             # Context splits and latent noise for every step, from each member's own stream.
             masks, eps = [], []
@@ -402,7 +419,8 @@ class NeuralProcess:
         for k, model in enumerate(models):
             model.params = rows(stack.layers, k * m, (k + 1) * m)
             model.optimiser_state = (rows(exp_avg, k * m, (k + 1) * m), rows(exp_avg_sq, k * m, (k + 1) * m), count)
-            model.context = (np.asarray(Xs[k], dtype=np.float32), np.asarray(ys[k], dtype=np.float32))
+            model.context = (np.asarray(Xs[k], dtype=np.float32), y_std[k].astype(np.float32))
+            model.scale = scales[k]
 
     @classmethod
     def _predict_many(cls, models: list[NeuralProcess], Xs: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -432,8 +450,10 @@ class NeuralProcess:
         mean_s = mean_s.double().cpu().numpy().reshape(len(models), -1, padded.shape[1])
         var_s = var_s.double().cpu().numpy().reshape(len(models), -1, padded.shape[1])
         out = []
-        for mu, var, rows_k in zip(mean_s, var_s, rows, strict=True):
-            total_mean = mu[:, :rows_k].mean(0)
-            total_var = var[:, :rows_k].mean(0) + mu[:, :rows_k].var(0)
-            out.append((total_mean, np.sqrt(total_var)))
+        for model, mu, var, rows_k in zip(models, mean_s, var_s, rows, strict=True):
+            mean = mu[:, :rows_k].mean(0)
+            epistemic = mu[:, :rows_k].var(0)  # spread of the members' and latent draws' means
+            variance = epistemic if c.predictive_std == "epistemic" else epistemic + var[:, :rows_k].mean(0)
+            centre, scale = model.scale
+            out.append((centre + scale * mean, scale * np.sqrt(variance)))
         return out

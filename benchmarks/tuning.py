@@ -1,0 +1,76 @@
+"""Equal-budget tuning of NP-NAS and BANANAS on tuning seeds disjoint from the reported ones; prints JSON.
+
+Usage:
+    python benchmarks/tuning.py [--table partial] [--seeds 1000-1029] [--workers 1] [--results results/tuning]
+
+Each searcher gets the same number of variants (`VARIANTS`), each run for the
+same seeds and 150 queries under the naszilla protocol. Reported comparisons
+(`nasbench-sim reproduce bananas`) use seeds 0-199, which tuning never sees.
+Prints, per variant, the mean test error (%) and its SE; the best variant of
+each searcher is what its defaults should be.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+#: searcher -> variant name -> settings over the protocol's config (the same count for each searcher).
+VARIANTS = {
+    "np": {
+        "default": {},
+        "beta 0.5": {"beta": 0.5},
+        "beta 2": {"beta": 2.0},
+        "epistemic std": {"model": {"predictive_std": "epistemic"}},
+        "truncated path encoding": {"encoding": "truncated_path"},
+        "ITS acquisition": {"acquisition": "its"},
+    },
+    "bananas": {
+        "default": {},
+        "adjacency encoding": {"encoding": "adjacency"},
+        "UCB beta 1": {"acquisition": "ucb", "beta": 1.0},
+        "MSE loss": {"model": {"loss": "mse"}},
+        "300 epochs": {"model": {"epochs": 300}},
+        "10 members": {"model": {"members": 10}},
+    },
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--table", default="partial")
+    parser.add_argument("--seeds", default="1000-1029")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--results", default="results/tuning")
+    parser.add_argument("--searchers", default="np,bananas")
+    args = parser.parse_args()
+
+    from nasbench_sim.harness.experiment import compare
+
+    out: dict = {"table": args.table, "seeds": args.seeds, "queries": 150, "protocol": "naszilla", "variants": {}}
+    for searcher in args.searchers.split(","):
+        out["variants"][searcher] = {}
+        for variant, settings in VARIANTS[searcher].items():
+            frame = compare(
+                [searcher],
+                args.seeds,
+                150,
+                table=args.table,
+                configs={searcher: settings},
+                workers=args.workers,
+                results=args.results,
+                experiment=f"{searcher}-{variant.replace(' ', '-')}",
+                device="cpu",
+                progress=False,
+            )
+            final = frame[frame["query"] == 150]
+            err = 100 * (1 - final["incumbent_mean_test"])
+            entry = {"settings": settings, "mean_test_error_pct": round(float(err.mean()), 3)}
+            entry["se"] = round(float(err.std(ddof=1) / len(err) ** 0.5), 3)
+            out["variants"][searcher][variant] = entry
+            print(json.dumps({searcher: {variant: entry}}), flush=True)
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
