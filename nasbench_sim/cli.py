@@ -19,7 +19,7 @@ from nasbench_sim.errors import ConfigError, NasbenchSimError, OutOfDomainError
 
 #: The registered searchers (kept in sync with `nasbench_sim.search.registry.ALGORITHMS` by a test;
 #: listed here so that `--help` needs no torch import).
-ALGORITHM_NAMES = ("rs", "re", "ls", "gp", "np", "bananas", "tpe")
+ALGORITHM_NAMES = ("rs", "re", "ls", "gp", "np", "bananas", "tpe", "reinforce", "mcts", "hb", "bohb", "re-es")
 
 SPEC_HELP = """Cell as an adjacency matrix (JSON, row-major, upper triangular) and its ops.
 Ops: input, conv3x3-bn-relu, conv1x1-bn-relu, maxpool3x3, output."""
@@ -80,6 +80,16 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--ensemble", type=int, default=None, help="networks in the ensemble (default 3)")
     fit.add_argument("--seed", type=int, default=0, help="seed of split, initialisation and batches")
     _quiet_arg(fit)
+
+    budgets = surrogate_sub.add_parser(
+        "fit-budgets",
+        help="fit the model of the 4/12/36-epoch budgets on the real 20k validation data (a few minutes)",
+        description="Fit the MLP ensemble that models NB101's lower budgets on validation_budgets_20k.csv.gz "
+        "(found in ../shared/data/nb101), report its held-out fidelity, write FILE.npz + FILE.json.",
+    )
+    budgets.add_argument("--out", required=True, help="output path stem (writes .npz and .json)")
+    budgets.add_argument("--seed", type=int, default=0, help="seed of split, initialisation and batches (default 0)")
+    _quiet_arg(budgets)
 
     cmp = sub.add_parser(
         "compare",
@@ -267,6 +277,40 @@ def _cmd_query(args: argparse.Namespace) -> int:
             "training_time",
         ):
             print(f"{key:>22}: {result[key]}")
+    return 0
+
+
+def _cmd_surrogate_fit_budgets(args: argparse.Namespace) -> int:
+    from nasbench_sim.bench.budgets import ALL_BUDGETS_HASH, BudgetModelConfig, fit_budget_model
+    from nasbench_sim.bench.calibration import (
+        GOLDEN_FILE,
+        VALIDATION_FILE,
+        load_golden,
+        load_validation_budgets,
+        nb101_file,
+    )
+    from nasbench_sim.bench.sources import surrogate_level
+    from nasbench_sim.errors import DataFormatError
+    from nasbench_sim.space.enumeration import CellSpace
+
+    golden_path, validation_path = nb101_file(GOLDEN_FILE), nb101_file(VALIDATION_FILE)
+    if golden_path is None or validation_path is None:
+        raise DataFormatError(f"fitting needs {GOLDEN_FILE} and {VALIDATION_FILE} in ../shared/data/nb101")
+    space = CellSpace.load_or_build(progress=not args.quiet)
+    model, weights = fit_budget_model(
+        load_validation_budgets(validation_path),
+        space,
+        surrogate_level(space),
+        load_golden(golden_path)[ALL_BUDGETS_HASH],
+        BudgetModelConfig(seed=args.seed),
+        progress=not args.quiet,
+    )
+    model.save(args.out, weights)
+    print(
+        json.dumps(
+            {"out": args.out, "fit_seconds": model.meta["fit_seconds"], "fidelity": model.meta["fidelity"]}, indent=2
+        )
+    )
     return 0
 
 
@@ -582,6 +626,7 @@ COMMANDS = {
     ("data", "convert"): _cmd_data_convert,
     ("data", "space"): _cmd_data_space,
     ("surrogate", "fit"): _cmd_surrogate_fit,
+    ("surrogate", "fit-budgets"): _cmd_surrogate_fit_budgets,
     ("activesel", "study"): _cmd_activesel_study,
     ("activesel", "dashboard"): _cmd_activesel_dashboard,
     ("compare", None): _cmd_compare,

@@ -329,6 +329,7 @@ def build_surrogate_table(
     noise: NoiseModel = DEFAULT_NOISE,
     realization: int = 0,
     mean: np.ndarray | None = None,
+    budget_model: Any = None,
 ) -> BenchmarkTable:
     """A full table from the surrogate's mean predictions plus the noise model.
 
@@ -338,24 +339,32 @@ def build_surrogate_table(
         noise: the noise model of the repeats and the other fields.
         realization: which noise realization (each has its own seeded stream).
         mean: the model's predictions for every cell if already computed (else predicted here).
+        budget_model: a `budgets.BudgetModel` for the 4, 12 and 36-epoch budgets (None: 108 epochs only).
     """
     mean = model.predict_space(space) if mean is None else mean
     rng = np.random.default_rng(np.random.SeedSequence([SURROGATE_SEED, realization]))
     data = noise.sample_around_mean(mean, CellFeatures.from_space(space), rng)
+    if budget_model is not None:
+        from nasbench_sim.bench.budgets import with_lower_budgets
+
+        data = with_lower_budgets(data, space, mean, budget_model, rng)
     meta = {
         "kind": "surrogate",
         "source": f"embedded NB101 surrogate ({model.meta['about']})",
         "surrogate_sha256": model.sha256,
         "surrogate_fidelity": model.meta["fidelity"],
         "surrogate_data_sha256": model.meta["data_sha256"],
-        "epochs": [108],
+        "epochs": [4, 12, 36, 108] if budget_model is not None else [108],
         "real_fields": ["trainable_parameters (computed exactly)"],
         "modelled_fields": [
             "mean test_accuracy (surrogate prediction)",
             "all repeats, validation, train, time, halfway values",
+            *(["every value at 4, 12 and 36 epochs (budget model)"] if budget_model is not None else []),
         ],
         "noise_model": noise.to_dict(),
         "noise_seed": [SURROGATE_SEED, realization],
         "realization": realization,
     }
+    if budget_model is not None:
+        meta["budget_model"] = {"sha256": budget_model.sha256, "fidelity": budget_model.meta["fidelity"]}
     return BenchmarkTable(data, np.asarray(space.trainable_parameters), meta)

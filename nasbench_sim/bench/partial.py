@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from nasbench_sim._io import file_sha256
+from nasbench_sim.bench.budgets import BudgetModel, with_lower_budgets
 from nasbench_sim.bench.noise import DEFAULT_NOISE, CellFeatures, NoiseModel
 from nasbench_sim.bench.table import BenchmarkTable
 from nasbench_sim.errors import DataFormatError
@@ -63,6 +64,7 @@ def build_partial_table(
     level: np.ndarray,
     noise: NoiseModel = DEFAULT_NOISE,
     realization: int = 0,
+    budget_model: BudgetModel | None = None,
 ) -> BenchmarkTable:
     """Build one noise realization of the partial table (108-epoch budget) from the repeat-0 array.
 
@@ -77,15 +79,19 @@ def build_partial_table(
             embedded surrogate's predictions), in row order.
         noise: the noise model for the fields the array lacks.
         realization: which noise realization (each has its own seeded stream).
+        budget_model: models the 4, 12 and 36-epoch budgets (None: the table has 108 epochs only).
     """
     values = load_repeat0(path, len(space))
-    data = noise.sample_partial(values, level, CellFeatures.from_space(space), realization_rng(realization))
+    rng = realization_rng(realization)
+    data = noise.sample_partial(values, level, CellFeatures.from_space(space), rng)
+    if budget_model is not None:
+        data = with_lower_budgets(data, space, level, budget_model, rng)
     meta = {
         "kind": "partial",
         "source": f"real NB101 repeat-0 test accuracies ({Path(path).name})",
         "path": str(Path(path).resolve()),
         "source_sha256": file_sha256(path),
-        "epochs": [108],
+        "epochs": [4, 12, 36, 108] if budget_model is not None else [108],
         "real_fields": ["final test_accuracy of repeat 0 at 108 epochs", "trainable_parameters (computed exactly)"],
         "modelled_fields": [
             "test_accuracy of repeats 1-2 (drawn around each cell's posterior mean)",
@@ -93,9 +99,12 @@ def build_partial_table(
             "train_accuracy",
             "training_time",
             "all halfway values",
+            *(["every value at 4, 12 and 36 epochs (budget model)"] if budget_model is not None else []),
         ],
         "noise_model": noise.to_dict(),
         "noise_seed": [PARTIAL_SEED, realization],
         "realization": realization,
     }
+    if budget_model is not None:
+        meta["budget_model"] = {"sha256": budget_model.sha256, "fidelity": budget_model.meta["fidelity"]}
     return BenchmarkTable(data, np.asarray(space.trainable_parameters), meta)

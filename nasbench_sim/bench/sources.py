@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from nasbench_sim._io import atomic_write_json, data_dir, file_sha256, shared_dir
+from nasbench_sim.bench.budgets import load_budget_model
 from nasbench_sim.bench.noise import DEFAULT_NOISE
 from nasbench_sim.bench.partial import build_partial_table
 from nasbench_sim.bench.table import KEYED_FORMAT_VERSION, BenchmarkTable
@@ -203,11 +204,15 @@ def partial_table(
     if not source.is_file():
         raise DataFormatError(f"{source}: no such file")
 
+    budgets = load_budget_model()
+
     def build() -> BenchmarkTable:
         space = CellSpace.load_or_build(progress=progress)
-        return build_partial_table(source, space, level=surrogate_level(space), realization=realization)
+        level = surrogate_level(space)
+        return build_partial_table(source, space, level=level, realization=realization, budget_model=budgets)
 
-    return cached_table(f"partial-{file_sha256(source)[:16]}-{DEFAULT_NOISE.fingerprint}-r{realization}", build)
+    name = f"partial-{file_sha256(source)[:16]}-{DEFAULT_NOISE.fingerprint}-{budgets.sha256[:8]}-r{realization}"
+    return cached_table(name, build)
 
 
 def cached_table(name: str, build: Callable[[], BenchmarkTable]) -> BenchmarkTable:
@@ -226,11 +231,15 @@ def surrogate_table(*, realization: int = 0, progress: bool = True) -> Benchmark
         raise ConfigError(f"realization must be >= 0, got {realization}")
     model = load_embedded()
 
+    budgets = load_budget_model()
+
     def build() -> BenchmarkTable:
         space = CellSpace.load_or_build(progress=progress)
-        return build_surrogate_table(model, space, realization=realization, mean=surrogate_level(space))
+        level = surrogate_level(space)
+        return build_surrogate_table(model, space, realization=realization, mean=level, budget_model=budgets)
 
-    return cached_table(f"surrogate-{model.sha256[:16]}-{DEFAULT_NOISE.fingerprint}-r{realization}", build)
+    name = f"surrogate-{model.sha256[:16]}-{DEFAULT_NOISE.fingerprint}-{budgets.sha256[:8]}-r{realization}"
+    return cached_table(name, build)
 
 
 # --- choosing -------------------------------------------------------------------------

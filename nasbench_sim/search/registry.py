@@ -10,7 +10,7 @@ Example:
     >>> algorithm("frob")
     Traceback (most recent call last):
     ...
-    nasbench_sim.errors.ConfigError: unknown algorithm 'frob' (choices: rs, re, ls, gp, np, bananas, tpe)
+    nasbench_sim.errors.ConfigError: unknown algorithm 'frob' (choices: rs, re, ls, gp, np, bananas, tpe, reinforce, mcts, hb, bohb, re-es)
 """
 
 from __future__ import annotations
@@ -22,6 +22,15 @@ from typing import Any
 
 from nasbench_sim.errors import ConfigError
 from nasbench_sim.search.model_based import GPBO, NPNAS, Bananas, BananasConfig, GPBOConfig, NPNASConfig
+from nasbench_sim.search.multifidelity import (
+    BOHB,
+    BOHBConfig,
+    EarlyStoppingConfig,
+    EarlyStoppingEvolution,
+    Hyperband,
+    HyperbandConfig,
+)
+from nasbench_sim.search.rl import MCTS, MCTSConfig, Reinforce, ReinforceConfig
 from nasbench_sim.search.simple import (
     EvolutionConfig,
     LocalSearch,
@@ -66,6 +75,19 @@ ALGORITHMS: dict[str, AlgorithmSpec] = {
         AlgorithmSpec("np", NPNAS, NPNASConfig, "NP-NAS", "#D55E00", "D"),
         AlgorithmSpec("bananas", Bananas, BananasConfig, "BANANAS", "#0072B2", "P"),
         AlgorithmSpec("tpe", TPE, TPEConfig, "TPE", "#CC79A7", "X"),
+        AlgorithmSpec("reinforce", Reinforce, ReinforceConfig, "REINFORCE", "#B8860B", "h"),
+        AlgorithmSpec("mcts", MCTS, MCTSConfig, "MCTS", "#44AA99", "*"),
+        AlgorithmSpec("hb", Hyperband, HyperbandConfig, "Hyperband", "#999999", "<", multi_fidelity=True),
+        AlgorithmSpec("bohb", BOHB, BOHBConfig, "BOHB", "#882255", ">", multi_fidelity=True),
+        AlgorithmSpec(
+            "re-es",
+            EarlyStoppingEvolution,
+            EarlyStoppingConfig,
+            "RE + early stopping",
+            "#8C564B",
+            "p",
+            multi_fidelity=True,
+        ),
     )
 }
 

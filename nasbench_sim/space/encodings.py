@@ -197,7 +197,10 @@ def categorical(cells: Sequence[Cell]) -> np.ndarray:
 
 
 def raw_categorical(cells: Sequence[Cell]) -> np.ndarray:
-    """(B, 26) int64: the 21 edges (in official bit order) and 5 op indices of each cell's unpruned 7-vertex form."""
+    """(B, 26) int64: the 21 edges (row-major) and 5 op indices of each cell's unpruned 7-vertex form.
+
+    `cell_from_categorical` inverts it (up to isomorphism).
+    """
     from nasbench_sim.space.raw import CellBatch, raw_categorical_from_raw
 
     batch = CellBatch.from_cells(cells)

@@ -167,9 +167,9 @@ def path_key_hash(num_vertices: np.ndarray, bits: np.ndarray, labels: np.ndarray
 
 
 def raw_categorical_from_raw(edges: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """(B, 26) int64: the 21 edge indicators (bit order) and 5 op indices of raw forms."""
+    """(B, 26) int64: the 21 edge indicators (row-major, as `encodings.categorical`) and 5 op indices."""
     edges = np.asarray(edges, dtype=np.int64)
-    columns = [(edges >> bit) & 1 for _, _, bit in EDGES]
+    columns = [(edges >> bit) & 1 for _, _, bit in sorted(EDGES)]
     return np.column_stack([*columns, np.asarray(labels, dtype=np.int64)])
 
 

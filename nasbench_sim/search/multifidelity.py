@@ -1,0 +1,279 @@
+"""Multi-fidelity searchers: Hyperband, BOHB, and regularized evolution with learning-curve early stopping.
+
+They ask for `Query(cell, epochs)` with NB101's budgets 4, 12, 36 and 108
+epochs (a geometric ladder with ratio 3); each budget is a separate training
+run, as in NB101 (a promoted cell is trained again at the larger budget).
+
+- `Hyperband` (Li et al. 2018): successive-halving brackets over the budgets,
+  keeping the best 1/eta of each rung, brackets cycling from the most aggressive.
+- `BOHB` (Falkner et al. 2018): Hyperband whose new cells come from a
+  tree-Parzen model (per-dimension Aitchison-Aitken kernels over the 21 edges and
+  5 ops) fitted on the largest budget with enough observations, plus a fraction
+  of random cells.
+- `EarlyStoppingEvolution`: regularized evolution that first trains each child
+  briefly and trains it fully only if a linear fit of full-budget on short-budget
+  validation accuracy (on the cells seen at both) predicts it beats the
+  population's median.
+
+Example:
+    >>> import numpy as np
+    >>> from nasbench_sim.search.multifidelity import Hyperband, HyperbandConfig
+    >>> hb = Hyperband(HyperbandConfig(), np.random.default_rng(0))
+    >>> first = hb.ask(); first.epochs
+    4
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nasbench_sim.errors import ConfigError, OutOfDomainError
+from nasbench_sim.search.base import Query, SearcherBase, as_query
+from nasbench_sim.search.simple import EvolutionConfig, RegularizedEvolution
+from nasbench_sim.space.cell import Cell
+from nasbench_sim.space.encodings import CATEGORICAL_LENGTH, NUM_EDGE_SLOTS, NUM_OPS, cell_from_categorical
+from nasbench_sim.space.sampling import random_cell
+
+NB101_BUDGETS = (4, 12, 36, 108)
+
+
+@dataclass(frozen=True, kw_only=True)
+class HyperbandConfig:
+    """Hyperband over NB101's budgets.
+
+    Attributes:
+        eta: keep the best 1/eta of each rung (NB101's budgets grow by 3).
+        budgets: the epoch ladder, smallest first (a subset of 4, 12, 36, 108).
+    """
+
+    eta: int = 3
+    budgets: tuple[int, ...] = NB101_BUDGETS
+
+    def __post_init__(self) -> None:
+        if self.eta < 2:
+            raise ConfigError(f"eta must be >= 2, got {self.eta}")
+        if (
+            not self.budgets
+            or any(b not in NB101_BUDGETS for b in self.budgets)
+            or list(self.budgets) != sorted(set(self.budgets))
+        ):
+            raise ConfigError(f"budgets must be an increasing subset of {NB101_BUDGETS}, got {self.budgets}")
+
+
+class Hyperband(SearcherBase):
+    """See `HyperbandConfig`; new cells come from `sample_cell` (random here, a model in BOHB)."""
+
+    config: HyperbandConfig
+
+    def __init__(self, config: HyperbandConfig, rng: np.random.Generator, *, device: str = "auto") -> None:
+        super().__init__(config, rng, device=device)
+        self.bracket_index = 0
+        self.rung: list[Cell] = []  # cells of the current rung still to ask
+        self.results: list[tuple[Cell, float]] = []  # results of the current rung
+        self.rung_size = 0
+        self.rung_level = 0
+        self.bracket_start = 0
+        self.pending: deque[Query] = deque()
+        self._start_bracket()
+
+    def brackets(self) -> list[tuple[int, int]]:
+        """(first rung level, cells in it) of each bracket, most aggressive first."""
+        levels = len(self.config.budgets)
+        eta = self.config.eta
+        return [(levels - 1 - s, math.ceil(levels / (s + 1) * eta**s)) for s in range(levels - 1, -1, -1)]
+
+    def _start_bracket(self) -> None:
+        level, size = self.brackets()[self.bracket_index % len(self.config.budgets)]
+        self.bracket_index += 1
+        self.rung_level, self.rung_size = level, size
+        self.rung = [self.sample_cell() for _ in range(size)]
+        self.results = []
+
+    def sample_cell(self) -> Cell:
+        return random_cell(self.rng)
+
+    def ask(self) -> Query:
+        if not self.rung:
+            self._next_rung()
+        return Query(self.rung.pop(0), self.config.budgets[self.rung_level])
+
+    def tell(self, proposal: Cell | Query, validation_accuracy: float) -> None:
+        super().tell(proposal, validation_accuracy)
+        self.results.append((as_query(proposal).cell, float(validation_accuracy)))
+        self.record(as_query(proposal), float(validation_accuracy))
+
+    def record(self, query: Query, value: float) -> None:
+        """A result at some budget (BOHB's model learns from these)."""
+
+    def _next_rung(self) -> None:
+        """Promote the best 1/eta of the finished rung, or start the next bracket."""
+        if self.rung_level == len(self.config.budgets) - 1 or len(self.results) < self.rung_size:
+            self._start_bracket()
+            return
+        keep = max(1, len(self.results) // self.config.eta)
+        order = sorted(range(len(self.results)), key=lambda i: (-self.results[i][1], i))[:keep]
+        self.rung = [self.results[i][0] for i in order]
+        self.rung_size = len(self.rung)
+        self.rung_level += 1
+        self.results = []
+
+
+@dataclass(frozen=True, kw_only=True)
+class BOHBConfig(HyperbandConfig):
+    """BOHB: Hyperband with a tree-Parzen model of good cells (defaults of Falkner et al. 2018).
+
+    Attributes:
+        random_fraction: share of new cells drawn at random.
+        top_fraction: share of a budget's observations counted as good.
+        min_points: observations a budget needs before its model is used (default: dimensions + 1).
+        num_samples: candidates drawn from the good model per new cell.
+        bandwidth_factor: widening of the good model's kernels for drawing candidates.
+        min_bandwidth: floor of every kernel's bandwidth.
+    """
+
+    random_fraction: float = 1 / 3
+    top_fraction: float = 0.15
+    min_points: int | None = None
+    num_samples: int = 64
+    bandwidth_factor: float = 3.0
+    min_bandwidth: float = 1e-3
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not 0 <= self.random_fraction <= 1 or not 0 < self.top_fraction < 1 or self.num_samples < 1:
+            raise ConfigError("need random_fraction in [0, 1], top_fraction in (0, 1) and num_samples >= 1")
+
+
+class BOHB(Hyperband):
+    """See `BOHBConfig`. Cells are modelled by their 26-value categorical encoding (21 edges, 5 ops)."""
+
+    config: BOHBConfig
+
+    def __init__(self, config: BOHBConfig, rng: np.random.Generator, *, device: str = "auto") -> None:
+        self.by_budget: dict[int, list[tuple[np.ndarray, float]]] = {}
+        self.model_rng = rng.spawn(1)[0]
+        super().__init__(config, rng, device=device)
+
+    def record(self, query: Query, value: float) -> None:
+        from nasbench_sim.space.encodings import raw_categorical
+
+        self.by_budget.setdefault(query.epochs, []).append((raw_categorical([query.cell])[0], value))
+
+    def sample_cell(self) -> Cell:
+        c = self.config
+        needed = c.min_points if c.min_points is not None else CATEGORICAL_LENGTH + 1
+        ready = [b for b, obs in self.by_budget.items() if len(obs) >= needed]
+        if not ready or self.model_rng.random() < c.random_fraction:
+            return random_cell(self.rng)
+        observations = self.by_budget[max(ready)]
+        x = np.stack([o[0] for o in observations])
+        y = np.array([o[1] for o in observations])
+        n_good = max(1, math.ceil(c.top_fraction * len(y)))
+        order = np.argsort(-y, kind="stable")
+        good, bad = x[order[:n_good]], x[order[n_good:]]
+        for _ in range(100):
+            candidates = self._draw(good, c.num_samples)
+            score = self._log_density(candidates, good) - self._log_density(candidates, bad)
+            for i in np.argsort(-score, kind="stable"):
+                try:
+                    return cell_from_categorical(candidates[i])
+                except OutOfDomainError:
+                    continue
+        return random_cell(self.rng)
+
+    def _bandwidths(self, points: np.ndarray) -> np.ndarray:
+        """Per dimension: Aitchison-Aitken bandwidth from the share of points off the mode (Scott-like)."""
+        levels = np.array([2] * NUM_EDGE_SLOTS + [NUM_OPS] * (CATEGORICAL_LENGTH - NUM_EDGE_SLOTS))
+        counts = np.array([np.bincount(points[:, d], minlength=levels[d]).max() for d in range(points.shape[1])])
+        spread = 1.0 - counts / len(points)
+        bandwidth = np.maximum(spread * len(points) ** (-1 / 5), self.config.min_bandwidth)
+        return np.minimum(bandwidth, (levels - 1) / levels)
+
+    def _log_density(self, x: np.ndarray, points: np.ndarray) -> np.ndarray:
+        """log KDE density of rows of `x` under per-dimension Aitchison-Aitken kernels at `points`."""
+        if len(points) == 0:
+            return np.zeros(len(x))
+        levels = np.array([2] * NUM_EDGE_SLOTS + [NUM_OPS] * (CATEGORICAL_LENGTH - NUM_EDGE_SLOTS))
+        bw = self._bandwidths(points)
+        same = x[:, None, :] == points[None, :, :]
+        kernel = np.where(same, 1.0 - bw, bw / (levels - 1))
+        return np.log(np.mean(np.prod(kernel, axis=2), axis=1) + 1e-300)
+
+    def _draw(self, good: np.ndarray, count: int) -> np.ndarray:
+        """Candidates around random good points, each dimension resampled with a widened bandwidth."""
+        levels = np.array([2] * NUM_EDGE_SLOTS + [NUM_OPS] * (CATEGORICAL_LENGTH - NUM_EDGE_SLOTS))
+        bw = np.minimum(self._bandwidths(good) * self.config.bandwidth_factor, (levels - 1) / levels)
+        centres = good[self.model_rng.integers(0, len(good), count)]
+        change = self.model_rng.random(centres.shape) < bw
+        shift = self.model_rng.integers(1, levels, size=centres.shape)  # a different level, uniformly
+        return np.where(change, (centres + shift) % levels, centres)
+
+
+@dataclass(frozen=True, kw_only=True)
+class EarlyStoppingConfig:
+    """Regularized evolution with learning-curve early stopping.
+
+    Attributes:
+        evolution: the underlying evolution's settings.
+        short_epochs: the short training every child gets first.
+        min_pairs: cells seen at both budgets before the rule is used (before: every child is trained fully).
+        quantile: a child continues if its predicted full-budget accuracy beats this quantile of the population.
+    """
+
+    evolution: EvolutionConfig = field(default_factory=EvolutionConfig)
+    short_epochs: int = 12
+    min_pairs: int = 10
+    quantile: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.short_epochs not in NB101_BUDGETS[:-1]:
+            raise ConfigError(f"short_epochs must be one of {NB101_BUDGETS[:-1]}, got {self.short_epochs}")
+        if self.min_pairs < 2 or not 0 <= self.quantile <= 1:
+            raise ConfigError("need min_pairs >= 2 and quantile in [0, 1]")
+
+
+class EarlyStoppingEvolution(SearcherBase):
+    """See `EarlyStoppingConfig`. Only fully trained children join the population."""
+
+    config: EarlyStoppingConfig
+
+    def __init__(self, config: EarlyStoppingConfig, rng: np.random.Generator, *, device: str = "auto") -> None:
+        super().__init__(config, rng, device=device)
+        self.evolution = RegularizedEvolution(config.evolution, rng, device=device)
+        self.short: dict[str, float] = {}  # hash -> short-budget validation accuracy
+        self.pairs: list[tuple[float, float]] = []  # (short, full) of cells seen at both budgets
+        self.child: Cell | None = None
+
+    def ask(self) -> Query:
+        if self.child is not None:  # it passed the short training: train it fully
+            child, self.child = self.child, None
+            return Query(child, 108)
+        cell = self.evolution.ask()
+        if len(self.evolution.population) < self.config.evolution.initial:
+            return Query(cell, 108)
+        return Query(cell, self.config.short_epochs)
+
+    def tell(self, proposal: Cell | Query, validation_accuracy: float) -> None:
+        super().tell(proposal, validation_accuracy)
+        query = as_query(proposal)
+        value = float(validation_accuracy)
+        if query.epochs == 108:
+            if query.cell.hash in self.short:
+                self.pairs.append((self.short[query.cell.hash], value))
+            self.evolution.tell(query.cell, value)
+            return
+        self.short[query.cell.hash] = value
+        if self._promising(value):
+            self.child = query.cell
+
+    def _promising(self, short: float) -> bool:
+        if len(self.pairs) < self.config.min_pairs:
+            return True
+        x, y = np.array(self.pairs).T
+        slope, intercept = np.polyfit(x, y, 1) if np.ptp(x) > 0 else (0.0, float(np.mean(y)))
+        threshold = np.quantile([v for _, v in self.evolution.population], self.config.quantile)
+        return slope * short + intercept >= threshold
