@@ -1,12 +1,15 @@
 """The real partial NB101 table: real repeat-0 test accuracies plus modelled fields.
 
 Example:
+    >>> import tempfile, numpy as np
     >>> from nasbench_sim.bench.partial import build_partial_table
     >>> from nasbench_sim.space import CellSpace
-    >>> path = "../shared/data/nb101/test108_repeat0.npy"
-    >>> table = build_partial_table(path, CellSpace.load_or_build())  # doctest: +SKIP
-    >>> table.kind  # doctest: +SKIP
-    'partial'
+    >>> space = CellSpace.load_or_build(progress=False)
+    >>> path = tempfile.mkdtemp() + "/repeat0.npy"  # stands in for ../shared/data/nb101/test108_repeat0.npy
+    >>> np.save(path, np.full(len(space), 0.9))
+    >>> table = build_partial_table(path, space, level=np.full(len(space), 0.9))
+    >>> table.kind, table.epochs, float(table.data[0, 0, 0, 1, 2])
+    ('partial', (108,), 0.8999999761581421)
 """
 
 from __future__ import annotations

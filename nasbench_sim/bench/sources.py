@@ -17,8 +17,9 @@ used only when named by its path; a cell it lacks then raises
 
 Example:
     >>> from nasbench_sim.bench.sources import open_table
-    >>> table = open_table("partial")  # doctest: +SKIP
-    >>> print(table.describe())  # doctest: +SKIP
+    >>> table = open_table("surrogate", progress=False)
+    >>> print(table.describe().splitlines()[0])
+    table: SURROGATE of NB101 (modelled, not real data)
 """
 
 from __future__ import annotations

@@ -356,8 +356,3 @@ class BenchmarkTable:
 
 def _cells(count: int) -> str:
     return f"{count:,} cell" + ("" if count == 1 else "s")
-
-
-def empty_data(num_cells: int, epochs: tuple[int, ...], num_repeats: int = NUM_REPEATS) -> np.ndarray:
-    """NaN-filled float32 array of the table shape."""
-    return np.full((num_cells, num_repeats, len(epochs), len(POINTS), len(METRICS)), np.nan, dtype=np.float32)

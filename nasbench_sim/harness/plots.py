@@ -7,13 +7,18 @@ seeds, budget and the paired tests). Every algorithm has the same colour and
 marker in every figure (from the searcher registry).
 
 Example:
+    >>> import tempfile
+    >>> from nasbench_sim import compare
     >>> from nasbench_sim.harness.plots import plot_experiment
-    >>> plot_experiment("results/demo")  # doctest: +SKIP
+    >>> frame = compare(["rs", "re"], range(3), 10, table="surrogate", results=tempfile.mkdtemp(), progress=False)
+    >>> sorted(p.name for p in plot_experiment(frame.attrs["folder"]))[:3]
+    ['critical_difference.pdf', 'critical_difference.png', 'final_error.pdf']
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -163,7 +168,9 @@ def critical_difference_figure(final: pd.DataFrame, out: Path) -> list[Path]:
         return []
     ranks = table.rank(axis=1).mean()
     long = table.reset_index().melt(id_vars="seed", var_name="algorithm", value_name="error")
-    significance = sp.posthoc_wilcoxon(long, val_col="error", group_col="algorithm", p_adjust="holm")
+    with warnings.catch_warnings():  # a handful of seeds: scipy warns and the p-value is NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        significance = sp.posthoc_wilcoxon(long, val_col="error", group_col="algorithm", p_adjust="holm")
     ranks.index = [label(a) for a in ranks.index]
     significance.index = [label(a) for a in significance.index]
     significance.columns = [label(a) for a in significance.columns]

@@ -108,7 +108,7 @@ NB101 = Protocol(
     name="nb101",
     description="NAS-Bench-101 paper: one random repeat per query, NB101 notebook settings, duplicates allowed",
     mode="single",
-    default_budget=Budget(seconds=5e6),
+    default_budget=Budget(seconds=1e6),  # about 550 full trainings (11.6 TPU-days)
     configs={
         "rs": RandomSearchConfig(dedup=None),
         "re": EvolutionConfig(population_size=50, tournament_size=10, mutation=MutationConfig(mutation_rate=0.5)),

@@ -7,7 +7,8 @@ extra: `pip install 'nasbench_sim[tpe]'`.
 Example:
     >>> import numpy as np
     >>> from nasbench_sim.search.tpe import TPE, TPEConfig
-    >>> tpe = TPE(TPEConfig(), np.random.default_rng(0))  # doctest: +SKIP
+    >>> tpe = TPE(TPEConfig(), np.random.default_rng(0))
+    >>> cell = tpe.ask(); tpe.tell(cell, 0.9)
 """
 
 from __future__ import annotations

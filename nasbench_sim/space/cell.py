@@ -42,7 +42,7 @@ def adjacency_from_bits(num_vertices: int, bits: int) -> np.ndarray:
     matrix = np.zeros((n, n), dtype=np.int8)
     for j in range(1, n):
         for i in range(j):
-            if (bits >> (j * (j - 1) // 2 + i)) & 1:
+            if (bits >> edge_bit(i, j)) & 1:
                 matrix[i, j] = 1
     return matrix
 
@@ -124,7 +124,7 @@ def prune(rows: list[list[int]]) -> list[int] | None:
 #: _BIT_TABLE[i][mask]: official edge bits of the edges i->j for j in `mask`.
 _BIT_TABLE = [
     [
-        sum(1 << (j * (j - 1) // 2 + i) for j in range(i + 1, MAX_VERTICES + 1) if (mask >> j) & 1)
+        sum(1 << edge_bit(i, j) for j in range(i + 1, MAX_VERTICES + 1) if (mask >> j) & 1)
         for mask in range(1 << (MAX_VERTICES + 1))
     ]
     for i in range(MAX_VERTICES + 1)

@@ -39,7 +39,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from nasbench_sim.space.cell import INPUT, MAX_VERTICES, OPS, OUTPUT, Cell
+from nasbench_sim.space.cell import INPUT, MAX_VERTICES, OPS, OUTPUT, Cell, edge_bit
 
 NUM_OPS = len(OPS)
 NUM_EDGE_SLOTS = MAX_VERTICES * (MAX_VERTICES - 1) // 2  # 21
@@ -73,7 +73,7 @@ def padded_adjacency(num_vertices: np.ndarray, bits: np.ndarray) -> np.ndarray:
     out = np.zeros((nv.size, MAX_VERTICES, MAX_VERTICES), dtype=np.uint8)
     for j in range(1, MAX_VERTICES):
         for i in range(j):
-            edge = ((bits >> (j * (j - 1) // 2 + i)) & 1).astype(np.uint8)
+            edge = ((bits >> edge_bit(i, j)) & 1).astype(np.uint8)
             # Vertex j of an n-vertex cell: the output (j = n-1) moves to 6, others stay.
             is_out = j == nv - 1
             valid = j < nv

@@ -3,7 +3,7 @@
 A *raw form* is the unpruned 7-vertex representation that sampling, mutation
 and naszilla's distance work on (see `sampling.seven_vertex_form`):
 
-- `edges`: (B,) int64, edge i->j (i < j) at bit `j * (j - 1) / 2 + i` (the official order);
+- `edges`: (B,) int64, edge i->j (i < j) at bit `cell.edge_bit(i, j)` (the official order);
 - `labels`: (B, 5) int64 op index (into `OPS`) of vertices 1..5, used or not.
 
 Searchers that build candidate pools of hundreds of mutations per round work on
@@ -30,13 +30,13 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from nasbench_sim.errors import OutOfDomainError
-from nasbench_sim.space.cell import INPUT, MAX_EDGES, MAX_VERTICES, OPS, OUTPUT, Cell
+from nasbench_sim.space.cell import INPUT, MAX_EDGES, MAX_VERTICES, OPS, OUTPUT, Cell, edge_bit
 from nasbench_sim.space.encodings import _PATH_OFFSET, NUM_OP_SLOTS, NUM_OPS, PATH_KEY_WEIGHTS, padded_adjacency
 from nasbench_sim.space.sampling import seven_vertex_form
 
 N = MAX_VERTICES
 #: (i, j, bit) of the 21 possible edges, in bit order.
-EDGES = [(i, j, j * (j - 1) // 2 + i) for j in range(1, N) for i in range(j)]
+EDGES = [(i, j, edge_bit(i, j)) for j in range(1, N) for i in range(j)]
 _MAX_TRIES = 10_000
 
 
