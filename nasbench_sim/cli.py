@@ -132,7 +132,11 @@ def build_parser() -> argparse.ArgumentParser:
         "on the real partial table (and on a converted official table when one is cached). Writes "
         "reproduce.md and reproduce.json beside the runs.",
     )
-    rep.add_argument("paper", choices=["bananas"], help="which published comparison")
+    rep.add_argument(
+        "paper",
+        choices=["bananas", "np-nas"],
+        help="bananas: the BANANAS paper's NB101 table; np-nas: NP-NAS re-tested against RE and BANANAS, with ablations",
+    )
     rep.add_argument("--seeds", default="0-199", help="seeds (default 0-199)")
     rep.add_argument("--algorithms", help="subset of the comparison's algorithms (default: all)")
     rep.add_argument("--table", default=None, help="partial (default), official, or a path")
@@ -442,19 +446,15 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 def _cmd_reproduce(args: argparse.Namespace) -> int:
     import os
 
-    from nasbench_sim.harness.reproduce import reproduce_bananas
+    from nasbench_sim.harness.reproduce import reproduce_bananas, retest_np_nas
 
     workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
-    report = reproduce_bananas(
-        seeds=args.seeds,
-        algorithms=args.algorithms.split(",") if args.algorithms else None,
-        table=args.table,
-        realizations=args.realizations,
-        workers=workers,
-        results=args.results_dir,
-        device=args.device,
-        progress=not args.quiet,
-    )
+    common = {"seeds": args.seeds, "table": args.table, "realizations": args.realizations, "workers": workers}
+    common |= {"results": args.results_dir, "device": args.device, "progress": not args.quiet}
+    if args.paper == "bananas":
+        report = reproduce_bananas(algorithms=args.algorithms.split(",") if args.algorithms else None, **common)
+    else:
+        report = retest_np_nas(**common)
     print(report.read_text())
     return 0
 

@@ -12,7 +12,10 @@ def _run(capsys, *argv):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--algorithms", "rs,frob"], "unknown algorithm 'frob' (choices: rs, re, ls, gp, np, bananas, tpe, reinforce, mcts, hb, bohb, re-es)"),
+        (
+            ["--algorithms", "rs,frob"],
+            "unknown algorithm 'frob' (choices: rs, re, ls, gp, np, bananas, tpe, reinforce, mcts, hb, bohb, re-es)",
+        ),
         (["--seeds", "x"], "bad seeds"),
         (["--budget", "0"], "budget must be positive"),
         (["--budget", "5", "--budget-seconds", "100"], "not both"),

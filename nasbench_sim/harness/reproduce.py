@@ -80,6 +80,7 @@ def reproduce_bananas(
     results: str | os.PathLike = "results",
     device: str = "auto",
     progress: bool = True,
+    queries: int = 150,
 ) -> Path:
     """Run the comparison (resumable) and write `reproduce.md` / `reproduce.json`; returns the `.md` path.
 
@@ -92,6 +93,7 @@ def reproduce_bananas(
         results: parent folder of the experiment.
         device: torch device of the model-based searchers.
         progress: progress bars.
+        queries: queries per run (the paper: 150; fewer only for quick checks).
     """
     chosen = list(algorithms or BANANAS_ALGORITHMS)
     unknown = sorted(set(chosen) - set(BANANAS_ALGORITHMS))
@@ -101,7 +103,7 @@ def reproduce_bananas(
     kind = Path(str(table)).name.replace(".", "-")
     common = {"table": table, "protocol": NASZILLA.name, "realizations": realizations, "workers": workers}
     common |= {"results": results, "device": device, "progress": progress}
-    main = compare(chosen, seeds, 150, experiment=f"reproduce-bananas-{kind}", **common)
+    main = compare(chosen, seeds, queries, experiment=f"reproduce-bananas-{kind}", **common)
     frames, names = [main], {}
     for variant, (base, settings) in BANANAS_VARIANTS.items():
         if base in chosen:
@@ -120,7 +122,7 @@ def reproduce_bananas(
         "protocol": NASZILLA.describe(),
         "table": str(table),
         "seeds": sorted(set(main["seed"])),
-        "queries": 150,
+        "queries": queries,
         "table_optimum_test_error_pct": 100 * (1 - optimum),
         "published_optimum_test_error_pct": NASZILLA.published_optimum_error,
         "rows": json.loads(table_frame.to_json(orient="records")),
@@ -129,7 +131,7 @@ def reproduce_bananas(
     lines = [
         "# Reproducing the BANANAS paper's NAS-Bench-101 table",
         "",
-        f"Protocol `naszilla` ({NASZILLA.description}); {len(summary['seeds'])} seeds x 150 queries; "
+        f"Protocol `naszilla` ({NASZILLA.description}); {len(summary['seeds'])} seeds x {queries} queries; "
         f"table: {main.attrs.get('table_label', table)}.",
         f"Test error (%) of the incumbent's mean over the 3 training repeats. Table optimum "
         f"{summary['table_optimum_test_error_pct']:.3f}% (published optimum {NASZILLA.published_optimum_error}%).",
@@ -141,5 +143,85 @@ def reproduce_bananas(
         "",
     ]
     path = folder / "reproduce.md"
+    atomic_write_bytes(path, "\n".join(lines).encode())
+    return path
+
+
+#: The NP-NAS re-test: NP-NAS against RE and BANANAS, and its ablations (name -> algorithm, settings).
+NP_ABLATIONS: Mapping[str, tuple[str, dict[str, Any]]] = {
+    "np-beta0": ("np", {"beta": 0.0}),  # UCB with beta = 0: the model's mean alone
+    "np-random-score": ("np", {"acquisition": "random"}),  # the same pool, scored at random
+}
+
+
+def retest_np_nas(
+    *,
+    seeds: str | Sequence[int] = "0-199",
+    table: str | None = None,
+    realizations: int | None = None,
+    workers: int = 1,
+    results: str | os.PathLike = "results",
+    device: str = "auto",
+    progress: bool = True,
+    queries: int = 150,
+) -> Path:
+    """NP-NAS vs RE and BANANAS under `naszilla`, paired by seed, with NP-NAS's ablations.
+
+    Reuses the runs of `reproduce_bananas` (same experiment folder) and adds the
+    ablations. Writes `np_nas.md` / `np_nas.json` there: Wilcoxon signed-rank
+    tests of NP-NAS against each other searcher (Holm-corrected), mean paired
+    differences, and the ablations' errors. Returns the `.md` path.
+    """
+    table = table or "partial"
+    kind = Path(str(table)).name.replace(".", "-")
+    common = {"table": table, "protocol": NASZILLA.name, "realizations": realizations, "workers": workers}
+    common |= {"results": results, "device": device, "progress": progress}
+    main = compare(["np", "re", "bananas", "rs"], seeds, queries, experiment=f"reproduce-bananas-{kind}", **common)
+    frames = [main]
+    for name, (base, settings) in NP_ABLATIONS.items():
+        extra = compare([base], seeds, queries, configs={base: settings}, experiment=f"{name}-{kind}", **common)
+        frames.append(extra.assign(algorithm=name))
+    final = final_runs(pd.concat(frames, ignore_index=True))
+    table_np = final.pivot_table(index="seed", columns="algorithm", values="test_error_pct").dropna()
+    from scipy import stats as scipy_stats
+
+    from nasbench_sim.harness.stats import _holm
+
+    rows = []
+    for other in [c for c in table_np.columns if c != "np"]:
+        diff = table_np["np"] - table_np[other]
+        rows.append(
+            {
+                "comparison": f"NP-NAS vs {label(other) if other in BANANAS_ALGORITHMS else other}",
+                "seeds": len(diff),
+                "mean difference (points)": float(diff.mean()),
+                "SE": float(diff.std(ddof=1) / np.sqrt(len(diff))),
+                "NP-NAS better on": f"{int((diff < 0).sum())} of {len(diff)} seeds",
+                "Wilcoxon p": float(scipy_stats.wilcoxon(table_np["np"], table_np[other]).pvalue),
+            }
+        )
+    tests = pd.DataFrame(rows)
+    tests["Holm-adjusted p"] = _holm(tests["Wilcoxon p"].to_numpy())
+    errors = final.groupby("algorithm")["test_error_pct"].agg(["mean", "sem", "count"]).reset_index()
+    folder = Path(main.attrs["folder"])
+    atomic_write_json(
+        folder / "np_nas.json",
+        {"tests": json.loads(tests.to_json(orient="records")), "errors": json.loads(errors.to_json(orient="records"))},
+    )
+    lines = [
+        "# NP-NAS re-tested under the naszilla protocol",
+        "",
+        "Paired by seed (the same noise realization and random streams per seed); negative differences favour NP-NAS.",
+        "",
+        tests.to_markdown(index=False, floatfmt=".4g"),
+        "",
+        "Mean test error (%) of every searcher and ablation:",
+        "",
+        errors.rename(columns={"mean": "test error %", "sem": "SE", "count": "runs"}).to_markdown(
+            index=False, floatfmt=".3f"
+        ),
+        "",
+    ]
+    path = folder / "np_nas.md"
     atomic_write_bytes(path, "\n".join(lines).encode())
     return path

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from nasbench_sim.errors import ConfigError
-from nasbench_sim.harness.reproduce import reproduce_bananas
+from nasbench_sim.harness.reproduce import reproduce_bananas, retest_np_nas
 
 
 def test_reproduce_writes_published_vs_measured(space, tmp_path):
@@ -20,3 +20,11 @@ def test_reproduce_writes_published_vs_measured(space, tmp_path):
 def test_reproduce_refuses_algorithms_outside_the_comparison(tmp_path):
     with pytest.raises(ConfigError, match="not in the BANANAS comparison"):
         reproduce_bananas(algorithms=["mcts"], results=tmp_path, progress=False)
+
+
+def test_np_nas_retest_pairs_by_seed_and_runs_the_ablations(space, tmp_path):
+    path = retest_np_nas(seeds="0-5", table="surrogate", results=tmp_path, progress=False, queries=20)
+    data = json.loads((path.parent / "np_nas.json").read_text())
+    comparisons = {row["comparison"] for row in data["tests"]}
+    assert {"NP-NAS vs Regularized evolution", "NP-NAS vs BANANAS", "NP-NAS vs np-random-score"} <= comparisons
+    assert all(row["seeds"] == 6 and 0 <= row["Holm-adjusted p"] <= 1 for row in data["tests"])
