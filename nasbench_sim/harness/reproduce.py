@@ -151,6 +151,8 @@ def reproduce_bananas(
 NP_ABLATIONS: Mapping[str, tuple[str, dict[str, Any]]] = {
     "np-beta0": ("np", {"beta": 0.0}),  # UCB with beta = 0: the model's mean alone
     "np-random-score": ("np", {"acquisition": "random"}),  # the same pool, scored at random
+    # BANANAS' best variant on the tuning seeds (the same tuning budget as NP-NAS: benchmarks/tuning.py)
+    "bananas-tuned": ("bananas", {"encoding": "adjacency"}),
 }
 
 

@@ -278,13 +278,15 @@ class NPNASConfig(ModelSearchConfig):
 
     The pool, cadence and batch size are BANANAS' (10 initial cells, 10 per
     round, naszilla mutations of the best cells), so comparisons with it isolate
-    the model and the acquisition.
+    the model and the acquisition. The encoding (BANANAS' truncated path
+    encoding) was chosen among 6 variants on tuning seeds 1000-1029, with the
+    same tuning budget as BANANAS (`benchmarks/tuning.py`, `docs/tuning.json`).
 
     Attributes:
         model: the Neural Process settings.
     """
 
-    encoding: str = "adjacency"
+    encoding: str = "truncated_path"
     acquisition: str = "ucb"
     beta: float = 1.0
     model: NeuralProcessConfig = field(default_factory=NeuralProcessConfig)
