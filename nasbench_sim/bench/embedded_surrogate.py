@@ -40,7 +40,7 @@ from nasbench_sim._io import atomic_write_bytes, atomic_write_json
 from nasbench_sim._nn import mlp, seeded
 from nasbench_sim.bench.noise import DEFAULT_NOISE, CellFeatures, NoiseModel
 from nasbench_sim.bench.table import BenchmarkTable
-from nasbench_sim.errors import DataFormatError
+from nasbench_sim.errors import ConfigError, DataFormatError
 from nasbench_sim.space.encodings import adjacency_onehot_compact, path_encoding_compact
 
 ARTIFACT_VERSION = 1
@@ -79,9 +79,9 @@ class SurrogateConfig:
 
     def __post_init__(self) -> None:
         if not 0 < self.holdout < 1:
-            raise ValueError(f"holdout must be in (0, 1), got {self.holdout}")
+            raise ConfigError(f"holdout must be in (0, 1), got {self.holdout}")
         if min(self.hidden, self.layers, self.ensemble, self.epochs, self.batch_size) < 1:
-            raise ValueError("hidden, layers, ensemble, epochs and batch_size must be >= 1")
+            raise ConfigError("hidden, layers, ensemble, epochs and batch_size must be >= 1")
 
 
 def features(num_vertices: np.ndarray, bits: np.ndarray, labels: np.ndarray, params: np.ndarray) -> np.ndarray:

@@ -24,7 +24,7 @@ from nasbench_sim._io import file_sha256
 from nasbench_sim.bench.budgets import BudgetModel, with_lower_budgets
 from nasbench_sim.bench.noise import DEFAULT_NOISE, CellFeatures, NoiseModel
 from nasbench_sim.bench.table import BenchmarkTable
-from nasbench_sim.errors import DataFormatError
+from nasbench_sim.errors import ConfigError, DataFormatError
 
 PARTIAL_SEED = 101
 #: Noise realizations a user may pick by default (any non-negative integer works).
@@ -34,7 +34,7 @@ NUM_REALIZATIONS = 5
 def realization_rng(realization: int, seed: int = PARTIAL_SEED) -> np.random.Generator:
     """The random stream of one noise realization of the partial table."""
     if realization < 0:
-        raise ValueError(f"realization must be >= 0, got {realization}")
+        raise ConfigError(f"realization must be >= 0, got {realization}")
     return np.random.default_rng(np.random.SeedSequence([seed, realization]))
 
 

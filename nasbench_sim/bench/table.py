@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 
 from nasbench_sim._io import atomic_write_npy_dir, read_npy_dir
-from nasbench_sim.errors import DataFormatError, MissingDataError, OutOfDomainError
+from nasbench_sim.errors import ConfigError, DataFormatError, MissingDataError, OutOfDomainError
 from nasbench_sim.space.cell import INPUT, MAX_VERTICES, OPS, OUTPUT, adjacency_from_bits
 from nasbench_sim.space.enumeration import NUM_CELLS
 
@@ -255,9 +255,9 @@ class BenchmarkTable:
         key = (metric, epochs, point)
         if key not in self._means:
             if metric not in METRICS:
-                raise ValueError(f"unknown metric {metric!r} (choices: {', '.join(METRICS)})")
+                raise ConfigError(f"unknown metric {metric!r} (choices: {', '.join(METRICS)})")
             if point not in POINTS:
-                raise ValueError(f"unknown point {point!r} (choices: {', '.join(POINTS)})")
+                raise ConfigError(f"unknown point {point!r} (choices: {', '.join(POINTS)})")
             values = np.asarray(
                 self.data[:, :, self.budget_index(epochs), POINTS.index(point), METRICS.index(metric)], dtype=np.float64
             )

@@ -104,7 +104,8 @@ def summary_table(history: pd.DataFrame, meta: Mapping[str, Any] | None = None) 
     Columns: runs, test error (mean, SE, median), test regret, between-realization
     SD of the mean (when the runs used several noise realizations), repeat-0 test
     error, mean rank over common seeds, unique queries, search seconds per query,
-    and the published value and difference when the protocol has one.
+    simulated training hours and search-overhead seconds per run, and the
+    published value and difference when the protocol has one.
     """
     final = final_runs(history)
     tests = paired_tests(final)
@@ -129,7 +130,11 @@ def summary_table(history: pd.DataFrame, meta: Mapping[str, Any] | None = None) 
         row["repeat-0 test error %"] = group["repeat0_test_error_pct"].mean()
         row["mean rank"] = tests["mean_ranks"].get(name, np.nan)
         row["unique queries"] = group["unique_queries"].mean()
-        row["search s/query"] = history.loc[history["algorithm"] == name, "search_seconds"].mean()
+        runs = history.loc[history["algorithm"] == name]
+        row["search s/query"] = runs["search_seconds"].mean()
+        # What the search stands for (simulated NB101 training) next to what it cost (ask + tell).
+        row["simulated training h/run"] = group["cumulative_time"].mean() / 3600
+        row["search overhead s/run"] = runs.groupby("seed")["search_seconds"].sum().mean()
         if name in published:
             row["published %"] = published[name]
             row["difference"] = err.mean() - published[name]
