@@ -97,8 +97,14 @@ def _cached_table(folder: str) -> BenchmarkTable:
 def run_chunk(chunk: RunChunk) -> list[pd.DataFrame]:
     """Execute a chunk's runs in lock step; one history (with regret columns) per seed."""
     import torch
+    from threadpoolctl import threadpool_limits
 
     torch.set_num_threads(1)  # one worker per core; also keeps CPU results identical across processes
+    with threadpool_limits(limits=1):  # the same for numpy's BLAS (GP-BO's linear algebra)
+        return _run_chunk(chunk)
+
+
+def _run_chunk(chunk: RunChunk) -> list[pd.DataFrame]:
     space = _CACHE.setdefault(f"space:{chunk.space_folder}", None) or CellSpace.load(chunk.space_folder)
     _CACHE[f"space:{chunk.space_folder}"] = space
     spec = get_algorithm(chunk.algorithm)

@@ -36,6 +36,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.linalg
 import torch
 
 from nasbench_sim._nn import ParameterStack, StackedAdam, glorot_stack, join_rows, resolve_device, rows, stacked_mlp
@@ -199,10 +200,10 @@ class DistanceGP:
         mu, sd = float(y.mean()), float(y.std()) or 1.0
         k = self._kernel(X, X) + (self.config.noise**2 + 1e-10) * np.eye(len(X))
         try:
-            chol = np.linalg.cholesky(k)
+            chol = scipy.linalg.cholesky(k, lower=True)
         except np.linalg.LinAlgError:  # duplicate cells: add jitter until positive definite
-            chol = np.linalg.cholesky(k + 1e-6 * self.config.alpha**2 * np.eye(len(X)))
-        alpha = np.linalg.solve(chol.T, np.linalg.solve(chol, (y - mu) / sd))
+            chol = scipy.linalg.cholesky(k + 1e-6 * self.config.alpha**2 * np.eye(len(X)), lower=True)
+        alpha = scipy.linalg.cho_solve((chol, True), (y - mu) / sd)
         self._fitted = (np.asarray(X), chol, alpha, mu, sd)
 
     def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -211,7 +212,7 @@ class DistanceGP:
         train, chol, alpha, mu, sd = self._fitted
         cross = self._kernel(np.asarray(X), train)
         mean = cross @ alpha
-        v = np.linalg.solve(chol, cross.T)
+        v = scipy.linalg.solve_triangular(chol, cross.T, lower=True)
         var = np.maximum(self.config.alpha**2 - (v**2).sum(axis=0), 0.0)
         return mu + sd * mean, sd * np.sqrt(var)
 
