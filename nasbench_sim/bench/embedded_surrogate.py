@@ -103,9 +103,10 @@ def features(num_vertices: np.ndarray, bits: np.ndarray, labels: np.ndarray, par
     )
 
 
-def space_features(space: Any) -> np.ndarray:
-    """(423624, 403) features of every cell, in row order."""
-    return features(space.num_vertices, space.bits, space.labels, space.trainable_parameters)
+def space_features(space: Any, rows: slice | np.ndarray | None = None) -> np.ndarray:
+    """(B, 403) float32 features of the cells at `rows` (default: all 423,624), in row order."""
+    rows = slice(None) if rows is None else rows
+    return features(space.num_vertices[rows], space.bits[rows], space.labels[rows], space.trainable_parameters[rows])
 
 
 def _mlp(n_in: int, hidden: int, layers: int) -> nn.Sequential:
@@ -154,6 +155,8 @@ class SurrogateModel:
         self.meta = meta
         self._mean = weights["feature_mean"].astype(np.float32)
         self._scale = weights["feature_scale"].astype(np.float32)
+        self._mean_t = torch.from_numpy(self._mean)
+        self._scale_t = torch.from_numpy(self._scale)
         arch = meta["architecture"]
         self._nets = []
         for m in range(arch["ensemble"]):
@@ -165,20 +168,44 @@ class SurrogateModel:
             net.eval()
             self._nets.append(net)
 
-    def predict_features(self, x: np.ndarray, batch: int = 65536) -> np.ndarray:
-        """(B,) predicted mean test accuracy from (B, 403) unscaled features."""
-        t = self.meta["target"]
+    def predict_features(self, x: np.ndarray, batch: int = 16384) -> np.ndarray:
+        """(B,) predicted mean test accuracy in [0, 1] from (B, 403) unscaled features."""
         out = np.empty(x.shape[0], dtype=np.float64)
-        with torch.no_grad():
+        with torch.inference_mode():
             for s in range(0, x.shape[0], batch):
-                xb = torch.from_numpy((x[s : s + batch] - self._mean) / self._scale)
-                z = torch.stack([net(xb)[:, 0] for net in self._nets]).mean(0).double().numpy()
-                out[s : s + batch] = 1.0 - np.exp(z * t["scale"] + t["mean"]) + _EPS
-        return np.clip(out, 0.0, 1.0)
+                out[s : s + batch] = self._predict_chunk(torch.from_numpy(x[s : s + batch]), in_place=False)
+        return out
 
-    def predict_space(self, space: Any) -> np.ndarray:
-        """(423624,) predictions for every cell in row order."""
-        return self.predict_features(space_features(space))
+    def predict_space(self, space: Any, *, batch: int = 16384, progress: bool = False) -> np.ndarray:
+        """(423624,) predicted mean test accuracy in [0, 1] of every cell, in row order.
+
+        Streams over the space: features of `batch` cells at a time, never the
+        whole (423624, 403) matrix. Equal to `predict_features(space_features(space), batch)`
+        (with another `batch`, up to float32 rounding: the BLAS may sum in another order).
+        """
+        out = np.empty(len(space), dtype=np.float64)
+        with (
+            torch.inference_mode(),
+            tqdm(total=len(out), desc="surrogate predictions", unit="cell", disable=not progress) as bar,
+        ):
+            for s in range(0, len(out), batch):
+                x = torch.from_numpy(space_features(space, slice(s, s + batch)))
+                out[s : s + batch] = self._predict_chunk(x, in_place=True)
+                bar.update(x.shape[0])
+        return out
+
+    def _predict_chunk(self, x: torch.Tensor, *, in_place: bool) -> np.ndarray:
+        """(B,) accuracies in [0, 1] from (B, 403) unscaled features; `in_place`: `x` may be overwritten."""
+        x = (x.sub_(self._mean_t) if in_place else x - self._mean_t).div_(self._scale_t)
+        members = []
+        for net in self._nets:
+            h = x
+            for layer in net:  # the nets' layers, with the activations in place (inference only)
+                h = nn.functional.silu(h, inplace=True) if isinstance(layer, nn.SiLU) else layer(h)
+            members.append(h[:, 0])
+        z = torch.stack(members).mean(0).double().numpy()
+        t = self.meta["target"]
+        return np.clip(1.0 - np.exp(z * t["scale"] + t["mean"]) + _EPS, 0.0, 1.0)
 
     def save(self, path: str | os.PathLike) -> None:
         """Write `<path>.npz` (weights) and `<path>.json` (metadata) atomically."""

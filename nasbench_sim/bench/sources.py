@@ -168,15 +168,20 @@ def cached_official() -> Path | None:
 
 
 # --- partial and surrogate ------------------------------------------------------
-def surrogate_level(space: CellSpace) -> np.ndarray:
-    """(423624,) the embedded surrogate's mean test accuracy of every cell (computed once per process)."""
+def surrogate_level(space: CellSpace, *, progress: bool = False) -> np.ndarray:
+    """(423624,) the embedded surrogate's mean test accuracy of every cell (computed once per process).
+
+    Args:
+        space: the cell space.
+        progress: show a progress bar while predicting (several seconds).
+    """
     from nasbench_sim.bench.embedded_surrogate import load_embedded
 
     model = load_embedded()
     key = f"{model.sha256}:{id(space)}"
     if key not in _LEVELS:
         _LEVELS.clear()
-        _LEVELS[key] = model.predict_space(space)
+        _LEVELS[key] = model.predict_space(space, progress=progress)
     return _LEVELS[key]
 
 
@@ -205,7 +210,9 @@ def partial_table(
 
     def build() -> BenchmarkTable:
         space = CellSpace.load_or_build(progress=progress)
-        return build_partial_table(source, space, level=surrogate_level(space), realization=realization)
+        return build_partial_table(
+            source, space, level=surrogate_level(space, progress=progress), realization=realization
+        )
 
     return cached_table(f"partial-{file_sha256(source)[:16]}-{DEFAULT_NOISE.fingerprint}-r{realization}", build)
 
@@ -228,7 +235,9 @@ def surrogate_table(*, realization: int = 0, progress: bool = True) -> Benchmark
 
     def build() -> BenchmarkTable:
         space = CellSpace.load_or_build(progress=progress)
-        return build_surrogate_table(model, space, realization=realization, mean=surrogate_level(space))
+        return build_surrogate_table(
+            model, space, realization=realization, mean=surrogate_level(space, progress=progress)
+        )
 
     return cached_table(f"surrogate-{model.sha256[:16]}-{DEFAULT_NOISE.fingerprint}-r{realization}", build)
 
