@@ -24,6 +24,8 @@ import io
 import json
 import os
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
@@ -168,44 +170,64 @@ class SurrogateModel:
             net.eval()
             self._nets.append(net)
 
-    def predict_features(self, x: np.ndarray, batch: int = 16384) -> np.ndarray:
+    def predict_features(self, x: np.ndarray, batch: int = 8192) -> np.ndarray:
         """(B,) predicted mean test accuracy in [0, 1] from (B, 403) unscaled features."""
-        out = np.empty(x.shape[0], dtype=np.float64)
-        with torch.inference_mode():
-            for s in range(0, x.shape[0], batch):
-                out[s : s + batch] = self._predict_chunk(torch.from_numpy(x[s : s + batch]), in_place=False)
-        return out
+        return self._predict_rows(x.shape[0], lambda rows: torch.tensor(x[rows]), batch=batch, progress=False)
 
-    def predict_space(self, space: Any, *, batch: int = 16384, progress: bool = False) -> np.ndarray:
+    def predict_space(self, space: Any, *, batch: int = 8192, progress: bool = False) -> np.ndarray:
         """(423624,) predicted mean test accuracy in [0, 1] of every cell, in row order.
 
         Streams over the space: features of `batch` cells at a time, never the
         whole (423624, 403) matrix. Equal to `predict_features(space_features(space), batch)`
         (with another `batch`, up to float32 rounding: the BLAS may sum in another order).
         """
-        out = np.empty(len(space), dtype=np.float64)
-        with (
-            torch.inference_mode(),
-            tqdm(total=len(out), desc="surrogate predictions", unit="cell", disable=not progress) as bar,
-        ):
-            for s in range(0, len(out), batch):
-                x = torch.from_numpy(space_features(space, slice(s, s + batch)))
-                out[s : s + batch] = self._predict_chunk(x, in_place=True)
-                bar.update(x.shape[0])
-        return out
+        return self._predict_rows(
+            len(space), lambda rows: torch.from_numpy(space_features(space, rows)), batch=batch, progress=progress
+        )
 
-    def _predict_chunk(self, x: torch.Tensor, *, in_place: bool) -> np.ndarray:
-        """(B,) accuracies in [0, 1] from (B, 403) unscaled features; `in_place`: `x` may be overwritten."""
-        x = (x.sub_(self._mean_t) if in_place else x - self._mean_t).div_(self._scale_t)
-        members = []
-        for net in self._nets:
-            h = x
-            for layer in net:  # the nets' layers, with the activations in place (inference only)
-                h = nn.functional.silu(h, inplace=True) if isinstance(layer, nn.SiLU) else layer(h)
-            members.append(h[:, 0])
-        z = torch.stack(members).mean(0).double().numpy()
+    def _predict_rows(
+        self, num_rows: int, features_of: Callable[[slice], torch.Tensor], *, batch: int, progress: bool
+    ) -> np.ndarray:
+        """(num_rows,) accuracies, `batch` rows at a time: one chunk per thread, one torch thread each.
+
+        Chunks in parallel threads use the cores without torch's per-operation
+        synchronisation, which stalls when other jobs share the machine.
+
+        Args:
+            num_rows: rows to predict.
+            features_of: (B, 403) float32 unscaled features of a slice of rows, a tensor the model may overwrite.
+            batch: rows per chunk.
+            progress: show a tqdm bar.
+        """
         t = self.meta["target"]
-        return np.clip(1.0 - np.exp(z * t["scale"] + t["mean"]) + _EPS, 0.0, 1.0)
+
+        def predict(start: int) -> np.ndarray:
+            with torch.inference_mode():
+                x = features_of(slice(start, start + batch)).sub_(self._mean_t).div_(self._scale_t)
+                members = []
+                for net in self._nets:
+                    h = x
+                    for layer in net:  # the nets' layers, with the activations in place (inference only)
+                        h = nn.functional.silu(h, inplace=True) if isinstance(layer, nn.SiLU) else layer(h)
+                    members.append(h[:, 0])
+                z = torch.stack(members).mean(0).double().numpy()
+            return np.clip(1.0 - np.exp(z * t["scale"] + t["mean"]) + _EPS, 0.0, 1.0)
+
+        out = np.empty(num_rows, dtype=np.float64)
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            with (
+                ThreadPoolExecutor(max_workers=threads) as pool,
+                tqdm(total=num_rows, desc="surrogate predictions", unit="cell", disable=not progress) as bar,
+            ):
+                starts = range(0, num_rows, batch)
+                for start, part in zip(starts, pool.map(predict, starts), strict=True):
+                    out[start : start + part.size] = part
+                    bar.update(part.size)
+        finally:
+            torch.set_num_threads(threads)
+        return out
 
     def save(self, path: str | os.PathLike) -> None:
         """Write `<path>.npz` (weights) and `<path>.json` (metadata) atomically."""
