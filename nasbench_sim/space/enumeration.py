@@ -50,7 +50,7 @@ from tqdm.auto import tqdm
 
 from nasbench_sim._io import atomic_write_npy_dir, data_dir, read_npy_dir
 from nasbench_sim.errors import DataFormatError, OutOfDomainError
-from nasbench_sim.space.cell import INPUT, MAX_EDGES, MAX_VERTICES, OPS, OUTPUT, Cell, adjacency_from_bits
+from nasbench_sim.space.cell import INPUT, MAX_EDGES, MAX_VERTICES, OPS, OUTPUT, Cell, adjacency_from_bits, edge_bit
 from nasbench_sim.space.hashing import INPUT_LABEL, OUTPUT_LABEL, hash_modules
 from nasbench_sim.space.params import parameter_terms
 
@@ -115,11 +115,11 @@ def _label_weights(n: int) -> np.ndarray:
 
 
 def _adjacency(n: int, bits: np.ndarray) -> np.ndarray:
-    """(B, n, n) int8 adjacency of B edge-bit integers (edge i->j at bit j*(j-1)/2+i)."""
+    """(B, n, n) int8 adjacency of B edge-bit integers (`adjacency_from_bits` of many at once)."""
     bits = np.asarray(bits, dtype=np.int64)
     matrices = np.zeros((bits.size, n, n), dtype=np.int8)
-    for pos, (i, j) in enumerate(_edges(n)):
-        matrices[:, i, j] = (bits >> pos) & 1
+    for i, j in _edges(n):
+        matrices[:, i, j] = (bits >> edge_bit(i, j)) & 1
     return matrices
 
 
