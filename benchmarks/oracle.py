@@ -5,7 +5,9 @@ Usage:
 
 Measures: opening a cached table, single `Oracle.query` of a cell given as
 matrix + ops (median), batch lookups/queries of 100,000 cells, optionally
-enumerating the space from scratch (`--enumerate`, ~40 s), the peak memory
+enumerating the space from scratch (`--enumerate`: wall seconds, and CPU
+seconds of this process and its hashing workers, which other jobs on the
+machine disturb less; `benchmarks/first_run.py` times the whole first run), the peak memory
 of converting a synthetic tfrecord in the official format (streaming check),
 and `compat.api.NASBench(path)` on a 22-cell official-format file on a fresh
 machine (a subprocess with an empty `NASBENCH_SIM_DATA`: no cached space, no
@@ -32,6 +34,15 @@ from nasbench_sim.bench import METRICS, BenchmarkTable, Oracle, open_table
 from nasbench_sim.space import Cell, CellSpace
 from nasbench_sim.space.enumeration import CACHE_NAME
 from nasbench_sim.space.sampling import random_cells
+
+
+def cpu_seconds() -> float:
+    """User + system CPU seconds of this process and its finished children."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
 
 
 def median_us(fn, repeats: int) -> float:
@@ -212,9 +223,12 @@ def main() -> None:
     result["batch_query_100k_seconds"] = round(time.perf_counter() - t, 3)
 
     if args.enumerate:
+        cpu = cpu_seconds()
         t = time.perf_counter()
         CellSpace.build(progress=False)
         result["enumerate_space_seconds"] = round(time.perf_counter() - t, 1)
+        result["enumerate_space_cpu_seconds"] = round(cpu_seconds() - cpu, 1)
+        result["load_average_1min"] = round(os.getloadavg()[0], 2)
     if args.convert_records:
         result["convert_tfrecord"] = conversion(args.convert_records, space)
     result["compat_small_file_fresh_machine"] = fresh_machine_compat(space)

@@ -25,6 +25,8 @@ import io
 import json
 import os
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
@@ -104,9 +106,10 @@ def features(num_vertices: np.ndarray, bits: np.ndarray, labels: np.ndarray, par
     )
 
 
-def space_features(space: Any) -> np.ndarray:
-    """(423624, 403) features of every cell, in row order."""
-    return features(space.num_vertices, space.bits, space.labels, space.trainable_parameters)
+def space_features(space: Any, rows: slice | np.ndarray | None = None) -> np.ndarray:
+    """(B, 403) float32 features of the cells at `rows` (default: all 423,624), in row order."""
+    rows = slice(None) if rows is None else rows
+    return features(space.num_vertices[rows], space.bits[rows], space.labels[rows], space.trainable_parameters[rows])
 
 
 def _mlp(n_in: int, hidden: int, layers: int) -> nn.Sequential:
@@ -155,6 +158,8 @@ class SurrogateModel:
         self.meta = meta
         self._mean = weights["feature_mean"].astype(np.float32)
         self._scale = weights["feature_scale"].astype(np.float32)
+        self._mean_t = torch.from_numpy(self._mean)
+        self._scale_t = torch.from_numpy(self._scale)
         arch = meta["architecture"]
         self._nets = []
         for m in range(arch["ensemble"]):
@@ -166,20 +171,64 @@ class SurrogateModel:
             net.eval()
             self._nets.append(net)
 
-    def predict_features(self, x: np.ndarray, batch: int = 65536) -> np.ndarray:
-        """(B,) predicted mean test accuracy from (B, 403) unscaled features."""
-        t = self.meta["target"]
-        out = np.empty(x.shape[0], dtype=np.float64)
-        with torch.no_grad():
-            for s in range(0, x.shape[0], batch):
-                xb = torch.from_numpy((x[s : s + batch] - self._mean) / self._scale)
-                z = torch.stack([net(xb)[:, 0] for net in self._nets]).mean(0).double().numpy()
-                out[s : s + batch] = 1.0 - np.exp(z * t["scale"] + t["mean"]) + _EPS
-        return np.clip(out, 0.0, 1.0)
+    def predict_features(self, x: np.ndarray, batch: int = 8192) -> np.ndarray:
+        """(B,) predicted mean test accuracy in [0, 1] from (B, 403) unscaled features."""
+        return self._predict_rows(x.shape[0], lambda rows: torch.tensor(x[rows]), batch=batch, progress=False)
 
-    def predict_space(self, space: Any) -> np.ndarray:
-        """(423624,) predictions for every cell in row order."""
-        return self.predict_features(space_features(space))
+    def predict_space(self, space: Any, *, batch: int = 8192, progress: bool = False) -> np.ndarray:
+        """(423624,) predicted mean test accuracy in [0, 1] of every cell, in row order.
+
+        Streams over the space: features of `batch` cells at a time, never the
+        whole (423624, 403) matrix. Equal to `predict_features(space_features(space), batch)`
+        (with another `batch`, up to float32 rounding: the BLAS may sum in another order).
+        """
+        return self._predict_rows(
+            len(space), lambda rows: torch.from_numpy(space_features(space, rows)), batch=batch, progress=progress
+        )
+
+    def _predict_rows(
+        self, num_rows: int, features_of: Callable[[slice], torch.Tensor], *, batch: int, progress: bool
+    ) -> np.ndarray:
+        """(num_rows,) accuracies, `batch` rows at a time: one chunk per thread, one torch thread each.
+
+        Chunks in parallel threads use the cores without torch's per-operation
+        synchronisation, which stalls when other jobs share the machine.
+
+        Args:
+            num_rows: rows to predict.
+            features_of: (B, 403) float32 unscaled features of a slice of rows, a tensor the model may overwrite.
+            batch: rows per chunk.
+            progress: show a tqdm bar.
+        """
+        t = self.meta["target"]
+
+        def predict(start: int) -> np.ndarray:
+            with torch.inference_mode():
+                x = features_of(slice(start, start + batch)).sub_(self._mean_t).div_(self._scale_t)
+                members = []
+                for net in self._nets:
+                    h = x
+                    for layer in net:  # the nets' layers, with the activations in place (inference only)
+                        h = nn.functional.silu(h, inplace=True) if isinstance(layer, nn.SiLU) else layer(h)
+                    members.append(h[:, 0])
+                z = torch.stack(members).mean(0).double().numpy()
+            return np.clip(1.0 - np.exp(z * t["scale"] + t["mean"]) + _EPS, 0.0, 1.0)
+
+        out = np.empty(num_rows, dtype=np.float64)
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            with (
+                ThreadPoolExecutor(max_workers=threads) as pool,
+                tqdm(total=num_rows, desc="surrogate predictions", unit="cell", disable=not progress) as bar,
+            ):
+                starts = range(0, num_rows, batch)
+                for start, part in zip(starts, pool.map(predict, starts), strict=True):
+                    out[start : start + part.size] = part
+                    bar.update(part.size)
+        finally:
+            torch.set_num_threads(threads)
+        return out
 
     def save(self, path: str | os.PathLike) -> None:
         """Write `<path>.npz` (weights) and `<path>.json` (metadata) atomically."""

@@ -170,15 +170,20 @@ def cached_official() -> Path | None:
 
 
 # --- partial and surrogate ------------------------------------------------------
-def surrogate_level(space: CellSpace) -> np.ndarray:
-    """(423624,) the embedded surrogate's mean test accuracy of every cell (computed once per process)."""
+def surrogate_level(space: CellSpace, *, progress: bool = False) -> np.ndarray:
+    """(423624,) the embedded surrogate's mean test accuracy of every cell (computed once per process).
+
+    Args:
+        space: the cell space.
+        progress: show a progress bar while predicting (several seconds).
+    """
     from nasbench_sim.bench.embedded_surrogate import load_embedded
 
     model = load_embedded()
     key = f"{model.sha256}:{id(space)}"
     if key not in _LEVELS:
         _LEVELS.clear()
-        _LEVELS[key] = model.predict_space(space)
+        _LEVELS[key] = model.predict_space(space, progress=progress)
     return _LEVELS[key]
 
 
@@ -209,7 +214,7 @@ def partial_table(
 
     def build() -> BenchmarkTable:
         space = CellSpace.load_or_build(progress=progress)
-        level = surrogate_level(space)
+        level = surrogate_level(space, progress=progress)
         return build_partial_table(source, space, level=level, realization=realization, budget_model=budgets)
 
     name = f"partial-{file_sha256(source)[:16]}-{DEFAULT_NOISE.fingerprint}-{budgets.sha256[:8]}-r{realization}"
@@ -236,7 +241,7 @@ def surrogate_table(*, realization: int = 0, progress: bool = True) -> Benchmark
 
     def build() -> BenchmarkTable:
         space = CellSpace.load_or_build(progress=progress)
-        level = surrogate_level(space)
+        level = surrogate_level(space, progress=progress)
         return build_surrogate_table(model, space, realization=realization, mean=level, budget_model=budgets)
 
     name = f"surrogate-{model.sha256[:16]}-{DEFAULT_NOISE.fingerprint}-{budgets.sha256[:8]}-r{realization}"

@@ -1,7 +1,7 @@
 """The whole NB101 space: all 423,624 unique cells in ascending official-hash order.
 
-Built once per machine (about a minute on 2 cores) and cached as `.npy` +
-JSON under the data directory. Row `i` is the `i`-th hash in sorted order,
+Built once per machine (`benchmarks/first_run.py` times it) and cached as
+`.npy` + JSON under the data directory. Row `i` is the `i`-th hash in sorted order,
 the order of the official dataset and of `test108_repeat0.npy`.
 
 Example:
@@ -22,8 +22,11 @@ How the enumeration works (exact, no hash collisions assumed):
     3. Two labellings of a representative give isomorphic cells iff they differ
        by an automorphism of it; the lexicographically smallest labelling of
        each orbit is the stored one (again the official first-found rule).
-    4. Hash every (representative, labelling) with the official MD5 hash and
-       sort. The digest in ../shared checks the counts and the sorted hashes.
+    4. Hash every (representative, labelling) with the official MD5 hash
+       (`hash_modules`: all cells of a chunk at once, chunks split over the
+       cores) and sort. The digest in ../shared checks the counts and the
+       sorted hashes. Parameter counts come per representative as a base plus
+       one term per (interior vertex, op) (`parameter_terms`).
 
 The index maps any valid matrix (by its bits) to its class and a permutation
 onto the class's canonical frame; a per-class table maps the permuted
@@ -32,11 +35,12 @@ labelling to the row. A lookup is a few integer operations, no hashing.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -46,9 +50,9 @@ from tqdm.auto import tqdm
 
 from nasbench_sim._io import atomic_write_npy_dir, data_dir, read_npy_dir
 from nasbench_sim.errors import DataFormatError, OutOfDomainError
-from nasbench_sim.space.cell import INPUT, MAX_EDGES, MAX_VERTICES, OPS, OUTPUT, Cell, adjacency_from_bits
-from nasbench_sim.space.hashing import hash_module
-from nasbench_sim.space.params import count_parameters
+from nasbench_sim.space.cell import INPUT, MAX_EDGES, MAX_VERTICES, OPS, OUTPUT, Cell, adjacency_from_bits, edge_bit
+from nasbench_sim.space.hashing import INPUT_LABEL, OUTPUT_LABEL, hash_modules
+from nasbench_sim.space.params import parameter_terms
 
 #: Bump when the cache layout or content changes.
 FORMAT_VERSION = 1
@@ -110,15 +114,56 @@ def _label_weights(n: int) -> np.ndarray:
     return _NUM_OPS ** np.arange(n - 3, -1, -1, dtype=np.int64)
 
 
-def _hash_and_count(chunk: tuple[np.ndarray, np.ndarray, np.ndarray]) -> tuple[list[str], list[int]]:
-    nv, bits, labels = chunk
-    hashes, params = [], []
-    for n, b, lab in zip(nv.tolist(), bits.tolist(), labels.tolist(), strict=True):
-        rows = [[(b >> (j * (j - 1) // 2 + i)) & 1 if j > i else 0 for j in range(n)] for i in range(n)]
-        interior = lab[: n - 2]
-        hashes.append(hash_module(rows, [-1, *interior, -2]))
-        params.append(count_parameters(rows, [INPUT, *(OPS[x] for x in interior), OUTPUT]))
-    return hashes, params
+def _adjacency(n: int, bits: np.ndarray) -> np.ndarray:
+    """(B, n, n) int8 adjacency of B edge-bit integers (`adjacency_from_bits` of many at once)."""
+    bits = np.asarray(bits, dtype=np.int64)
+    matrices = np.zeros((bits.size, n, n), dtype=np.int8)
+    for i, j in _edges(n):
+        matrices[:, i, j] = (bits >> edge_bit(i, j)) & 1
+    return matrices
+
+
+def _labelling_parameters(matrix: np.ndarray, labellings: np.ndarray) -> np.ndarray:
+    """(L,) int64 trainable parameters of L labellings ((L, n-2) interior op indices) of one (n, n) graph."""
+    base, op_terms = parameter_terms(matrix)
+    return base + op_terms[np.arange(op_terms.shape[0]), labellings].sum(1)
+
+
+def _hash_chunk(chunk: tuple[int, np.ndarray, np.ndarray]) -> np.ndarray:
+    """(B,) S32 official hashes of B cells with n vertices: (n, (B,) bits, (B, >= n-2) interior labels)."""
+    n, bits, labels = chunk
+    labelings = np.empty((bits.size, n), dtype=np.int64)
+    labelings[:, 0] = INPUT_LABEL
+    labelings[:, 1 : n - 1] = labels[:, : n - 2]
+    labelings[:, n - 1] = OUTPUT_LABEL
+    return hash_modules(_adjacency(n, bits), labelings)
+
+
+def _hash_all(
+    nv: np.ndarray, bits: np.ndarray, labels: np.ndarray, *, workers: int, progress: bool, chunk: int = 16384
+) -> np.ndarray:
+    """(N,) S32 official hashes of N cells in compact form, hashed in chunks of one vertex count on `workers` processes.
+
+    Args:
+        nv: (N,) vertex counts.
+        bits: (N,) edge bits.
+        labels: (N, >= 5) interior op indices, -1 padded.
+        workers: processes (1: in this process).
+        progress: show a tqdm bar.
+        chunk: cells per task.
+    """
+    rows = []
+    for n in np.unique(nv).tolist():
+        of_n = np.flatnonzero(nv == n)
+        rows += [of_n[s : s + chunk] for s in range(0, of_n.size, chunk)]
+    tasks = [(int(nv[r[0]]), bits[r], labels[r]) for r in rows]
+    hashes = np.empty(nv.size, dtype="S32")
+    with tqdm(total=nv.size, desc="hashing NB101 cells", unit="cell", disable=not progress) as bar:
+        with ProcessPoolExecutor(max_workers=workers) if workers > 1 else contextlib.nullcontext() as pool:
+            for r, part in zip(rows, pool.map(_hash_chunk, tasks) if pool else map(_hash_chunk, tasks), strict=True):
+                hashes[r] = part
+                bar.update(part.size)
+    return hashes
 
 
 def build_space_arrays(*, workers: int | None = None, progress: bool = True) -> tuple[dict[str, np.ndarray], dict]:
@@ -132,16 +177,16 @@ def build_space_arrays(*, workers: int | None = None, progress: bool = True) -> 
         (arrays, meta) as stored in the cache; see `CellSpace` for the arrays.
     """
     start = time.perf_counter()
-    cls_nv, cls_bits, cls_labels = [], [], []  # one entry per unique cell, before sorting
+    nv_parts, bits_parts, label_parts, param_parts = [], [], [], []  # per class: its unique cells, before sorting
     slot_parts, perm_parts, matclass_parts = [], [], []
-    class_offset, class_size = [], []  # label-table slice of each unlabelled class
+    class_offset = []  # label-table slice of each unlabelled class
     table_cell = []  # per label-table entry: the unique-cell id (pre-sort) it maps to
     slot_offset = {}
     next_slot = 0
     num_cells = 0
     num_classes = 0
     table_len = 0
-    for n in range(2, MAX_VERTICES + 1):
+    for n in range(2, MAX_VERTICES + 1):  # quick (no hashing); the hashing below shows progress
         k = n * (n - 1) // 2
         slot_offset[n] = next_slot
         slot = np.full(1 << k, -1, dtype=np.int32)
@@ -163,6 +208,7 @@ def build_space_arrays(*, workers: int | None = None, progress: bool = True) -> 
         reps = bits[first]
         rep_codes = codes[first]  # (C, P)
         rep_best = best[first]
+        rep_matrices = _adjacency(n, reps)
         labs = _labellings(n)
         weights = _label_weights(n)
         lab_codes = labs @ weights if n > 2 else np.zeros(1, dtype=np.int64)
@@ -184,42 +230,21 @@ def build_space_arrays(*, workers: int | None = None, progress: bool = True) -> 
             entry[k_codes] = cell_of_labelling
             table_cell.append(entry)
             class_offset.append(table_len)
-            class_size.append(lab_codes.size)
             table_len += lab_codes.size
-            for s in stored:
-                cls_nv.append(n)
-                cls_bits.append(int(reps[c]))
-                cls_labels.append(labs[s].tolist() if n > 2 else [])
+            nv_parts.append(np.full(stored.size, n, dtype=np.uint8))
+            bits_parts.append(np.full(stored.size, reps[c], dtype=np.int32))
+            label_parts.append(np.full((stored.size, MAX_VERTICES - 2), -1, dtype=np.int8))
+            label_parts[-1][:, : n - 2] = labs[stored]
+            param_parts.append(_labelling_parameters(rep_matrices[c], labs[stored]))
             num_cells += stored.size
         num_classes += reps.size
 
-    nv = np.array(cls_nv, dtype=np.uint8)
-    bits_arr = np.array(cls_bits, dtype=np.int32)
-    labels = np.full((num_cells, MAX_VERTICES - 2), -1, dtype=np.int8)
-    for i, lab in enumerate(cls_labels):
-        labels[i, : len(lab)] = lab
+    nv = np.concatenate(nv_parts)
+    bits_arr = np.concatenate(bits_parts)
+    labels = np.concatenate(label_parts)
+    params = np.concatenate(param_parts).astype(np.int64)
+    hash_arr = _hash_all(nv, bits_arr, labels, workers=workers or os.cpu_count() or 1, progress=progress)
 
-    workers = workers or os.cpu_count() or 1
-    chunks = [(nv[s : s + 4096], bits_arr[s : s + 4096], labels[s : s + 4096]) for s in range(0, num_cells, 4096)]
-    hashes: list[str] = []
-    params: list[int] = []
-    bar = tqdm(total=num_cells, desc="hashing NB101 cells", unit="cell", disable=not progress)
-    if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            results: Iterable = pool.map(_hash_and_count, chunks)
-            for h, p in results:
-                hashes += h
-                params += p
-                bar.update(len(h))
-    else:
-        for chunk in chunks:
-            h, p = _hash_and_count(chunk)
-            hashes += h
-            params += p
-            bar.update(len(h))
-    bar.close()
-
-    hash_arr = np.array(hashes, dtype="S32")
     order = np.argsort(hash_arr, kind="stable")
     if np.unique(hash_arr).size != num_cells:
         raise RuntimeError("official hash collision between non-isomorphic cells; enumeration cannot be stored")
@@ -230,7 +255,7 @@ def build_space_arrays(*, workers: int | None = None, progress: bool = True) -> 
         "num_vertices": nv[order],
         "bits": bits_arr[order],
         "labels": labels[order],
-        "trainable_parameters": np.array(params, dtype=np.int64)[order],
+        "trainable_parameters": params[order],
         "slot": np.concatenate(slot_parts),
         "perm": np.concatenate(perm_parts),
         "matrix_class": np.concatenate(matclass_parts),

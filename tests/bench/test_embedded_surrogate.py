@@ -73,3 +73,29 @@ def test_surrogate_table_is_marked_and_means_are_the_predictions(embedded, space
     rows = np.arange(0, len(space), 997)
     predicted = embedded.predict_features(space_features(space)[rows])
     assert np.allclose(table.mean("test_accuracy")[rows], predicted, atol=1e-6)
+
+
+class _FirstRows:
+    """The first `n` cells of a space, with the attributes `predict_space` reads."""
+
+    def __init__(self, space, n):
+        self.num_vertices, self.bits = space.num_vertices[:n], space.bits[:n]
+        self.labels, self.trainable_parameters = space.labels[:n], space.trainable_parameters[:n]
+
+    def __len__(self):
+        return len(self.bits)
+
+
+def test_streamed_space_predictions_equal_the_feature_matrix_predictions(embedded, space):
+    # Catches chunk-boundary mistakes (a partial last chunk, rows shifted between chunks) and in-place scaling
+    # leaking into the caller's features: same chunks give exactly the same values, other chunks the same
+    # values up to float32 rounding (the BLAS may sum in another order for another number of rows).
+    cells = _FirstRows(space, 2500)
+    x = space_features(cells)
+    kept = x.copy()
+    chunked = embedded.predict_features(x, batch=1000)
+    assert np.array_equal(x, kept)
+    assert np.array_equal(embedded.predict_space(cells, batch=1000), chunked)
+    assert np.abs(embedded.predict_features(x, batch=len(cells)) - chunked).max() < 1e-6
+    assert np.abs(embedded.predict_space(cells, batch=999) - chunked).max() < 1e-6
+    assert ((chunked > 0) & (chunked < 1)).all()

@@ -1,8 +1,10 @@
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nasbench_sim.space import OPS, Cell, hash_module, random_cell
+from nasbench_sim.space import OPS, Cell, OutOfDomainError, hash_module, random_cell, random_cells
+from nasbench_sim.space.hashing import _rank_in_cell, hash_modules
 
 from ..conftest import INCEPTION_HASH
 
@@ -55,3 +57,47 @@ def test_hash_distinguishes_op_swap_on_asymmetric_graph():
     a = Cell(m, ["input", "conv3x3-bn-relu", "maxpool3x3", "output"])
     b = Cell(m, ["input", "maxpool3x3", "conv3x3-bn-relu", "output"])
     assert a.hash != b.hash
+
+
+def _labelings(cells):
+    return np.array([[-1, *c.labels, -2] for c in cells])
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 40))
+def test_vectorised_hashes_equal_the_reference(seed, count):
+    # Catches any drift of the vectorised WL rounds from the official strings (neighbour order, separators, rounds).
+    cells = random_cells(np.random.default_rng(seed), count)
+    for n in {c.num_vertices for c in cells}:
+        same = [c for c in cells if c.num_vertices == n]
+        fast = hash_modules(np.stack([c.matrix for c in same]), _labelings(same))
+        assert [h.decode() for h in fast] == [hash_module(c.matrix, [-1, *c.labels, -2]) for c in same]
+
+
+def test_vectorised_hash_of_unpruned_and_tiny_graphs():
+    # Vertices with no edges at all (degree 0 on both sides) and the 2-vertex cell.
+    m = np.array([[0, 1, 0, 1], [0, 0, 0, 1], [0, 0, 0, 0], [0, 0, 0, 0]])
+    lab = np.array([-1, 2, 0, -2])
+    assert hash_modules(m[None], lab[None])[0].decode() == hash_module(m, lab)
+    assert hash_modules(np.array([[[0, 1], [0, 0]]]), np.array([[-1, -2]]))[0] == b"043721b9c7fe8c5fad811d47d83132ec"
+    assert hash_modules(np.zeros((0, 3, 3)), np.zeros((0, 3))).shape == (0,)
+
+
+def test_digest_order_falls_back_to_all_128_bits():
+    # Catches ordering by the 61-bit sort key alone: two digests equal in their first 61 bits but not after.
+    digests = np.zeros((3, 16), dtype=np.uint8)
+    digests[:, 0] = 0xAB
+    digests[0, 15] = 9  # vertex 0 sorts after vertex 1 although the cheap key ties and vertex 0 comes first
+    digests[1, 15] = 3
+    digests[2, 0] = 0x01
+    expected = sorted(range(3), key=lambda v: digests[v].tobytes())
+    assert _rank_in_cell(digests, 3).tolist() == [expected]
+    digests[0, 7] = 5  # differs within the last 3 bits of the first half only
+    digests[1, 7] = 2
+    expected = sorted(range(3), key=lambda v: digests[v].tobytes())
+    assert _rank_in_cell(digests, 3).tolist() == [expected]
+
+
+def test_vectorised_hash_refuses_more_than_seven_vertices():
+    with pytest.raises(OutOfDomainError, match="at most 7"):
+        hash_modules(np.zeros((1, 8, 8)), np.zeros((1, 8)))

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from nasbench_sim.space import Cell, count_parameters
+from nasbench_sim.space import Cell, OutOfDomainError, count_parameters
 from nasbench_sim.space.sampling import random_cells
 
 from ..conftest import INCEPTION_HASH
@@ -17,6 +17,12 @@ def test_closed_form_equals_every_golden_parameter_count(golden):
 def test_inception_cell_has_2694282_parameters(golden):
     record = golden[INCEPTION_HASH]
     assert count_parameters(record["module_adjacency"], record["module_operations"]) == 2_694_282
+
+
+def test_unknown_op_is_a_clear_error():
+    # Catches an unknown op silently counting as max pooling (no parameters).
+    with pytest.raises(OutOfDomainError, match="unknown op 'conv5x5'"):
+        count_parameters([[0, 1, 0], [0, 0, 1], [0, 0, 0]], ["input", "conv5x5", "output"])
 
 
 torch = pytest.importorskip("torch")
