@@ -112,13 +112,18 @@ def run_tasks(
     return finished
 
 
-def _run_pool(todo: Sequence[T], fn: Callable[[T], R], workers: int, finish: Callable[[T, R], None]) -> None:
-    pool = ProcessPoolExecutor(
+def spawn_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of `workers` spawned processes that exit on their own when this process dies (`kill -9` included)."""
+    return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=get_context("spawn"),
         initializer=_exit_with_parent,
         initargs=(os.getpid(),),
     )
+
+
+def _run_pool(todo: Sequence[T], fn: Callable[[T], R], workers: int, finish: Callable[[T, R], None]) -> None:
+    pool = spawn_pool(workers)
     pending: dict[Future, T] = {}
     try:
         queue = iter(todo)
@@ -156,12 +161,35 @@ def _run_dask(todo: Sequence[T], fn: Callable[[T], Any], scheduler: str, finish:
         from distributed import as_completed as dask_completed
     except ImportError:
         raise ConfigError("a Dask scheduler needs dask.distributed: pip install 'nasbench_sim[dask]'") from None
+    _check_reachable(scheduler)
     try:
         client = Client(scheduler, timeout="10s")
-    except (OSError, TimeoutError) as exc:
+    except (OSError, TimeoutError, ValueError) as exc:
         raise ConfigError(f"cannot reach the Dask scheduler at {scheduler} ({exc})") from None
     with client:
         futures = client.map(fn, list(todo), pure=False)
         task_of = {future.key: task for future, task in zip(futures, todo, strict=True)}
         for future in dask_completed(futures):
             finish(task_of[future.key], future.result())
+
+
+def _check_reachable(scheduler: str, timeout: float = 5.0) -> None:
+    """ConfigError at once when nothing listens at a TCP scheduler address (Dask would retry for 10 s).
+
+    Addresses of other transports (inproc, ucx, ws) are left to Dask.
+    """
+    import socket
+
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        scheme, location = parse_address(scheduler)
+        if scheme not in ("tcp", "tls"):
+            return
+        host, port = parse_host_port(location, default_port=8786)
+    except ValueError as exc:
+        raise ConfigError(f"bad Dask scheduler address {scheduler!r} ({exc}); use e.g. tcp://HOST:8786") from None
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as exc:  # refused, unknown host, timed out
+        raise ConfigError(f"cannot reach the Dask scheduler at {scheduler} ({exc.strerror or exc})") from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -172,3 +173,60 @@ def keyed_copy(table, space, order=None):
     return BenchmarkTable(
         np.asarray(table.data)[order], np.asarray(table.trainable_parameters)[order], meta, cells=cells
     )
+
+
+def kill_and_list_survivors(
+    process, *, workers: int, start_timeout: float = 120.0, exit_timeout: float = 10.0
+) -> list[str]:
+    """SIGKILL a subprocess once `workers` pool workers run under it; the command lines of its
+    descendants (workers, resource tracker) still alive `exit_timeout` seconds later, which are then killed.
+
+    Args:
+        process: a `subprocess.Popen` that starts a pool of worker processes.
+        workers: how many worker processes (descendants other than a resource tracker) to wait for.
+        start_timeout: fail if they are not all up by then (seconds).
+        exit_timeout: how long the descendants get to exit on their own (seconds).
+    """
+    import signal
+    import time
+
+    psutil = pytest.importorskip("psutil")
+    parent = psutil.Process(process.pid)
+    deadline = time.monotonic() + start_timeout
+    kids = []
+    while process.poll() is None and time.monotonic() < deadline:
+        kids = parent.children(recursive=True)
+        if len([k for k in kids if "resource_tracker" not in " ".join(_cmdline(k))]) >= workers:
+            time.sleep(1.0)  # let them take up work
+            kids = parent.children(recursive=True)
+            break
+        time.sleep(0.2)
+    started = process.poll() is None and time.monotonic() < deadline
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    _, alive = psutil.wait_procs(kids, timeout=exit_timeout if started else 0)
+    alive = [k for k in alive if _running(k)]  # an exited worker may stay a zombie until init reaps it
+    survivors = [" ".join(_cmdline(k))[:120] for k in alive]
+    for kid in alive:  # never leave them behind, also when the test fails
+        with contextlib.suppress(psutil.NoSuchProcess):
+            kid.kill()
+    assert started, f"{workers} workers did not start within {start_timeout} s (exit code {process.returncode})"
+    return survivors
+
+
+def _cmdline(process) -> list[str]:
+    import psutil
+
+    try:
+        return process.cmdline()
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return []
+
+
+def _running(process) -> bool:
+    import psutil
+
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False

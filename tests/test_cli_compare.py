@@ -21,6 +21,8 @@ def _run(capsys, *argv):
         (["--workers", "-2"], "--workers must be >= 1"),
         (["--protocol", "x"], "unknown protocol 'x' (choices: naszilla, nb101)"),
         (["--experiment", "../../x"], "plain folder name"),
+        # Regression: no scheduler listening gave an OSError traceback after 30 s.
+        (["--scheduler", "tcp://127.0.0.1:1", "--algorithms", "rs", "--seeds", "0"], "cannot reach the Dask scheduler"),
     ],
 )
 def test_bad_compare_options_fail_clearly(argv, message, capsys, tmp_path, space):

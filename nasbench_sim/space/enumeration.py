@@ -37,7 +37,6 @@ import itertools
 import os
 import time
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +44,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from nasbench_sim._io import atomic_write_npy_dir, data_dir, read_npy_dir
+from nasbench_sim._runner import spawn_pool
 from nasbench_sim.errors import DataFormatError, OutOfDomainError
 from nasbench_sim.space.cell import INPUT, MAX_EDGES, MAX_VERTICES, OPS, OUTPUT, Cell, adjacency_from_bits
 from nasbench_sim.space.hashing import hash_module
@@ -118,6 +118,34 @@ def _hash_and_count(chunk: tuple[np.ndarray, np.ndarray, np.ndarray]) -> tuple[l
         interior = lab[: n - 2]
         hashes.append(hash_module(rows, [-1, *interior, -2]))
         params.append(count_parameters(rows, [INPUT, *(OPS[x] for x in interior), OUTPUT]))
+    return hashes, params
+
+
+def _hash_chunks(
+    chunks: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]], workers: int, progress: bool
+) -> tuple[list[str], list[int]]:
+    """Official hashes and parameter counts of every cell in `chunks`, in order.
+
+    With `workers` > 1 on spawned processes that exit with this one (`kill -9` included).
+    """
+    hashes: list[str] = []
+    params: list[int] = []
+    with tqdm(
+        total=sum(len(c[0]) for c in chunks), desc="hashing NB101 cells", unit="cell", disable=not progress
+    ) as bar:
+        if workers > 1:
+            with spawn_pool(workers) as pool:
+                results: Iterable = pool.map(_hash_and_count, chunks)
+                for h, p in results:
+                    hashes += h
+                    params += p
+                    bar.update(len(h))
+        else:
+            for chunk in chunks:
+                h, p = _hash_and_count(chunk)
+                hashes += h
+                params += p
+                bar.update(len(h))
     return hashes, params
 
 
@@ -201,23 +229,7 @@ def build_space_arrays(*, workers: int | None = None, progress: bool = True) -> 
 
     workers = workers or os.cpu_count() or 1
     chunks = [(nv[s : s + 4096], bits_arr[s : s + 4096], labels[s : s + 4096]) for s in range(0, num_cells, 4096)]
-    hashes: list[str] = []
-    params: list[int] = []
-    bar = tqdm(total=num_cells, desc="hashing NB101 cells", unit="cell", disable=not progress)
-    if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            results: Iterable = pool.map(_hash_and_count, chunks)
-            for h, p in results:
-                hashes += h
-                params += p
-                bar.update(len(h))
-    else:
-        for chunk in chunks:
-            h, p = _hash_and_count(chunk)
-            hashes += h
-            params += p
-            bar.update(len(h))
-    bar.close()
+    hashes, params = _hash_chunks(chunks, workers, progress)
 
     hash_arr = np.array(hashes, dtype="S32")
     order = np.argsort(hash_arr, kind="stable")

@@ -62,3 +62,30 @@ def test_cache_round_trip(space, tmp_path):
 
     again = CellSpace.load(tmp_path / "s")
     assert again.digest() == space.digest()
+
+
+def test_hashing_workers_exit_when_their_parent_is_killed(tmp_path):
+    # Regression: `kill -9` of `nasbench-sim data space` while it hashed left its forked pool workers
+    # running for ever. Runs the enumeration's own hashing step on enough 7-vertex chains to keep it busy.
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from ..conftest import kill_and_list_survivors
+
+    chain = sum(1 << ((i + 1) * i // 2 + i) for i in range(6))
+    script = (
+        "import numpy as np\n"
+        "from nasbench_sim.space.enumeration import _hash_chunks\n"
+        f"chunk = (np.full(4096, 7, np.uint8), np.full(4096, {chain}, np.int32), np.zeros((4096, 5), np.int8))\n"
+        "_hash_chunks([chunk] * 500, 2, False)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    process = subprocess.Popen([sys.executable, "-c", script], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL)
+    try:
+        assert kill_and_list_survivors(process, workers=2) == []
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
