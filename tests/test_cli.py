@@ -38,12 +38,36 @@ def test_query_prints_metrics_as_json(partial, capsys, golden):
             "unknown table 'nonsense'",
         ),
         (["data", "convert", "/nonexistent/file.tfrecord"], "no such file"),
+        # Regression: a 3-D matrix must name its shape, not raise from inside numpy.
+        (["query", "--matrix", "[[[0]]]", "--ops", "input,output"], "matrix must be 2-D, got shape (1, 1, 1)"),
     ],
 )
 def test_bad_input_gives_a_clear_error_not_a_traceback(argv, message, capsys, space):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"not json", "not a JSON space digest"),
+        (b"\xff\xfe", "not a JSON space digest"),
+        (b"[1, 2]", "not a space digest, it lacks num_unique_cells"),
+        (
+            b'{"num_unique_cells": 423624}',
+            "not a space digest, it lacks num_unique_by_num_vertices, sorted_hashes_sha256",
+        ),
+    ],
+)
+def test_a_bad_space_digest_is_a_clear_error_before_any_enumeration(tmp_path, capsys, no_space, content, message):
+    # Regression: a non-JSON digest gave a JSONDecodeError traceback, one missing keys a KeyError, and only
+    # after the space was loaded or enumerated (no_space fails the test if it is).
+    path = tmp_path / "digest.json"
+    path.write_bytes(content)
+    assert main(["data", "space", "--digest", str(path), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}: {message}" in err and "Traceback" not in err
 
 
 def test_data_info_names_the_table(partial, capsys):

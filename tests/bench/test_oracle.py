@@ -143,3 +143,10 @@ def test_optimum_is_the_best_mean_validation_cell(partial, space):
     val = partial.mean("validation_accuracy")
     assert opt.row == int(np.argmax(val)) and opt.hash == space.hashes[opt.row].decode()
     assert opt.best_test_accuracy == pytest.approx(float(np.max(partial.mean("test_accuracy"))))
+
+
+@pytest.mark.parametrize("cell", [[[0, 1], [0, 0]], None, "input,output"])
+def test_query_of_something_else_than_a_cell_is_a_named_domain_error(surrogate, space, cell):
+    # Regression: oracle.query(list) escaped as a raw AttributeError from inside the space index.
+    with pytest.raises(OutOfDomainError, match=f"query needs a Cell, got {type(cell).__name__}"):
+        Oracle(surrogate, 0, space=space).query(cell)
