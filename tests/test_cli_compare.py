@@ -1,6 +1,13 @@
-import pytest
+import contextlib
+import io
 
-from nasbench_sim.cli import main
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nasbench_sim.cli import _budget, _compare_options, build_parser, main
+from nasbench_sim.errors import ConfigError
+from nasbench_sim.harness.experiment import parse_seeds
 
 
 def _run(capsys, *argv):
@@ -98,3 +105,35 @@ def test_ctrl_c_prints_one_line(monkeypatch, capsys, tmp_path, space):
         str(tmp_path),
     )
     assert code == 130 and "resume" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+_NUMBER_TEXT = st.one_of(
+    st.text(alphabet="0123456789-,. eainf", max_size=10),
+    st.sampled_from(["2.5", "1e3", "inf", "nan", "-0", "0", "150", "0-9", "9-0", "0,3,7"]),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(seeds=_NUMBER_TEXT, budget=st.one_of(st.none(), _NUMBER_TEXT), seconds=st.one_of(st.none(), _NUMBER_TEXT))
+def test_any_seeds_and_budget_options_parse_or_fail_clearly(seeds, budget, seconds):
+    # Catches a traceback from the command line's parsing of --seeds/--budget/--budget-seconds:
+    # each input is argparse's own usage error (exit 2), a ConfigError, or what it says.
+    argv = ["compare", f"--seeds={seeds}"]
+    argv += [] if budget is None else [f"--budget={budget}"]
+    argv += [] if seconds is None else [f"--budget-seconds={seconds}"]
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            args = build_parser().parse_args(argv)
+    except SystemExit as exc:
+        assert exc.code == 2
+        return
+    try:
+        options, _ = _compare_options(args)
+        run_budget, seed_list = _budget(options), parse_seeds(options["seeds"])
+    except ConfigError:
+        return
+    assert seed_list and min(seed_list) >= 0
+    if run_budget is not None:
+        assert (run_budget.queries is None) == (budget is None) and (run_budget.seconds is None) == (seconds is None)
+        assert run_budget.queries is None or run_budget.queries == int(budget) >= 1
+        assert run_budget.seconds is None or 0 < run_budget.seconds == float(seconds) < float("inf")
