@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from nasbench_sim.space import NUM_CELLS, Cell, OutOfDomainError
 
-from ..conftest import INCEPTION_HASH, shared_file
+from ..conftest import INCEPTION_HASH, INCEPTION_SPEC, shared_file
 from .test_hashing import _random_topological_relabel
 
 
@@ -30,9 +30,9 @@ def test_stored_cells_are_the_official_canonical_matrices(space, golden):
         assert int(space.trainable_parameters[row]) == record["trainable_parameters"]
 
 
-def test_index_of_unpruned_example_spec(space, golden):
-    spec = golden[INCEPTION_HASH]["example_query_spec"]
-    assert space.index(Cell(spec["matrix"], spec["ops"])) == space.index_of_hash(INCEPTION_HASH)
+def test_index_of_unpruned_example_spec(space):
+    cell = Cell(INCEPTION_SPEC["matrix"], INCEPTION_SPEC["ops"])
+    assert space.index(cell) == space.index_of_hash(INCEPTION_HASH)
 
 
 @settings(max_examples=200, deadline=None)
