@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nasbench_sim._runner import RunInterruptedError
 from nasbench_sim.errors import ConfigError, DataFormatError, NasbenchSimError, OutOfDomainError
 
 #: The registered searchers (kept in sync with `nasbench_sim.search.registry.ALGORITHMS` by a test;
@@ -610,6 +611,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     key = (args.command, getattr(args, f"{args.command}_command", None))
     try:
         return COMMANDS[key](args)
+    except RunInterruptedError as exc:  # Ctrl-C inside a batch: says how much finished
+        print(f"nasbench-sim: {exc}", file=sys.stderr)
+        return 130
     except (NasbenchSimError, FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError) as exc:
         print(f"nasbench-sim: error: {exc}", file=sys.stderr)
         return 2

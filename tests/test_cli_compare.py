@@ -84,6 +84,19 @@ def test_plot_of_a_folder_without_an_experiment_is_a_clear_error(tmp_path, capsy
     assert code == 2 and "not a nasbench-sim experiment folder" in err
 
 
+def test_ctrl_c_inside_the_runs_exits_130_with_one_line(monkeypatch, capsys, tmp_path, space):
+    # Regression: Ctrl-C during the runs became RunInterruptedError, reported as an error with exit status 2.
+    import nasbench_sim.harness.experiment as experiment
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(experiment, "run_chunk", interrupted)
+    argv = ["compare", "--table", "surrogate", "--algorithms", "rs", "--seeds", "0", "--workers", "1", "--quiet"]
+    code, _, err = _run(capsys, *argv, "--results-dir", str(tmp_path))
+    assert code == 130 and "interrupted after 0 of 1 chunks" in err and len(err.strip().splitlines()) == 1
+
+
 def test_ctrl_c_prints_one_line(monkeypatch, capsys, tmp_path, space):
     import nasbench_sim.harness.experiment as experiment
 
