@@ -331,6 +331,47 @@ def kill_and_list_survivors(
     return survivors
 
 
+def ctrl_c(process, *, workers: int, start_timeout: float = 120.0, exit_timeout: float = 30.0) -> tuple[int, str]:
+    """Ctrl-C as a terminal sends it (SIGINT to the process group) once `workers` pool workers exist
+    (0: as soon as the first one starts); the exit code and stderr, the group killed if still there.
+
+    Args:
+        process: a `subprocess.Popen` started with `start_new_session=True` and `stderr=subprocess.PIPE`.
+        workers: pool workers to wait for; with more than 0, one more second passes before the signal.
+        start_timeout: fail if they are not up by then (seconds).
+        exit_timeout: fail if the process has not exited this long after the signal (seconds).
+    """
+    import os
+    import signal
+    import subprocess
+    import time
+
+    psutil = pytest.importorskip("psutil")
+    try:
+        deadline = time.monotonic() + start_timeout
+        while True:
+            kids = [
+                k for k in psutil.Process(process.pid).children(recursive=True) if "spawn_main" in " ".join(_cmdline(k))
+            ]
+            if len(kids) >= max(workers, 1):
+                break
+            assert process.poll() is None, f"exited with {process.returncode} before its workers started"
+            assert time.monotonic() < deadline, f"{workers} workers did not start within {start_timeout} s"
+            time.sleep(0.05)
+        if workers:
+            time.sleep(1.0)  # at work
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            _, err = process.communicate(timeout=exit_timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"still running {exit_timeout} s after Ctrl-C") from None
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    return process.returncode, err.decode(errors="replace")
+
+
 def _cmdline(process) -> list[str]:
     import psutil
 

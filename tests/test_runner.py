@@ -12,7 +12,7 @@ import pytest
 from nasbench_sim._runner import run_tasks
 from nasbench_sim.errors import ConfigError
 
-from .conftest import kill_and_list_survivors
+from .conftest import ctrl_c, kill_and_list_survivors
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -59,3 +59,28 @@ def test_workers_and_the_resource_tracker_exit_when_compare_is_killed(surrogate,
                 process.kill()
                 process.wait()
     assert survivors == [], (tmp_path / "stderr.txt").read_text()
+
+
+INTERRUPTED_RUN = """
+import sys, time
+from nasbench_sim._runner import RunInterruptedError, run_tasks
+try:
+    run_tasks([60.0] * 4, time.sleep, on_result=lambda *_: None, workers=2, progress=False)
+except RunInterruptedError as exc:
+    print(exc, file=sys.stderr)
+    sys.exit(130)
+"""
+
+
+def test_ctrl_c_while_the_workers_start_prints_one_line_and_no_worker_traceback(tmp_path):
+    # Regression: Ctrl-C (SIGINT to the whole process group, as a terminal sends it) while spawned workers
+    # were still importing printed a KeyboardInterrupt traceback per worker (or an EOFError one when it cut
+    # the parent's hand-over short), and the pool's manager thread an InvalidStateError one for the futures
+    # cancelled on the way out.
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(
+        [sys.executable, "-c", INTERRUPTED_RUN], cwd=tmp_path, env=env, stderr=subprocess.PIPE, start_new_session=True
+    )
+    code, err = ctrl_c(process, workers=0)  # the workers are starting up now
+    assert code == 130 and "Traceback" not in err, err
+    assert err.strip() == "interrupted after 0 of 4 tasks; finished ones are kept, run the same command again to resume"

@@ -36,7 +36,8 @@ import hashlib
 import itertools
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections import deque
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from nasbench_sim._io import atomic_write_npy_dir, data_dir, read_npy_dir
-from nasbench_sim._runner import spawn_pool
+from nasbench_sim._runner import spawn_pool, stop_pool
 from nasbench_sim.errors import DataFormatError, OutOfDomainError
 from nasbench_sim.space.cell import INPUT, MAX_EDGES, MAX_VERTICES, OPS, OUTPUT, Cell, adjacency_from_bits
 from nasbench_sim.space.hashing import hash_module
@@ -134,12 +135,20 @@ def _hash_chunks(
         total=sum(len(c[0]) for c in chunks), desc="hashing NB101 cells", unit="cell", disable=not progress
     ) as bar:
         if workers > 1:
-            with spawn_pool(workers) as pool:
-                results: Iterable = pool.map(_hash_and_count, chunks)
-                for h, p in results:
+            pool = spawn_pool(workers)
+            try:  # in order, 2 chunks per worker in flight (`pool.map` would cancel futures on Ctrl-C, see stop_pool)
+                queue = iter(chunks)
+                window = deque(pool.submit(_hash_and_count, c) for c in itertools.islice(queue, 2 * workers))
+                while window:
+                    h, p = window.popleft().result()
+                    window.extend(pool.submit(_hash_and_count, c) for c in itertools.islice(queue, 1))
                     hashes += h
                     params += p
                     bar.update(len(h))
+            except BaseException:  # Ctrl-C: stop now rather than after every chunk
+                stop_pool(pool)
+                raise
+            pool.shutdown()
         else:
             for chunk in chunks:
                 h, p = _hash_and_count(chunk)

@@ -64,28 +64,49 @@ def test_cache_round_trip(space, tmp_path):
     assert again.digest() == space.digest()
 
 
-def test_hashing_workers_exit_when_their_parent_is_killed(tmp_path):
-    # Regression: `kill -9` of `nasbench-sim data space` while it hashed left its forked pool workers
-    # running for ever. Runs the enumeration's own hashing step on enough 7-vertex chains to keep it busy.
+def _hashing_process(tmp_path, **popen):
+    """A subprocess running the enumeration's own hashing step on 500 chunks of 7-vertex chains (busy a while)."""
     import os
     import subprocess
     import sys
     from pathlib import Path
 
-    from ..conftest import kill_and_list_survivors
-
     chain = sum(1 << ((i + 1) * i // 2 + i) for i in range(6))
     script = (
+        "import sys\n"
         "import numpy as np\n"
         "from nasbench_sim.space.enumeration import _hash_chunks\n"
         f"chunk = (np.full(4096, 7, np.uint8), np.full(4096, {chain}, np.int32), np.zeros((4096, 5), np.int8))\n"
-        "_hash_chunks([chunk] * 500, 2, False)\n"
+        "try:\n"
+        "    _hash_chunks([chunk] * 500, 2, False)\n"
+        "except KeyboardInterrupt:\n"
+        "    sys.exit(130)\n"
     )
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    process = subprocess.Popen([sys.executable, "-c", script], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL)
+    return subprocess.Popen([sys.executable, "-c", script], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, **popen)
+
+
+def test_hashing_workers_exit_when_their_parent_is_killed(tmp_path):
+    # Regression: `kill -9` of `nasbench-sim data space` while it hashed left its forked pool workers
+    # running for ever.
+    from ..conftest import kill_and_list_survivors
+
+    process = _hashing_process(tmp_path)
     try:
         assert kill_and_list_survivors(process, workers=2) == []
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_ctrl_c_while_hashing_stops_at_once_without_a_traceback(tmp_path):
+    # Regression: Ctrl-C during `data space` printed an InvalidStateError traceback from the pool's manager
+    # thread (pool.map cancels its futures) and then hung at exit on a queue feeding the stopped workers.
+    import subprocess
+
+    from ..conftest import ctrl_c
+
+    process = _hashing_process(tmp_path, stderr=subprocess.PIPE, start_new_session=True)
+    code, err = ctrl_c(process, workers=2)
+    assert code == 130 and "Traceback" not in err, err
