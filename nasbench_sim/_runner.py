@@ -8,7 +8,8 @@ interrupted batch resumes where it stopped without losing finished work.
 
 Workers are spawned (forking after torch has run can deadlock) and exit on
 their own when the process that started them dies (`kill -9` included), so
-no orphan keeps computing. Ctrl-C stops the workers and raises
+no orphan keeps computing. Ctrl-C is the parent's alone (workers ignore it,
+also while they start): it stops the workers and raises
 `RunInterruptedError`, which says how many tasks finished.
 
 Example:
@@ -22,10 +23,12 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from multiprocessing import get_context
 from typing import Any, TypeVar
@@ -42,8 +45,19 @@ class RunInterruptedError(NasbenchSimError):
     """A batch was stopped (Ctrl-C); finished tasks are kept and a rerun resumes."""
 
 
+def _init_worker(parent_pid: int) -> None:
+    """Worker initializer: Ctrl-C is the parent's to handle (it stops the workers); exit with the parent.
+
+    A worker is born with SIGINT blocked (`_ctrl_c_deferred`), so a Ctrl-C during its start-up waits;
+    ignoring SIGINT before unblocking it discards that one too.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    _exit_with_parent(parent_pid)
+
+
 def _exit_with_parent(parent_pid: int, interval: float = 0.5) -> None:
-    """Worker initializer: a daemon thread ends this process once `parent_pid` is gone."""
+    """Start a daemon thread that ends this process once `parent_pid` is gone."""
 
     def watch() -> None:
         while True:
@@ -112,13 +126,50 @@ def run_tasks(
     return finished
 
 
-def _run_pool(todo: Sequence[T], fn: Callable[[T], R], workers: int, finish: Callable[[T, R], None]) -> None:
-    pool = ProcessPoolExecutor(
+class _WorkerPool(ProcessPoolExecutor):
+    """A process pool whose `submit` (which may start a worker) is never cut short by Ctrl-C."""
+
+    def submit(self, fn: Callable[..., R], /, *args: Any, **kwargs: Any) -> Future[R]:
+        with _ctrl_c_deferred():
+            return super().submit(fn, *args, **kwargs)
+
+
+@contextlib.contextmanager
+def _ctrl_c_deferred() -> Iterator[None]:
+    """Hold a Ctrl-C (SIGINT) until the block ends, then deliver it as usual.
+
+    Processes started in the block inherit SIGINT blocked (`_init_worker` then ignores it): a Ctrl-C while
+    a worker starts neither reaches its start-up code nor cuts the parent's hand-over to it short (either
+    printed a traceback from the worker). Only in the main thread, where Python runs signal handlers.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        signal.signal(signal.SIGINT, previous)
+        if received:
+            signal.raise_signal(signal.SIGINT)  # handled by the restored handler (KeyboardInterrupt by default)
+
+
+def spawn_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of `workers` spawned processes that exit on their own when this process dies (`kill -9` included)
+    and leave Ctrl-C to it (no traceback per worker)."""
+    return _WorkerPool(
         max_workers=workers,
         mp_context=get_context("spawn"),
-        initializer=_exit_with_parent,
+        initializer=_init_worker,
         initargs=(os.getpid(),),
     )
+
+
+def _run_pool(todo: Sequence[T], fn: Callable[[T], R], workers: int, finish: Callable[[T, R], None]) -> None:
+    pool = spawn_pool(workers)
     pending: dict[Future, T] = {}
     try:
         queue = iter(todo)
@@ -132,13 +183,20 @@ def _run_pool(todo: Sequence[T], fn: Callable[[T], R], workers: int, finish: Cal
                 for nxt in _take(queue, 1):
                     pending[pool.submit(fn, nxt)] = nxt
     except BaseException:
-        for future in pending:
-            future.cancel()
-        for process in list(getattr(pool, "_processes", {}).values()):  # stop running tasks now
-            process.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
+        stop_pool(pool)
         raise
     pool.shutdown()
+
+
+def stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool now, running tasks included (on Ctrl-C or an error); its pending futures fail.
+
+    The pool fails its pending futures itself (BrokenProcessPool): cancelling them here as well made its
+    manager thread print an InvalidStateError traceback (Python 3.11).
+    """
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.terminate()
+    pool.shutdown(wait=False)
 
 
 def _take(iterator: Iterable[T], count: int) -> list[T]:
@@ -156,12 +214,35 @@ def _run_dask(todo: Sequence[T], fn: Callable[[T], Any], scheduler: str, finish:
         from distributed import as_completed as dask_completed
     except ImportError:
         raise ConfigError("a Dask scheduler needs dask.distributed: pip install 'nasbench_sim[dask]'") from None
+    _check_reachable(scheduler)
     try:
         client = Client(scheduler, timeout="10s")
-    except (OSError, TimeoutError) as exc:
+    except (OSError, TimeoutError, ValueError) as exc:
         raise ConfigError(f"cannot reach the Dask scheduler at {scheduler} ({exc})") from None
     with client:
         futures = client.map(fn, list(todo), pure=False)
         task_of = {future.key: task for future, task in zip(futures, todo, strict=True)}
         for future in dask_completed(futures):
             finish(task_of[future.key], future.result())
+
+
+def _check_reachable(scheduler: str, timeout: float = 5.0) -> None:
+    """ConfigError at once when nothing listens at a TCP scheduler address (Dask would retry for 10 s).
+
+    Addresses of other transports (inproc, ucx, ws) are left to Dask.
+    """
+    import socket
+
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        scheme, location = parse_address(scheduler)
+        if scheme not in ("tcp", "tls"):
+            return
+        host, port = parse_host_port(location, default_port=8786)
+    except ValueError as exc:
+        raise ConfigError(f"bad Dask scheduler address {scheduler!r} ({exc}); use e.g. tcp://HOST:8786") from None
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as exc:  # refused, unknown host, timed out
+        raise ConfigError(f"cannot reach the Dask scheduler at {scheduler} ({exc.strerror or exc})") from None

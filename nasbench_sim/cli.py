@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nasbench_sim.errors import ConfigError, NasbenchSimError, OutOfDomainError
+from nasbench_sim._runner import RunInterruptedError
+from nasbench_sim.errors import ConfigError, DataFormatError, NasbenchSimError, OutOfDomainError
 
 #: The registered searchers (kept in sync with `nasbench_sim.search.registry.ALGORITHMS` by a test;
 #: listed here so that `--help` needs no torch import).
@@ -237,18 +238,31 @@ def _cmd_data_convert(args: argparse.Namespace) -> int:
 def _cmd_data_space(args: argparse.Namespace) -> int:
     from nasbench_sim.space.enumeration import CellSpace
 
+    keys = ("num_unique_cells", "num_unique_by_num_vertices", "sorted_hashes_sha256")
+    expected = _read_digest(args.digest, keys) if args.digest else None  # before a minute of enumeration
     space = CellSpace.load_or_build(progress=not args.quiet)
     digest = space.digest()
     print(json.dumps(digest, indent=2))
-    if args.digest:
-        with open(args.digest) as handle:
-            expected = json.load(handle)
-        keys = ("num_unique_cells", "num_unique_by_num_vertices", "sorted_hashes_sha256")
+    if expected is not None:
         if any(expected[k] != digest[k] for k in keys):
             print("MISMATCH with", args.digest, file=sys.stderr)
             return 1
         print("matches", args.digest)
     return 0
+
+
+def _read_digest(path: str, keys: tuple[str, ...]) -> dict:
+    """A space digest JSON object holding `keys`, or DataFormatError naming what is wrong."""
+    with open(path, "rb") as handle:
+        raw = handle.read()
+    try:
+        expected = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DataFormatError(f"{path}: not a JSON space digest ({exc})") from None
+    missing = [k for k in keys if k not in expected] if isinstance(expected, dict) else list(keys)
+    if missing:
+        raise DataFormatError(f"{path}: not a space digest, it lacks {', '.join(missing)}")
+    return expected
 
 
 def _cmd_query(args: argparse.Namespace) -> int:
@@ -643,6 +657,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     key = (args.command, getattr(args, f"{args.command}_command", None))
     try:
         return COMMANDS[key](args)
+    except RunInterruptedError as exc:  # Ctrl-C inside a batch: says how much finished
+        print(f"nasbench-sim: {exc}", file=sys.stderr)
+        return 130
     except (NasbenchSimError, FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError) as exc:
         print(f"nasbench-sim: error: {exc}", file=sys.stderr)
         return 2

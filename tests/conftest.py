@@ -1,7 +1,8 @@
-"""Shared fixtures: real data from ../shared (skipped when absent), the cached cell space."""
+"""Shared fixtures: real data from ../shared (skipped when absent), stand-ins that need none, the cell space."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -12,6 +13,43 @@ from nasbench_sim._io import shared_dir
 SHARED = shared_dir()
 NB101 = SHARED / "data" / "nb101" if SHARED else None
 INCEPTION_HASH = "28cfc7874f6d200472e1a9dcd8650aa0"
+#: The Inception-like cell of the official NASBench notebook: the unpruned spec the notebook queries, and
+#: the stored spec and parameter count the release returns for it (published constants, not ../shared data).
+INCEPTION_SPEC = {
+    "matrix": [
+        [0, 1, 1, 1, 0, 1, 0],
+        [0, 0, 0, 0, 0, 0, 1],
+        [0, 0, 0, 0, 0, 0, 1],
+        [0, 0, 0, 0, 1, 0, 0],
+        [0, 0, 0, 0, 0, 0, 1],
+        [0, 0, 0, 0, 0, 0, 1],
+        [0, 0, 0, 0, 0, 0, 0],
+    ],
+    "ops": [
+        "input",
+        "conv1x1-bn-relu",
+        "conv3x3-bn-relu",
+        "conv3x3-bn-relu",
+        "conv3x3-bn-relu",
+        "maxpool3x3",
+        "output",
+    ],
+}
+INCEPTION_STORED = {
+    "module_adjacency": [
+        [0, 1, 1, 1, 1, 0, 0],
+        [0, 0, 0, 0, 0, 0, 1],
+        [0, 0, 0, 0, 0, 0, 1],
+        [0, 0, 0, 0, 0, 0, 1],
+        [0, 0, 0, 0, 0, 1, 0],
+        [0, 0, 0, 0, 0, 0, 1],
+        [0, 0, 0, 0, 0, 0, 0],
+    ],
+    "module_operations": [
+        "input", "conv3x3-bn-relu", "conv1x1-bn-relu", "maxpool3x3", "conv3x3-bn-relu", "conv3x3-bn-relu", "output"
+    ],
+    "trainable_parameters": 2_694_282,
+}  # fmt: skip
 
 
 def shared_file(*parts: str) -> Path:
@@ -28,6 +66,85 @@ def shared_file(*parts: str) -> Path:
 def golden() -> dict:
     """hash -> complete real record (31 cells)."""
     return json.loads(shared_file("nb101", "golden_records.json").read_text())["records"]
+
+
+@pytest.fixture(scope="session")
+def records() -> dict:
+    """hash -> complete record, for tests of file handling rather than of real values: the 31 real golden
+    records when ../shared is here, else `synthetic_records()`, a stand-in of the same shape."""
+    path = NB101 / "golden_records.json" if NB101 is not None else None
+    if path is not None and path.exists():
+        return json.loads(path.read_text())["records"]
+    return synthetic_records()
+
+
+def synthetic_records(cells: int = 30, seed: int = 101) -> dict:
+    """Records shaped like the golden ones, with made-up statistics (no real data).
+
+    The Inception-like cell first (budgets 4, 12, 36, 108, its published stored spec and parameter count),
+    then `cells` seeded random cells in ascending hash order (108 epochs); 3 repeats per budget; every value
+    float32-exact, accuracies in [0, 1], times in seconds, as in the release.
+    """
+    import numpy as np
+
+    from nasbench_sim.space import Cell, count_parameters
+    from nasbench_sim.space.sampling import random_cells
+
+    rng = np.random.default_rng(seed)
+
+    def f32(x: float) -> float:
+        return float(np.float32(x))
+
+    def repeats(epochs: int) -> list[dict]:
+        out = []
+        for _ in range(3):
+            test = rng.uniform(0.5, 0.7) if epochs == 4 else rng.uniform(0.80, 0.95)
+            final_time = epochs * rng.uniform(8.0, 25.0)
+            halfway = test * rng.uniform(0.7, 0.9)
+            out.append(
+                {
+                    "final_test_accuracy": f32(test),
+                    "final_train_accuracy": f32(min(1.0, test + rng.uniform(0.0, 0.1))),
+                    "final_training_time": f32(final_time),
+                    "final_validation_accuracy": f32(test + rng.uniform(-0.01, 0.01)),
+                    "halfway_test_accuracy": f32(halfway),
+                    "halfway_train_accuracy": f32(halfway + rng.uniform(0.0, 0.05)),
+                    "halfway_training_time": f32(final_time / 2),
+                    "halfway_validation_accuracy": f32(halfway + rng.uniform(-0.01, 0.01)),
+                }
+            )
+        return out
+
+    inception = Cell(INCEPTION_SPEC["matrix"], INCEPTION_SPEC["ops"])
+    out = {
+        INCEPTION_HASH: {
+            "computed_statistics": {str(e): repeats(e) for e in (4, 12, 36, 108)},
+            "example_query_spec": INCEPTION_SPEC,
+            **INCEPTION_STORED,
+        }
+    }
+    others = {c.hash: c for c in random_cells(rng, 3 * cells) if c.num_vertices > 2 and c != inception}
+    for module_hash in sorted(others)[:cells]:
+        cell = others[module_hash]
+        matrix, ops = cell.matrix.tolist(), list(cell.ops)
+        out[module_hash] = {
+            "computed_statistics": {"108": repeats(108)},
+            "example_query_spec": {"matrix": matrix, "ops": ops},
+            "module_adjacency": matrix,
+            "module_operations": ops,
+            "trainable_parameters": count_parameters(matrix, ops),
+        }
+    return out
+
+
+@pytest.fixture(scope="session")
+def stand_in_repeat0(surrogate, tmp_path_factory) -> Path:
+    """A `test108_repeat0.npy` stand-in: float32[423624] of the surrogate table's repeat-0 test accuracies."""
+    import numpy as np
+
+    path = tmp_path_factory.mktemp("repeat0") / "stand_in_repeat0.npy"
+    np.save(path, np.asarray(surrogate.data[:, 0, 0, 1, 2], dtype=np.float32))
+    return path
 
 
 @pytest.fixture(scope="session")
@@ -113,11 +230,12 @@ def golden_payloads(records: dict) -> list[bytes]:
 
 
 @pytest.fixture(scope="session")
-def golden_tfrecord(golden, tmp_path_factory) -> Path:
+def golden_tfrecord(records, tmp_path_factory) -> Path:
+    """An official-format file of `records` (31 cells, every budget and repeat they have)."""
     from nasbench_sim.bench.tfrecord import write_tfrecord
 
     path = tmp_path_factory.mktemp("official") / "nasbench_golden.tfrecord"
-    write_tfrecord(path, golden_payloads(golden))
+    write_tfrecord(path, golden_payloads(records))
     return path
 
 
@@ -137,12 +255,12 @@ def only108(records: dict, cells: int | None = None) -> dict:
 
 
 @pytest.fixture(scope="session")
-def small_tfrecord(golden, tmp_path_factory) -> Path:
-    """A 22-cell official-format file (108 epochs, 3 repeats each), named without `.tfrecord`."""
+def small_tfrecord(records, tmp_path_factory) -> Path:
+    """A 22-cell official-format file of `records` (108 epochs, 3 repeats each), named without `.tfrecord`."""
     from nasbench_sim.bench.tfrecord import write_tfrecord
 
     path = tmp_path_factory.mktemp("official") / "nasbench_22cells.data"
-    write_tfrecord(path, golden_payloads(only108(golden, 22)))
+    write_tfrecord(path, golden_payloads(only108(records, 22)))
     return path
 
 
@@ -172,3 +290,101 @@ def keyed_copy(table, space, order=None):
     return BenchmarkTable(
         np.asarray(table.data)[order], np.asarray(table.trainable_parameters)[order], meta, cells=cells
     )
+
+
+def kill_and_list_survivors(
+    process, *, workers: int, start_timeout: float = 120.0, exit_timeout: float = 10.0
+) -> list[str]:
+    """SIGKILL a subprocess once `workers` pool workers run under it; the command lines of its
+    descendants (workers, resource tracker) still alive `exit_timeout` seconds later, which are then killed.
+
+    Args:
+        process: a `subprocess.Popen` that starts a pool of worker processes.
+        workers: how many worker processes (descendants other than a resource tracker) to wait for.
+        start_timeout: fail if they are not all up by then (seconds).
+        exit_timeout: how long the descendants get to exit on their own (seconds).
+    """
+    import signal
+    import time
+
+    psutil = pytest.importorskip("psutil")
+    parent = psutil.Process(process.pid)
+    deadline = time.monotonic() + start_timeout
+    kids = []
+    while process.poll() is None and time.monotonic() < deadline:
+        kids = parent.children(recursive=True)
+        if len([k for k in kids if "resource_tracker" not in " ".join(_cmdline(k))]) >= workers:
+            time.sleep(1.0)  # let them take up work
+            kids = parent.children(recursive=True)
+            break
+        time.sleep(0.2)
+    started = process.poll() is None and time.monotonic() < deadline
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    _, alive = psutil.wait_procs(kids, timeout=exit_timeout if started else 0)
+    alive = [k for k in alive if _running(k)]  # an exited worker may stay a zombie until init reaps it
+    survivors = [" ".join(_cmdline(k))[:120] for k in alive]
+    for kid in alive:  # never leave them behind, also when the test fails
+        with contextlib.suppress(psutil.NoSuchProcess):
+            kid.kill()
+    assert started, f"{workers} workers did not start within {start_timeout} s (exit code {process.returncode})"
+    return survivors
+
+
+def ctrl_c(process, *, workers: int, start_timeout: float = 120.0, exit_timeout: float = 30.0) -> tuple[int, str]:
+    """Ctrl-C as a terminal sends it (SIGINT to the process group) once `workers` pool workers exist
+    (0: as soon as the first one starts); the exit code and stderr, the group killed if still there.
+
+    Args:
+        process: a `subprocess.Popen` started with `start_new_session=True` and `stderr=subprocess.PIPE`.
+        workers: pool workers to wait for; with more than 0, one more second passes before the signal.
+        start_timeout: fail if they are not up by then (seconds).
+        exit_timeout: fail if the process has not exited this long after the signal (seconds).
+    """
+    import os
+    import signal
+    import subprocess
+    import time
+
+    psutil = pytest.importorskip("psutil")
+    try:
+        deadline = time.monotonic() + start_timeout
+        while True:
+            kids = [
+                k for k in psutil.Process(process.pid).children(recursive=True) if "spawn_main" in " ".join(_cmdline(k))
+            ]
+            if len(kids) >= max(workers, 1):
+                break
+            assert process.poll() is None, f"exited with {process.returncode} before its workers started"
+            assert time.monotonic() < deadline, f"{workers} workers did not start within {start_timeout} s"
+            time.sleep(0.05)
+        if workers:
+            time.sleep(1.0)  # at work
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            _, err = process.communicate(timeout=exit_timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"still running {exit_timeout} s after Ctrl-C") from None
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    return process.returncode, err.decode(errors="replace")
+
+
+def _cmdline(process) -> list[str]:
+    import psutil
+
+    try:
+        return process.cmdline()
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return []
+
+
+def _running(process) -> bool:
+    import psutil
+
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False

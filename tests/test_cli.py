@@ -4,27 +4,16 @@ import pytest
 
 from nasbench_sim.cli import main
 
-from .conftest import INCEPTION_HASH
+from .conftest import INCEPTION_HASH, INCEPTION_SPEC, INCEPTION_STORED
 
 
-def test_query_prints_metrics_as_json(partial, capsys, golden):
-    spec = golden[INCEPTION_HASH]["example_query_spec"]
-    code = main(
-        [
-            "query",
-            "--matrix",
-            json.dumps(spec["matrix"]),
-            "--ops",
-            ",".join(spec["ops"]),
-            "--table",
-            "partial",
-            "--json",
-            "--quiet",
-        ]
-    )
+def test_query_prints_metrics_as_json(surrogate, capsys):
+    matrix, ops = json.dumps(INCEPTION_SPEC["matrix"]), ",".join(INCEPTION_SPEC["ops"])
+    code = main(["query", "--matrix", matrix, "--ops", ops, "--table", "surrogate", "--json", "--quiet"])
     out = json.loads(capsys.readouterr().out)
     assert code == 0 and out["hash"] == INCEPTION_HASH and out["trainable_parameters"] == 2_694_282
     assert "modelled" in out["table"]
+    assert out["module_adjacency"] == INCEPTION_STORED["module_adjacency"]  # the stored spec, not the query's
 
 
 @pytest.mark.parametrize(
@@ -38,6 +27,8 @@ def test_query_prints_metrics_as_json(partial, capsys, golden):
             "unknown table 'nonsense'",
         ),
         (["data", "convert", "/nonexistent/file.tfrecord"], "no such file"),
+        # Regression: a 3-D matrix must name its shape, not raise from inside numpy.
+        (["query", "--matrix", "[[[0]]]", "--ops", "input,output"], "matrix must be 2-D, got shape (1, 1, 1)"),
     ],
 )
 def test_bad_input_gives_a_clear_error_not_a_traceback(argv, message, capsys, space):
@@ -46,10 +37,32 @@ def test_bad_input_gives_a_clear_error_not_a_traceback(argv, message, capsys, sp
     assert message in err and "Traceback" not in err
 
 
-def test_data_info_names_the_table(partial, capsys):
-    assert main(["data", "info", "--table", "partial", "--quiet"]) == 0
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"not json", "not a JSON space digest"),
+        (b"\xff\xfe", "not a JSON space digest"),
+        (b"[1, 2]", "not a space digest, it lacks num_unique_cells"),
+        (
+            b'{"num_unique_cells": 423624}',
+            "not a space digest, it lacks num_unique_by_num_vertices, sorted_hashes_sha256",
+        ),
+    ],
+)
+def test_a_bad_space_digest_is_a_clear_error_before_any_enumeration(tmp_path, capsys, no_space, content, message):
+    # Regression: a non-JSON digest gave a JSONDecodeError traceback, one missing keys a KeyError, and only
+    # after the space was loaded or enumerated (no_space fails the test if it is).
+    path = tmp_path / "digest.json"
+    path.write_bytes(content)
+    assert main(["data", "space", "--digest", str(path), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}: {message}" in err and "Traceback" not in err
+
+
+def test_data_info_names_the_table(surrogate, capsys):
+    assert main(["data", "info", "--table", "surrogate", "--quiet"]) == 0
     out = capsys.readouterr().out
-    assert "real partial" in out and "modelled:" in out and "optimum" in out
+    assert out.startswith("table: SURROGATE") and "modelled:" in out and "optimum" in out
 
 
 def test_unknown_command_lists_choices(capsys):
@@ -82,9 +95,9 @@ def test_data_info_shows_the_surrogates_fidelity(fresh_data, capsys):
     )
 
 
-def test_query_and_compare_on_a_small_file(fresh_data, small_tfrecord, golden, capsys):
+def test_query_and_compare_on_a_small_file(fresh_data, small_tfrecord, capsys):
     # Named by path, a small file answers the cells it has, and says how many it covers for the others.
-    spec = golden[INCEPTION_HASH]["example_query_spec"]
+    spec = INCEPTION_SPEC
     argv = ["query", "--matrix", json.dumps(spec["matrix"]), "--ops", ",".join(spec["ops"]), "--quiet"]
     assert main([*argv, "--table", str(small_tfrecord), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["hash"] == INCEPTION_HASH

@@ -1,6 +1,13 @@
-import pytest
+import contextlib
+import io
 
-from nasbench_sim.cli import main
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nasbench_sim.cli import _budget, _compare_options, build_parser, main
+from nasbench_sim.errors import ConfigError
+from nasbench_sim.harness.experiment import parse_seeds
 
 
 def _run(capsys, *argv):
@@ -24,6 +31,8 @@ def _run(capsys, *argv):
         (["--workers", "-2"], "--workers must be >= 1"),
         (["--protocol", "x"], "unknown protocol 'x' (choices: naszilla, nb101)"),
         (["--experiment", "../../x"], "plain folder name"),
+        # Regression: no scheduler listening gave an OSError traceback after 30 s.
+        (["--scheduler", "tcp://127.0.0.1:1", "--algorithms", "rs", "--seeds", "0"], "cannot reach the Dask scheduler"),
     ],
 )
 def test_bad_compare_options_fail_clearly(argv, message, capsys, tmp_path, space):
@@ -78,6 +87,19 @@ def test_plot_of_a_folder_without_an_experiment_is_a_clear_error(tmp_path, capsy
     assert code == 2 and "not a nasbench-sim experiment folder" in err
 
 
+def test_ctrl_c_inside_the_runs_exits_130_with_one_line(monkeypatch, capsys, tmp_path, space):
+    # Regression: Ctrl-C during the runs became RunInterruptedError, reported as an error with exit status 2.
+    import nasbench_sim.harness.experiment as experiment
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(experiment, "run_chunk", interrupted)
+    argv = ["compare", "--table", "surrogate", "--algorithms", "rs", "--seeds", "0", "--workers", "1", "--quiet"]
+    code, _, err = _run(capsys, *argv, "--results-dir", str(tmp_path))
+    assert code == 130 and "interrupted after 0 of 1 chunks" in err and len(err.strip().splitlines()) == 1
+
+
 def test_ctrl_c_prints_one_line(monkeypatch, capsys, tmp_path, space):
     import nasbench_sim.harness.experiment as experiment
 
@@ -99,3 +121,35 @@ def test_ctrl_c_prints_one_line(monkeypatch, capsys, tmp_path, space):
         str(tmp_path),
     )
     assert code == 130 and "resume" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+_NUMBER_TEXT = st.one_of(
+    st.text(alphabet="0123456789-,. eainf", max_size=10),
+    st.sampled_from(["2.5", "1e3", "inf", "nan", "-0", "0", "150", "0-9", "9-0", "0,3,7"]),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(seeds=_NUMBER_TEXT, budget=st.one_of(st.none(), _NUMBER_TEXT), seconds=st.one_of(st.none(), _NUMBER_TEXT))
+def test_any_seeds_and_budget_options_parse_or_fail_clearly(seeds, budget, seconds):
+    # Catches a traceback from the command line's parsing of --seeds/--budget/--budget-seconds:
+    # each input is argparse's own usage error (exit 2), a ConfigError, or what it says.
+    argv = ["compare", f"--seeds={seeds}"]
+    argv += [] if budget is None else [f"--budget={budget}"]
+    argv += [] if seconds is None else [f"--budget-seconds={seconds}"]
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            args = build_parser().parse_args(argv)
+    except SystemExit as exc:
+        assert exc.code == 2
+        return
+    try:
+        options, _ = _compare_options(args)
+        run_budget, seed_list = _budget(options), parse_seeds(options["seeds"])
+    except ConfigError:
+        return
+    assert seed_list and min(seed_list) >= 0
+    if run_budget is not None:
+        assert (run_budget.queries is None) == (budget is None) and (run_budget.seconds is None) == (seconds is None)
+        assert run_budget.queries is None or run_budget.queries == int(budget) >= 1
+        assert run_budget.seconds is None or 0 < run_budget.seconds == float(seconds) < float("inf")

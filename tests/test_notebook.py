@@ -21,3 +21,6 @@ def test_compare_algorithms_notebook_runs_on_the_public_api(tmp_path, monkeypatc
     outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
     assert (tmp_path / "tutorial-surrogate" / "critical_difference.png").exists()
+    # Regression: without ../shared the last cell fell back to the surrogate under the first cell's experiment
+    # name with another budget, and failed (run above; checked here by its own folder).
+    assert list(tmp_path.glob("tutorial-rs-re-*/metadata.json"))

@@ -173,6 +173,8 @@ class Oracle:
 
     def query(self, cell: Cell, epochs: int = 108, stop_halfway: bool = False) -> dict[str, Any]:
         """Budgeted query like the official API (same keys; accuracies in [0, 1], time in seconds)."""
+        if not isinstance(cell, Cell):
+            raise OutOfDomainError(f"query needs a Cell, got {type(cell).__name__}: build one with Cell(matrix, ops)")
         cells = self.table.cells
         if cells is None:
             table_row = self.space.index(cell)

@@ -56,6 +56,8 @@ from nasbench_sim.space.enumeration import CellSpace
 #: Tables with selectable noise realizations, and how many a comparison uses by default.
 REALIZABLE_KINDS = ("partial", "surrogate")
 DEFAULT_REALIZATIONS = 5
+#: Seeds in one comparison at most (more is a typo such as 0-99999999; expanding it would exhaust memory).
+MAX_SEEDS = 100_000
 
 
 @dataclass(frozen=True)
@@ -286,31 +288,55 @@ def open_tables(
 
 
 def parse_seeds(seeds: Iterable[int] | str) -> list[int]:
-    """'0-99' / '0,3,7' / '0-4,10' or an iterable of ints -> sorted unique seeds >= 0."""
+    """'0-99' / '0,3,7' / '0-4,10' or an iterable of whole numbers -> sorted unique seeds in [0, 2**63).
+
+    Raises:
+        ConfigError: not whole numbers, a negative seed, none, or more than `MAX_SEEDS` (checked
+            before a range is expanded).
+    """
     if not isinstance(seeds, str):
+        if hasattr(seeds, "__len__") and len(seeds) > MAX_SEEDS:
+            raise ConfigError(f"bad seeds {seeds!r}: more than {MAX_SEEDS:,} seeds")
         try:
-            values = sorted({int(s) for s in seeds})
-        except (TypeError, ValueError):
+            values = sorted({_whole(s) for s in seeds})
+        except (TypeError, ValueError, OverflowError):
             raise ConfigError(f"bad seeds {seeds!r}: need whole numbers") from None
-        if not values or values[0] < 0:
-            raise ConfigError(f"bad seeds {seeds!r}: need at least one seed >= 0")
-        return values
-    out: set[int] = set()
+        return _checked_seeds(values, seeds)
+    ranges: list[tuple[int, int]] = []
     try:
         for part in seeds.split(","):
             part = part.strip()
             if "-" in part[1:]:
                 lo, hi = (int(x) for x in part.split("-", 1))
-                if hi < lo:
-                    raise ValueError
-                out.update(range(lo, hi + 1))
             elif part:
-                out.add(int(part))
+                lo = hi = int(part)
+            else:
+                continue
+            if hi < lo:
+                raise ValueError
+            ranges.append((lo, hi))
     except ValueError:
         raise ConfigError(f"bad seeds {seeds!r}: use e.g. 0-99 or 0,3,7") from None
-    if not out or min(out) < 0:
+    if sum(hi - lo + 1 for lo, hi in ranges) > MAX_SEEDS:
+        raise ConfigError(f"bad seeds {seeds!r}: more than {MAX_SEEDS:,} seeds")
+    return _checked_seeds(sorted(set().union(*(range(lo, hi + 1) for lo, hi in ranges))), seeds)
+
+
+def _whole(value: Any) -> int:
+    """int(value), refusing a fractional float (seed 2.5 is not seed 2)."""
+    if isinstance(value, (float, np.floating)) and not float(value).is_integer():
+        raise ValueError(value)
+    return int(value)
+
+
+def _checked_seeds(values: list[int], seeds: Any) -> list[int]:
+    if not values or values[0] < 0:
         raise ConfigError(f"bad seeds {seeds!r}: need at least one seed >= 0")
-    return sorted(out)
+    if len(values) > MAX_SEEDS:
+        raise ConfigError(f"bad seeds {seeds!r}: more than {MAX_SEEDS:,} seeds")
+    if values[-1] >= 2**63:  # stored as int64 in the run files
+        raise ConfigError(f"bad seeds {seeds!r}: seeds must be below 2**63")
+    return values
 
 
 def compare(

@@ -71,8 +71,10 @@ class Budget:
             raise ConfigError(f"the query budget must be a whole number, got {self.queries!r}")
         if self.seconds is not None and (isinstance(self.seconds, bool) or not isinstance(self.seconds, (int, float))):
             raise ConfigError(f"the time budget must be a number of seconds, got {self.seconds!r}")
-        if (self.queries is not None and self.queries < 1) or (self.seconds is not None and not self.seconds > 0):
-            raise ConfigError("the budget must be positive")
+        if (self.queries is not None and self.queries < 1) or (
+            self.seconds is not None and not 0 < self.seconds < np.inf
+        ):
+            raise ConfigError("the budget must be positive and finite")
 
     def describe(self) -> str:
         return f"{self.queries} queries" if self.queries is not None else f"{self.seconds:g} simulated seconds"

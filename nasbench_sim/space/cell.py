@@ -152,9 +152,12 @@ class Cell:
 
     def __init__(self, matrix: Any, ops: Sequence[str]) -> None:
         rows = _as_rows(matrix)
-        if isinstance(ops, str):
+        if isinstance(ops, (str, bytes)):
             raise OutOfDomainError("ops must be a sequence of op names, not a single string")
-        ops = tuple(ops)
+        try:
+            ops = tuple(ops)
+        except TypeError:
+            raise OutOfDomainError(f"ops must be a sequence of op names, got {type(ops).__name__}") from None
         n = len(rows)
         if len(ops) != n:
             raise OutOfDomainError(f"ops has {len(ops)} entries but the matrix has {n} vertices")
@@ -186,8 +189,8 @@ class Cell:
             raise OutOfDomainError(f"last op must be 'output', got {pruned_ops[-1]!r}")
         try:
             labels = tuple(OP_INDEX[op] for op in pruned_ops[1:-1])
-        except KeyError:
-            bad = next(op for op in pruned_ops[1:-1] if op not in OP_INDEX)
+        except (KeyError, TypeError):  # TypeError: an unhashable op such as a list
+            bad = next(op for op in pruned_ops[1:-1] if not isinstance(op, str) or op not in OP_INDEX)
             raise OutOfDomainError(f"unknown op {bad!r} (choices: {', '.join(OPS)})") from None
         self._original_matrix = original
         self._original_ops = ops

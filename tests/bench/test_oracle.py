@@ -6,18 +6,17 @@ from nasbench_sim.errors import MissingDataError, OutOfDomainError
 from nasbench_sim.space import Cell
 from nasbench_sim.space.sampling import random_cells
 
-from ..conftest import INCEPTION_HASH, keyed_copy
+from ..conftest import INCEPTION_HASH, INCEPTION_SPEC, keyed_copy
 
 
 @pytest.fixture
-def inception(golden):
-    spec = golden[INCEPTION_HASH]["example_query_spec"]
-    return Cell(spec["matrix"], spec["ops"])
+def inception():
+    return Cell(INCEPTION_SPEC["matrix"], INCEPTION_SPEC["ops"])
 
 
-def test_query_samples_real_repeats_and_counts_budget(golden_table, golden, space, inception):
+def test_query_samples_the_stored_repeats_and_counts_budget(golden_table, records, space, inception):
     oracle = Oracle(golden_table, np.random.default_rng(0), space=space)
-    repeats = golden[INCEPTION_HASH]["computed_statistics"]["108"]
+    repeats = records[INCEPTION_HASH]["computed_statistics"]["108"]
     finals = {np.float32(r["final_test_accuracy"]) for r in repeats}
     seen = set()
     for _ in range(40):
@@ -26,52 +25,52 @@ def test_query_samples_real_repeats_and_counts_budget(golden_table, golden, spac
     assert seen == finals  # every repeat is drawn, nothing else
     assert oracle.total_epochs_spent == 40 * 108
     assert result["trainable_parameters"] == 2_694_282
-    assert result["module_operations"] == golden[INCEPTION_HASH]["module_operations"]
+    assert result["module_operations"] == records[INCEPTION_HASH]["module_operations"]
 
 
-def test_halfway_query_counts_half_the_epochs_and_returns_halfway_values(golden_table, golden, space, inception):
+def test_halfway_query_counts_half_the_epochs_and_returns_halfway_values(golden_table, records, space, inception):
     oracle = Oracle(golden_table, np.random.default_rng(0), space=space)
     result = oracle.query(inception, epochs=12, stop_halfway=True)
     halfway = {
-        np.float32(r["halfway_validation_accuracy"]) for r in golden[INCEPTION_HASH]["computed_statistics"]["12"]
+        np.float32(r["halfway_validation_accuracy"]) for r in records[INCEPTION_HASH]["computed_statistics"]["12"]
     }
     assert np.float32(result["validation_accuracy"]) in halfway
     assert oracle.get_budget_counters()[1] == 6
     assert oracle.training_time_spent == pytest.approx(result["training_time"])
 
 
-def test_analysis_lookups_are_free(golden_table, golden, space, inception):
+def test_analysis_lookups_are_free(golden_table, records, space, inception):
     oracle = Oracle(golden_table, np.random.default_rng(0), space=space)
     fixed, computed = oracle.metrics(inception)
     assert oracle.get_budget_counters() == (0.0, 0)
     assert fixed["trainable_parameters"] == 2_694_282
     assert computed[4][1]["final_test_accuracy"] == pytest.approx(
-        golden[INCEPTION_HASH]["computed_statistics"]["4"][1]["final_test_accuracy"]
+        records[INCEPTION_HASH]["computed_statistics"]["4"][1]["final_test_accuracy"]
     )
     row = space.index(inception)
-    tests = [r["final_test_accuracy"] for r in golden[INCEPTION_HASH]["computed_statistics"]["108"]]
+    tests = [r["final_test_accuracy"] for r in records[INCEPTION_HASH]["computed_statistics"]["108"]]
     assert oracle.mean("test_accuracy")[row] == pytest.approx(np.mean(np.float32(tests)), abs=1e-7)
     next(oracle.hash_iterator())
     assert oracle.get_budget_counters() == (0.0, 0)
 
 
-def test_same_seed_same_answers_and_reset(partial, space):
+def test_same_seed_same_answers_and_reset(surrogate, space):
     cells = random_cells(np.random.default_rng(0), 30)
-    a = [Oracle(partial, np.random.default_rng(9), space=space).query(c)["validation_accuracy"] for c in cells]
-    b = [Oracle(partial, np.random.default_rng(9), space=space).query(c)["validation_accuracy"] for c in cells]
+    a = [Oracle(surrogate, np.random.default_rng(9), space=space).query(c)["validation_accuracy"] for c in cells]
+    b = [Oracle(surrogate, np.random.default_rng(9), space=space).query(c)["validation_accuracy"] for c in cells]
     assert a == b
-    oracle = Oracle(partial, 1, space=space)
+    oracle = Oracle(surrogate, 1, space=space)
     oracle.query(cells[0])
     oracle.reset_budget_counters()
     assert oracle.get_budget_counters() == (0.0, 0)
 
 
-def test_invalid_budget_and_missing_data(partial, golden_table, space, inception):
-    oracle = Oracle(partial, 0, space=space)
+def test_invalid_budget_and_missing_data(surrogate, golden_table, space, inception):
+    oracle = Oracle(surrogate, 0, space=space)
     with pytest.raises(OutOfDomainError, match="must be one of"):
         oracle.query(inception, epochs=100)
     with pytest.raises(OutOfDomainError, match="no data for 4 epochs"):
-        oracle.query(inception, epochs=4)  # the partial table has only the 108-epoch budget
+        oracle.query(inception, epochs=4)  # the surrogate table has only the 108-epoch budget
     sparse = Oracle(golden_table, 0, space=space)
     # A cell the file lacks: a KeyError like the official API's, saying what the file covers.
     with pytest.raises(KeyError, match="covers 31 of 423,624 cells"):
@@ -83,32 +82,32 @@ def test_invalid_budget_and_missing_data(partial, golden_table, space, inception
     assert sparse.get_budget_counters() == (0.0, 0)
 
 
-def test_domain_errors_are_not_value_errors(partial, space, inception):
+def test_domain_errors_are_not_value_errors(surrogate, space, inception):
     # Regression: OutOfDomainError derived from ValueError, so `except ValueError` swallowed it.
-    oracle = Oracle(partial, 0, space=space)
+    oracle = Oracle(surrogate, 0, space=space)
     with pytest.raises(OutOfDomainError) as caught:
         oracle.query(inception, epochs=5)
     assert not isinstance(caught.value, ValueError)
 
 
-def test_a_keyed_table_needs_no_space_for_cell_queries(golden_table, inception, golden, no_space):
+def test_a_keyed_table_needs_no_space_for_cell_queries(golden_table, inception, records, no_space):
     # `query` on a small file must not enumerate the space: the cell is found by its hash.
     oracle = Oracle(golden_table, np.random.default_rng(0))
     result = oracle.query(inception, epochs=36)
-    assert result["module_operations"] == golden[INCEPTION_HASH]["module_operations"]
-    assert result["module_adjacency"].tolist() == golden[INCEPTION_HASH]["module_adjacency"]
+    assert result["module_operations"] == records[INCEPTION_HASH]["module_operations"]
+    assert result["module_adjacency"].tolist() == records[INCEPTION_HASH]["module_adjacency"]
     assert oracle.total_epochs_spent == 36
-    assert list(oracle.hash_iterator()) == list(golden)  # the file's cells, in file order
+    assert list(oracle.hash_iterator()) == list(records)  # the file's cells, in file order
 
 
 @pytest.mark.parametrize("order", ["ascending", "permuted"])
-def test_a_complete_keyed_table_answers_exactly_like_the_dense_one(partial, space, order):
+def test_a_complete_keyed_table_answers_exactly_like_the_dense_one(surrogate, space, order):
     # The harness API (rows, means, optimum, batch) over a converted complete file: same answers as
     # the dense table with the same values, whatever the file's cell order.
     perm = np.arange(len(space)) if order == "ascending" else np.random.default_rng(0).permutation(len(space))
-    keyed = keyed_copy(partial, space, perm)
+    keyed = keyed_copy(surrogate, space, perm)
     assert keyed.complete
-    dense, sparse = Oracle(partial, 5, space=space), Oracle(keyed, 5, space=space)
+    dense, sparse = Oracle(surrogate, 5, space=space), Oracle(keyed, 5, space=space)
     cells = random_cells(np.random.default_rng(3), 50)
     for cell in cells:
         x, y = dense.query(cell), sparse.query(cell)
@@ -126,20 +125,27 @@ def test_a_complete_keyed_table_answers_exactly_like_the_dense_one(partial, spac
     assert dense.get_budget_counters() == sparse.get_budget_counters()
 
 
-def test_batch_query_matches_table_rows(partial, space):
+def test_batch_query_matches_table_rows(surrogate, space):
     cells = random_cells(np.random.default_rng(2), 200)
-    oracle = Oracle(partial, np.random.default_rng(0), space=space)
+    oracle = Oracle(surrogate, np.random.default_rng(0), space=space)
     out = oracle.query_batch(cells)
     rows = out["row"]
     assert np.array_equal(rows, space.indices(cells))
-    table_vals = np.asarray(partial.data[rows, :, 0, 1, 1])
+    table_vals = np.asarray(surrogate.data[rows, :, 0, 1, 1])
     assert all(v in table_vals[i] for i, v in enumerate(out["validation_accuracy"].astype(np.float32)))
     assert oracle.total_epochs_spent == 200 * 108
 
 
-def test_optimum_is_the_best_mean_validation_cell(partial, space):
-    oracle = Oracle(partial, 0, space=space)
+def test_optimum_is_the_best_mean_validation_cell(surrogate, space):
+    oracle = Oracle(surrogate, 0, space=space)
     opt = oracle.optimum
-    val = partial.mean("validation_accuracy")
+    val = surrogate.mean("validation_accuracy")
     assert opt.row == int(np.argmax(val)) and opt.hash == space.hashes[opt.row].decode()
-    assert opt.best_test_accuracy == pytest.approx(float(np.max(partial.mean("test_accuracy"))))
+    assert opt.best_test_accuracy == pytest.approx(float(np.max(surrogate.mean("test_accuracy"))))
+
+
+@pytest.mark.parametrize("cell", [[[0, 1], [0, 0]], None, "input,output"])
+def test_query_of_something_else_than_a_cell_is_a_named_domain_error(surrogate, space, cell):
+    # Regression: oracle.query(list) escaped as a raw AttributeError from inside the space index.
+    with pytest.raises(OutOfDomainError, match=f"query needs a Cell, got {type(cell).__name__}"):
+        Oracle(surrogate, 0, space=space).query(cell)

@@ -28,25 +28,25 @@ def test_framing_round_trip_and_offsets(tmp_path):
     assert is_tfrecord(path)
 
 
-def test_rows_decode_like_the_official_reader(golden):
-    payload = golden_payloads({INCEPTION_HASH: golden[INCEPTION_HASH]})[0]
+def test_rows_decode_like_the_official_reader(records):
+    payload = golden_payloads({INCEPTION_HASH: records[INCEPTION_HASH]})[0]
     module_hash, epochs, adjacency, ops, metrics = decode_row(payload)
     assert module_hash == INCEPTION_HASH and epochs == 4  # budgets in ascending order
-    assert adjacency.tolist() == golden[INCEPTION_HASH]["module_adjacency"]
-    assert ops == golden[INCEPTION_HASH]["module_operations"]
+    assert adjacency.tolist() == records[INCEPTION_HASH]["module_adjacency"]
+    assert ops == records[INCEPTION_HASH]["module_operations"]
     assert len(metrics.evaluation_data) == 3 and metrics.trainable_parameters == 2_694_282
     # The row is JSON with the official field order.
     assert json.loads(payload)[0] == INCEPTION_HASH
 
 
-def test_converted_table_is_keyed_by_the_files_cells_and_equals_every_golden_value(golden_table, golden):
+def test_converted_table_is_keyed_by_the_files_cells_and_equals_every_record_value(golden_table, records):
     # The table holds the file's 31 cells only (not 423,624 rows), each value exactly.
     assert golden_table.kind == "official" and golden_table.keyed
-    assert golden_table.num_cells == len(golden) == 31 and not golden_table.complete
+    assert golden_table.num_cells == len(records) == 31 and not golden_table.complete
     assert golden_table.epochs == (4, 12, 36, 108) and golden_table.data.dtype == np.float32
     rows = golden_table.cells.rows()
-    assert list(rows) == list(golden)  # file order of first appearance
-    for module_hash, record in golden.items():
+    assert list(rows) == list(records)  # file order of first appearance
+    for module_hash, record in records.items():
         row = rows[module_hash]
         assert golden_table.trainable_parameters[row] == record["trainable_parameters"]
         matrix, ops = golden_table.cells.stored_spec(row)
@@ -60,35 +60,35 @@ def test_converted_table_is_keyed_by_the_files_cells_and_equals_every_golden_val
                         # float32 storage is exact for the release's values: equal as doubles.
                         assert float(golden_table.data[row, r, b, p, m]) == stats[f"{point}_{metric}"]
     # A budget the cell lacks stays NaN and has no repeats.
-    other = next(h for h in golden if h != INCEPTION_HASH)
+    other = next(h for h in records if h != INCEPTION_HASH)
     assert (
         np.isnan(golden_table.data[rows[other], :, 0]).all() and golden_table.cells.repeat_counts[rows[other], 0] == 0
     )
 
 
-def test_file_order_of_cells_and_budgets_is_kept(golden, tmp_path):
+def test_file_order_of_cells_and_budgets_is_kept(records, tmp_path):
     # The official API iterates hashes and a cell's epochs in file order; the table must keep both.
-    payloads = golden_payloads(golden)[::-1]  # cells descending, epochs descending, repeats reversed
+    payloads = golden_payloads(records)[::-1]  # cells descending, epochs descending, repeats reversed
     path = tmp_path / "reversed.tfrecord"
     write_tfrecord(path, payloads)
     table = convert_tfrecord(path, tmp_path / "t", progress=False)
-    assert list(table.cells.rows()) == list(golden)[::-1]
+    assert list(table.cells.rows()) == list(records)[::-1]
     row = table.cells.rows()[INCEPTION_HASH]
     assert [table.epochs[b] for b in table.cells.epoch_order[row] if b >= 0] == [108, 36, 12, 4]
-    last_repeat = golden[INCEPTION_HASH]["computed_statistics"]["108"][-1]
+    last_repeat = records[INCEPTION_HASH]["computed_statistics"]["108"][-1]
     assert float(table.data[row, 0, 3, 1, 2]) == last_repeat["final_test_accuracy"]  # repeats in file order
 
 
-def test_only108_file_gets_one_budget(golden, tmp_path):
+def test_only108_file_gets_one_budget(records, tmp_path):
     path = tmp_path / "only108.tfrecord"
-    write_tfrecord(path, golden_payloads(only108(golden)))
+    write_tfrecord(path, golden_payloads(only108(records)))
     table = convert_tfrecord(path, tmp_path / "t", progress=False)
     assert table.epochs == (108,) and table.data.shape == (31, 3, 1, 2, 4)
 
 
-def test_values_float32_cannot_hold_are_stored_as_float64(golden, tmp_path):
+def test_values_float32_cannot_hold_are_stored_as_float64(records, tmp_path):
     # Bit-exact values: a file with a value float32 would round must not be silently rounded.
-    record = golden[INCEPTION_HASH]
+    record = records[INCEPTION_HASH]
     stats = {**record["computed_statistics"]["108"][0], "final_test_accuracy": 0.1}  # 0.1 is not a float32
     payload = encode_row(INCEPTION_HASH, 108, record["module_adjacency"], record["module_operations"], stats, 7)
     path = tmp_path / "f64.tfrecord"
@@ -139,12 +139,12 @@ def test_corrupt_files_name_the_offset_and_leave_no_cache(golden_tfrecord, space
 
 
 @pytest.mark.parametrize("verify_with_space", [False, True])
-def test_malformed_row_and_hash_that_does_not_match_its_cell(space, tmp_path, golden, verify_with_space):
+def test_malformed_row_and_hash_that_does_not_match_its_cell(space, tmp_path, records, verify_with_space):
     path = tmp_path / "x.tfrecord"
     write_tfrecord(path, [b"not json"])
     with pytest.raises(DataFormatError, match="malformed NB101 row at byte offset 0"):
         convert_tfrecord(path, tmp_path / "t", space=space if verify_with_space else None, progress=False)
-    record = golden[INCEPTION_HASH]
+    record = records[INCEPTION_HASH]
     stats = record["computed_statistics"]["108"][0]
     good = encode_row(INCEPTION_HASH, 108, record["module_adjacency"], record["module_operations"], stats, 1)
     wrong = encode_row("f" * 32, 108, record["module_adjacency"], record["module_operations"], stats, 1)
@@ -155,8 +155,8 @@ def test_malformed_row_and_hash_that_does_not_match_its_cell(space, tmp_path, go
         convert_tfrecord(path, tmp_path / "t", space=space if verify_with_space else None, progress=False)
 
 
-def test_more_than_three_repeats_and_non_budget_epochs_are_refused(golden, tmp_path):
-    record = golden[INCEPTION_HASH]
+def test_more_than_three_repeats_and_non_budget_epochs_are_refused(records, tmp_path):
+    record = records[INCEPTION_HASH]
     stats = record["computed_statistics"]["108"][0]
     row = encode_row(INCEPTION_HASH, 108, record["module_adjacency"], record["module_operations"], stats, 1)
     path = tmp_path / "x.tfrecord"
@@ -171,13 +171,13 @@ def test_more_than_three_repeats_and_non_budget_epochs_are_refused(golden, tmp_p
 
 # --- property tests: every input either parses or raises DataFormatError ----------------------------
 @pytest.fixture(scope="module")
-def small_file_bytes(golden) -> bytes:
+def small_file_bytes(records) -> bytes:
     import tempfile
     from pathlib import Path
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "x.tfrecord"
-        write_tfrecord(path, golden_payloads(only108(golden, 2)))
+        write_tfrecord(path, golden_payloads(only108(records, 2)))
         return path.read_bytes()
 
 

@@ -11,7 +11,7 @@ from nasbench_sim.space.enumeration import CACHE_NAME
 from ..conftest import INCEPTION_HASH, golden_payloads
 
 C3, C1, MP = "conv3x3-bn-relu", "conv1x1-bn-relu", "maxpool3x3"
-NOT_IN_FILE = api.ModelSpec([[0, 1], [0, 0]], ["input", "output"])  # a valid NB101 cell in no golden file
+NOT_IN_FILE = api.ModelSpec([[0, 1], [0, 0]], ["input", "output"])  # a valid NB101 cell in no file of the tests
 
 
 def _spec(record: dict) -> api.ModelSpec:
@@ -25,39 +25,39 @@ def nb(fresh_data, golden_tfrecord, capsys):
     return nasbench
 
 
-def test_readme_flow_on_a_fresh_machine_without_the_cell_space(fresh_data, no_space, golden_tfrecord, golden, capsys):
+def test_readme_flow_on_a_fresh_machine_without_the_cell_space(fresh_data, no_space, golden_tfrecord, records, capsys):
     # The official README flow; a small file opens without enumerating the space (60 s before).
     (fresh_data / CACHE_NAME).unlink()  # no cached space either
     nb = api.NASBench(str(golden_tfrecord), seed=0)
     out = capsys.readouterr().out
     assert out.startswith("Loading dataset from file... This may take a few minutes...\nLoaded dataset in ")
-    spec_dict = golden[INCEPTION_HASH]["example_query_spec"]
+    spec_dict = records[INCEPTION_HASH]["example_query_spec"]
     spec = api.ModelSpec(matrix=spec_dict["matrix"], ops=spec_dict["ops"])
     data = nb.query(spec)
-    finals = [r["final_test_accuracy"] for r in golden[INCEPTION_HASH]["computed_statistics"]["108"]]
+    finals = [r["final_test_accuracy"] for r in records[INCEPTION_HASH]["computed_statistics"]["108"]]
     assert data["test_accuracy"] in finals  # a stored repeat, bit for bit
     assert nb.get_budget_counters() == (data["training_time"], 108)
     fixed, computed = nb.get_metrics_from_hash(INCEPTION_HASH)
     assert fixed["trainable_parameters"] == 2_694_282 and list(computed) == [4, 12, 36, 108]
-    assert computed[108] == golden[INCEPTION_HASH]["computed_statistics"]["108"]
-    assert nb.get_metrics_from_spec(spec)[0]["module_operations"] == golden[INCEPTION_HASH]["module_operations"]
+    assert computed[108] == records[INCEPTION_HASH]["computed_statistics"]["108"]
+    assert nb.get_metrics_from_spec(spec)[0]["module_operations"] == records[INCEPTION_HASH]["module_operations"]
     assert nb.valid_epochs == {4, 12, 36, 108}
     assert spec.hash_spec(nb.config["available_ops"]) == INCEPTION_HASH
     assert api.NASBench(str(golden_tfrecord)).table.folder == nb.table.folder  # converted once
 
 
-def test_hash_iterator_is_the_files_hashes_in_file_order(fresh_data, golden, tmp_path, capsys):
+def test_hash_iterator_is_the_files_hashes_in_file_order(fresh_data, records, tmp_path, capsys):
     # Regression: it yielded all 423,624 hashes, sorted.
     path = tmp_path / "reversed.tfrecord"
-    write_tfrecord(path, golden_payloads(golden)[::-1])
+    write_tfrecord(path, golden_payloads(records)[::-1])
     hashes = api.NASBench(str(path)).hash_iterator()
     assert type(hashes).__name__ == "dict_keys" and len(hashes) == 31
-    assert list(hashes) == list(golden)[::-1] and INCEPTION_HASH in hashes
+    assert list(hashes) == list(records)[::-1] and INCEPTION_HASH in hashes
     with pytest.raises(TypeError):
         next(hashes)  # dict_keys is not an iterator, as in the official API
 
 
-def test_a_cell_missing_from_the_file_raises_key_error_naming_its_coverage(fresh_data, small_tfrecord, golden):
+def test_a_cell_missing_from_the_file_raises_key_error_naming_its_coverage(fresh_data, small_tfrecord, records):
     # Regression: query raised OutOfDomainError and get_metrics_* returned empty statistics.
     nb = api.NASBench(str(small_tfrecord))
     missing_hash = NOT_IN_FILE.hash_spec(nb.config["available_ops"])
@@ -71,7 +71,7 @@ def test_a_cell_missing_from_the_file_raises_key_error_naming_its_coverage(fresh
             call()
         assert isinstance(caught.value, MissingDataError) and not isinstance(caught.value, api.OutOfDomainError)
     assert nb.is_valid(NOT_IN_FILE) and nb.get_budget_counters() == (0.0, 0)
-    excluded = _spec(list(golden.values())[30])  # a golden cell beyond the file's 22
+    excluded = _spec(list(records.values())[30])  # a records cell beyond the file's 22
     with pytest.raises(KeyError):
         nb.query(excluded)
 
@@ -90,9 +90,9 @@ def test_unhashable_keys_raise_type_error_and_non_specs_attribute_error(nb):
         nb.query(None)
 
 
-def test_results_are_fresh_writable_copies_with_the_official_key_order(nb, golden):
+def test_results_are_fresh_writable_copies_with_the_official_key_order(nb, records):
     # Regression: module_adjacency was read-only and shared between calls; keys came in another order.
-    spec = _spec(golden[INCEPTION_HASH])
+    spec = _spec(records[INCEPTION_HASH])
     first, second = nb.query(spec), nb.query(spec)
     assert list(first) == [
         "module_adjacency",
@@ -118,31 +118,31 @@ def test_results_are_fresh_writable_copies_with_the_official_key_order(nb, golde
     assert type(fixed["trainable_parameters"]) is int and type(computed[108][0]["final_test_accuracy"]) is float
 
 
-def test_statistics_config_history_and_assignable_counters(nb, golden):
+def test_statistics_config_history_and_assignable_counters(nb, records):
     # Regression: fixed_statistics, computed_statistics, history and 21 config keys were missing;
     # the counters could not be assigned.
     assert len(nb.config) == 25 and nb.config["num_repeats"] == 3 and nb.config["use_tpu"] is True
     assert nb.config["available_ops"] == [C3, C1, MP]
-    assert list(nb.fixed_statistics) == list(golden) and len(nb.computed_statistics) == 31
+    assert list(nb.fixed_statistics) == list(records) and len(nb.computed_statistics) == 31
     fixed = nb.fixed_statistics[INCEPTION_HASH]
     assert list(fixed) == ["module_adjacency", "module_operations", "trainable_parameters"]
-    assert nb.computed_statistics[INCEPTION_HASH][12] == golden[INCEPTION_HASH]["computed_statistics"]["12"]
+    assert nb.computed_statistics[INCEPTION_HASH][12] == records[INCEPTION_HASH]["computed_statistics"]["12"]
     assert INCEPTION_HASH in nb.computed_statistics and "nope" not in nb.fixed_statistics
     with pytest.raises(TypeError):
         nb.fixed_statistics[INCEPTION_HASH] = {}  # read-only
     assert nb.history == {}
     nb.training_time_spent, nb.total_epochs_spent = 5.0, 7
     assert nb.get_budget_counters() == (5.0, 7)
-    nb.query(_spec(golden[INCEPTION_HASH]), stop_halfway=True)
+    nb.query(_spec(records[INCEPTION_HASH]), stop_halfway=True)
     assert nb.total_epochs_spent == 7 + 54
     nb.reset_budget_counters()
     assert nb.get_budget_counters() == (0.0, 0)
 
 
-def test_a_missing_budget_is_a_key_error_and_a_missing_repeat_an_index_error(fresh_data, golden, tmp_path):
+def test_a_missing_budget_is_a_key_error_and_a_missing_repeat_an_index_error(fresh_data, records, tmp_path):
     # Official semantics: computed_stat[epochs] -> KeyError, computed_stat[epochs][drawn repeat] -> IndexError.
-    record = golden[INCEPTION_HASH]
-    other_hash, other = next((h, r) for h, r in golden.items() if h != INCEPTION_HASH)
+    record = records[INCEPTION_HASH]
+    other_hash, other = next((h, r) for h, r in records.items() if h != INCEPTION_HASH)
     stats = record["computed_statistics"]
     rows = [
         encode_row(INCEPTION_HASH, 4, record["module_adjacency"], record["module_operations"], s, 1) for s in stats["4"]
@@ -182,17 +182,17 @@ def test_any_path_works_and_a_missing_file_is_file_not_found(fresh_data, small_t
         api.NASBench(str(tmp_path / "notes.txt"))
 
 
-def test_out_of_domain_errors_are_not_value_errors(nb, golden):
+def test_out_of_domain_errors_are_not_value_errors(nb, records):
     # Regression: OutOfDomainError derived from ValueError, so `except ValueError` swallowed domain errors.
     with pytest.raises(api.OutOfDomainError, match="must be one of") as caught:
-        nb.query(_spec(golden[INCEPTION_HASH]), epochs=5)
+        nb.query(_spec(records[INCEPTION_HASH]), epochs=5)
     assert not isinstance(caught.value, ValueError)
     assert [c.__name__ for c in api.OutOfDomainError.__mro__][-3:] == ["Exception", "BaseException", "object"]
 
 
-def test_seeded_draws_never_touch_the_global_random_module(fresh_data, golden_tfrecord, golden):
+def test_seeded_draws_never_touch_the_global_random_module(fresh_data, golden_tfrecord, records):
     # Deliberate difference: the official API seeds and draws from the global `random` module.
-    spec = _spec(golden[INCEPTION_HASH])
+    spec = _spec(records[INCEPTION_HASH])
     random.seed(123)
     state = random.getstate()
     nb = api.NASBench(str(golden_tfrecord), seed=7)
@@ -214,9 +214,9 @@ def test_8_vertex_specs_are_invalid_not_a_type_error(nb):
         nb.query(spec)
 
 
-def test_float_matrices_hash_like_integer_ones(nb, golden):
+def test_float_matrices_hash_like_integer_ones(nb, records):
     # Deliberate difference: the official API hashes a 0/1 float matrix differently (KeyError on query).
-    record = golden[INCEPTION_HASH]
+    record = records[INCEPTION_HASH]
     spec = api.ModelSpec(np.array(record["module_adjacency"], dtype=float), record["module_operations"])
     assert spec.hash_spec(nb.config["available_ops"]) == INCEPTION_HASH
     assert nb.query(spec)["trainable_parameters"] == 2_694_282
@@ -224,15 +224,15 @@ def test_float_matrices_hash_like_integer_ones(nb, golden):
     assert halves.hash_spec(nb.config["available_ops"]) != INCEPTION_HASH  # not an adjacency matrix: no cell
 
 
-def test_dense_tables_through_the_official_api(partial, space, golden, capsys):
-    # The real partial table (every cell): hashes ascending, values from the table.
-    nb = api.NASBench("partial", seed=0)
-    assert "real partial" in capsys.readouterr().out
+def test_dense_tables_through_the_official_api(surrogate, space, records, capsys):
+    # A dense table (every cell; the surrogate's here): hashes ascending, values from the table.
+    nb = api.NASBench("surrogate", seed=0)
+    assert "SURROGATE" in capsys.readouterr().out
     hashes = nb.hash_iterator()
     assert len(hashes) == 423_624 and next(iter(hashes)) == space.hashes[0].decode()
-    result = nb.query(_spec(golden[INCEPTION_HASH]))
+    result = nb.query(_spec(records[INCEPTION_HASH]))
     row = space.index_of_hash(INCEPTION_HASH)
-    assert np.float32(result["test_accuracy"]) in np.asarray(partial.data[row, :, 0, 1, 2])
+    assert np.float32(result["test_accuracy"]) in np.asarray(surrogate.data[row, :, 0, 1, 2])
     assert result["module_adjacency"].flags.writeable
     assert list(nb.get_metrics_from_hash(INCEPTION_HASH)[1]) == [108]
     with pytest.raises(KeyError, match="not the hash of a NAS-Bench-101 cell"):

@@ -2,6 +2,8 @@ import pickle
 
 import numpy as np
 import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 
 from nasbench_sim.space import Cell, OutOfDomainError
 
@@ -92,3 +94,74 @@ def test_padded_keeps_output_last_and_prunes_back():
     matrix, ops = cell.padded(7)
     assert matrix.shape == (7, 7) and ops[-1] == "output" and matrix[1, 6] == 1
     assert Cell(matrix, ops) == cell
+
+
+# --- property tests: every input either builds a valid cell or raises OutOfDomainError -------------
+#: Valid dtypes first and last, the others in the middle (hypothesis favours the ends of a list).
+_DTYPES = (np.int64, np.int8, np.uint8, np.bool_, np.complex128, object, np.str_, np.float32, np.float64, np.int64)
+_ENTRIES = st.sampled_from([0, 1, 2, -1, 0.5, 1.0, float("nan"), float("inf"), True, "1", None])
+
+
+@st.composite
+def _matrices(draw):
+    """Mostly n x n DAGs of 0/1 (so that many cells are valid), else any shape, entries, dtype or nesting."""
+    n = draw(st.integers(0, 9))
+    kind = draw(st.sampled_from(["dag"] * 4 + ["square01", "any", "ragged", "deep", "scalar"] + ["dag"] * 4))
+    if kind == "scalar":
+        return draw(st.sampled_from([0, 1, 2.5, None, "[[0, 1], [0, 0]]", b"\x00"]))
+    if kind == "ragged":
+        return [draw(st.lists(st.integers(0, 1), max_size=9)) for _ in range(n)]
+    if kind == "deep":
+        return [[[draw(st.integers(0, 1))] * n] * n] * draw(st.integers(1, 3))
+    cols = n if kind != "any" or draw(st.booleans()) else draw(st.integers(0, 9))
+    density = draw(st.floats(0.2, 1.0))
+    rows = []
+    for i in range(n):
+        if kind == "any":
+            rows.append([draw(_ENTRIES) for _ in range(cols)])
+        else:
+            bits = draw(st.lists(st.floats(0, 1), min_size=cols, max_size=cols))
+            rows.append([int(b < density and (kind == "square01" or j > i)) for j, b in enumerate(bits)])
+    try:
+        array = np.array(rows, dtype=draw(st.sampled_from(_DTYPES)))
+    except (ValueError, TypeError, OverflowError):  # e.g. nan as int: keep the nested lists
+        return rows
+    return draw(st.sampled_from([array, array.tolist(), tuple(map(tuple, array.tolist()))]))
+
+
+@st.composite
+def _ops(draw, length):
+    """Op lists of about the right length: mostly input, interior ops, output; sometimes anything."""
+    if draw(st.integers(0, 30)) == 15:
+        return draw(st.sampled_from([None, 7, "input,output", b"input"]))
+    junk = st.sampled_from(["input", "output", "conv5x5", "", 3, None, ["x"]])
+    size = length if draw(st.integers(0, 9)) != 5 else draw(st.integers(0, 10))
+    ops = [draw(junk if draw(st.integers(0, 19)) == 9 else st.sampled_from([C3, C1, MP])) for _ in range(size)]
+    if ops and draw(st.integers(0, 9)) != 5:
+        ops[0] = "input"
+    if ops and draw(st.integers(0, 9)) != 5:
+        ops[-1] = "output"
+    return draw(st.sampled_from([ops, tuple(ops)]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_any_matrix_and_ops_build_a_valid_cell_or_raise_out_of_domain_error(space, data):
+    # Catches any other exception (TypeError, IndexError, ValueError from numpy, ...) escaping Cell,
+    # and a cell accepted although it breaks a limit of the space.
+    matrix = data.draw(_matrices(), label="matrix")
+    ops = data.draw(_ops(len(matrix) if hasattr(matrix, "__len__") else 0), label="ops")
+    try:
+        cell = Cell(matrix, ops)
+    except OutOfDomainError:
+        event("refused")
+        return
+    event("valid cell")
+    assert 2 <= cell.num_vertices <= 7 and cell.num_edges <= 9
+    assert cell.ops[0] == "input" and cell.ops[-1] == "output" and set(cell.ops[1:-1]) <= {C3, C1, MP}
+    assert cell.matrix.shape == (cell.num_vertices,) * 2 and not np.tril(cell.matrix).any()
+    # The hash is that of the cell's canonical stored form in the space, and of its own pruned form.
+    row = space.index(cell)
+    assert cell.hash == space.hashes[row].decode() == space.cell(row).hash
+    assert Cell(cell.matrix, cell.ops).hash == cell.hash
+    assert Cell.from_labels(cell.num_vertices, cell.bits, cell.labels).hash == cell.hash

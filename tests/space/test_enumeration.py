@@ -18,7 +18,7 @@ from nasbench_sim.space import (
 )
 from nasbench_sim.space.enumeration import _hash_all, _labelling_parameters
 
-from ..conftest import INCEPTION_HASH, shared_file
+from ..conftest import INCEPTION_HASH, INCEPTION_SPEC, shared_file
 from .test_hashing import _random_topological_relabel
 
 
@@ -41,9 +41,9 @@ def test_stored_cells_are_the_official_canonical_matrices(space, golden):
         assert int(space.trainable_parameters[row]) == record["trainable_parameters"]
 
 
-def test_index_of_unpruned_example_spec(space, golden):
-    spec = golden[INCEPTION_HASH]["example_query_spec"]
-    assert space.index(Cell(spec["matrix"], spec["ops"])) == space.index_of_hash(INCEPTION_HASH)
+def test_index_of_unpruned_example_spec(space):
+    cell = Cell(INCEPTION_SPEC["matrix"], INCEPTION_SPEC["ops"])
+    assert space.index(cell) == space.index_of_hash(INCEPTION_HASH)
 
 
 @settings(max_examples=200, deadline=None)
@@ -105,3 +105,52 @@ def test_parameters_of_all_labellings_of_a_graph_equal_the_closed_form():
     fast = _labelling_parameters(matrix, labellings)
     slow = [count_parameters(matrix, [INPUT, *(OPS[k] for k in lab), OUTPUT]) for lab in labellings.tolist()]
     assert fast.tolist() == slow and len(set(slow)) > 1  # the ops do change the count
+
+
+def _hashing_process(tmp_path, **popen):
+    """A subprocess running the enumeration's own hashing step on 500 chunks of 7-vertex chains (busy a while)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    chain = sum(1 << ((i + 1) * i // 2 + i) for i in range(6))
+    script = (
+        "import sys\n"
+        "import numpy as np\n"
+        "from nasbench_sim.space.enumeration import _hash_all\n"
+        "n = 2_000_000\n"
+        f"nv, bits, labels = np.full(n, 7, np.uint8), np.full(n, {chain}, np.int32), np.zeros((n, 5), np.int8)\n"
+        "try:\n"
+        "    _hash_all(nv, bits, labels, workers=2, progress=False, chunk=4096)\n"
+        "except KeyboardInterrupt:\n"
+        "    sys.exit(130)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    return subprocess.Popen([sys.executable, "-c", script], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, **popen)
+
+
+def test_hashing_workers_exit_when_their_parent_is_killed(tmp_path):
+    # Regression: `kill -9` of `nasbench-sim data space` while it hashed left its forked pool workers
+    # running for ever.
+    from ..conftest import kill_and_list_survivors
+
+    process = _hashing_process(tmp_path)
+    try:
+        assert kill_and_list_survivors(process, workers=2) == []
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_ctrl_c_while_hashing_stops_at_once_without_a_traceback(tmp_path):
+    # Regression: Ctrl-C during `data space` printed an InvalidStateError traceback from the pool's manager
+    # thread (pool.map cancels its futures) and then hung at exit on a queue feeding the stopped workers.
+    import subprocess
+
+    from ..conftest import ctrl_c
+
+    process = _hashing_process(tmp_path, stderr=subprocess.PIPE, start_new_session=True)
+    code, err = ctrl_c(process, workers=2)
+    assert code == 130 and "Traceback" not in err, err

