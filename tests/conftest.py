@@ -143,7 +143,7 @@ def stand_in_repeat0(surrogate, tmp_path_factory) -> Path:
     import numpy as np
 
     path = tmp_path_factory.mktemp("repeat0") / "stand_in_repeat0.npy"
-    np.save(path, np.asarray(surrogate.data[:, 0, 0, 1, 2], dtype=np.float32))
+    np.save(path, np.asarray(surrogate.data[:, 0, surrogate.budget_index(108), 1, 2], dtype=np.float32))
     return path
 
 

@@ -93,7 +93,7 @@ def test_source_order_complete_official_then_partial_then_surrogate(
     # The default is the best *complete* table: a converted file that covers part of the space is skipped.
     assert open_table().kind == "surrogate"
     monkeypatch.setenv("NASBENCH_SIM_NB101_REPEAT0", str(stand_in_repeat0))  # any repeat-0 array will do here
-    monkeypatch.setattr(sources, "surrogate_level", lambda _: surrogate.mean("test_accuracy"))  # spares 20 s
+    monkeypatch.setattr(sources, "surrogate_level", lambda _, **__: surrogate.mean("test_accuracy"))  # spares 20 s
     partial = open_table()
     assert partial.kind == "partial"
     os.symlink(golden_table.folder, tables_dir() / "official-golden")  # 31 cells: not the default

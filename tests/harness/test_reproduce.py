@@ -19,7 +19,7 @@ def test_reproduce_writes_published_vs_measured(space, tmp_path):
 
 def test_reproduce_refuses_algorithms_outside_the_comparison(tmp_path):
     with pytest.raises(ConfigError, match="not in the BANANAS comparison"):
-        reproduce_bananas(algorithms=["mcts"], results=tmp_path, progress=False)
+        reproduce_bananas(algorithms=["bohb"], results=tmp_path, progress=False)
 
 
 def test_np_nas_retest_pairs_by_seed_and_runs_the_ablations(space, tmp_path):
