@@ -18,11 +18,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from nasbench_sim._version import __version__
 from nasbench_sim.bench import BenchmarkTable, Oracle, open_table
 from nasbench_sim.errors import ConfigError, DataFormatError, OutOfDomainError
 from nasbench_sim.space import Cell, CellSpace
-
-__version__ = "0.2.0"
 
 #: Public functions loaded on first use (they import torch, pandas and matplotlib).
 _LAZY = {

@@ -40,9 +40,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from nasbench_sim import __version__
 from nasbench_sim._io import atomic_write_bytes, atomic_write_json, locked
 from nasbench_sim._runner import run_tasks
+from nasbench_sim._version import __version__
 from nasbench_sim.bench.oracle import Oracle
 from nasbench_sim.bench.table import BenchmarkTable
 from nasbench_sim.errors import ConfigError, DataFormatError

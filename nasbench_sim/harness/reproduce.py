@@ -69,7 +69,7 @@ def reproduction_table(frame: pd.DataFrame, published: Mapping[str, float], name
         }
         row["difference"] = row["measured %"] - row["published %"]
         rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).sort_values("measured %").reset_index(drop=True)
 
 
 def reproduce_bananas(
