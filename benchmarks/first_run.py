@@ -11,9 +11,10 @@ them:
 1. `space`: enumerating and hashing the cell space (`CellSpace.load_or_build`);
 2. `surrogate_table`: building the embedded surrogate's table, realization 0
    (`nasbench_sim.bench.sources.surrogate_table(realization=0)`);
-3. `compare`: `nasbench-sim compare --table surrogate --algorithms rs,re,gp,np
-   --seeds 0-9 --quiet --no-plot` into a temporary results folder (it builds
-   the other noise realizations it needs itself).
+3. `compare`: README command 1, `nasbench-sim compare --table surrogate
+   --algorithms rs,re,bananas,np --seeds 0-9` (runs and figures), into a
+   temporary results folder (it builds the other noise realizations it needs
+   itself).
 
 The compare process predicts the surrogate level again for the realizations
 1-4 it builds (step 2 ran in another process); README command 1, one
@@ -61,7 +62,7 @@ surrogate_table(realization=0, progress=False)
 print(json.dumps({"work_seconds": time.perf_counter() - t}))
 """
 
-COMPARE_ARGS = ["--table", "surrogate", "--algorithms", "rs,re,gp,np", "--seeds", "0-9", "--quiet", "--no-plot"]
+COMPARE_ARGS = ["--table", "surrogate", "--algorithms", "rs,re,bananas,np", "--seeds", "0-9"]  # README command 1
 
 
 def _children_cpu() -> float:

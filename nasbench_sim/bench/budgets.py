@@ -309,20 +309,36 @@ def fit_budget_model(
     return BudgetModel(weights, meta), weights
 
 
-def sample_budgets(model: BudgetModel, x: np.ndarray, time108: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """All fields of the 4, 12 and 36-epoch budgets.
+def predict_space(model: BudgetModel, space: Any, level: np.ndarray, chunk: int = 50_000) -> np.ndarray:
+    """(423624, 3) predicted logit validation accuracy of every cell at 4, 12, 36 epochs (row order)."""
+    n = len(space)
+    out = np.empty((n, len(BUDGETS)))
+    for start in range(0, n, chunk):
+        rows = slice(start, min(start + chunk, n))
+        x = budget_features(
+            space.num_vertices[rows],
+            space.bits[rows],
+            space.labels[rows],
+            space.trainable_parameters[rows],
+            level[rows],
+        )
+        out[rows] = model.predict_logit(x)
+    return out
+
+
+def sample_budgets(model: BudgetModel, base: np.ndarray, time108: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """All fields of the 4, 12 and 36-epoch budgets around the model's predictions.
 
     Args:
-        model: the budget model.
-        x: (N, 404) its inputs (`budget_features`).
+        model: the budget model (its noise constants).
+        base: (N, 3) its predicted logits (`BudgetModel.predict_logit` or `predict_space`).
         time108: (N, 3) the 108-epoch training time of each repeat, in seconds.
         rng: the caller's random stream.
 
     Returns:
         (N, 3, 3, 2, 4) float32 block: (cell, repeat, budget 4/12/36, point, metric).
     """
-    n = x.shape[0]
-    base = model.predict_logit(x)
+    n = base.shape[0]
     block = np.empty((n, NUM_REPEATS, len(BUDGETS), 2, 4), dtype=np.float32)
     for k, epochs in enumerate(BUDGETS):
         p = model.noise[str(epochs)]
@@ -342,37 +358,20 @@ def sample_budgets(model: BudgetModel, x: np.ndarray, time108: np.ndarray, rng: 
 
 
 def with_lower_budgets(
-    block108: np.ndarray,
-    space: Any,
-    level: np.ndarray,
-    model: BudgetModel,
-    rng: np.random.Generator,
-    chunk: int = 50_000,
+    block108: np.ndarray, base: np.ndarray, model: BudgetModel, rng: np.random.Generator
 ) -> np.ndarray:
     """A whole-space 108-epoch block extended with the modelled 4, 12 and 36-epoch budgets.
 
     Args:
         block108: (423624, 3, 1, 2, 4) the 108-epoch block of a table, in row order.
-        space: the `CellSpace`.
-        level: (423624,) the embedded surrogate's prediction of every cell.
+        base: (423624, 3) the budget model's predictions of every cell (`predict_space`).
         model: the budget model.
         rng: the caller's random stream.
-        chunk: cells per batch (bounds memory).
 
     Returns:
         (423624, 3, 4, 2, 4) float32 with the budget axis ordered 4, 12, 36, 108.
     """
-    n = block108.shape[0]
-    out = np.empty((n, NUM_REPEATS, len(BUDGETS) + 1, 2, 4), dtype=np.float32)
+    out = np.empty((block108.shape[0], NUM_REPEATS, len(BUDGETS) + 1, 2, 4), dtype=np.float32)
     out[:, :, len(BUDGETS)] = block108[:, :, 0]
-    for start in range(0, n, chunk):
-        rows = slice(start, min(start + chunk, n))
-        x = budget_features(
-            space.num_vertices[rows],
-            space.bits[rows],
-            space.labels[rows],
-            space.trainable_parameters[rows],
-            level[rows],
-        )
-        out[rows, :, : len(BUDGETS)] = sample_budgets(model, x, block108[rows, :, 0, 1, 3], rng)
+    out[:, :, : len(BUDGETS)] = sample_budgets(model, base, block108[:, :, 0, 1, 3], rng)
     return out

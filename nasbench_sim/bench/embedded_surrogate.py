@@ -380,6 +380,7 @@ def build_surrogate_table(
     realization: int = 0,
     mean: np.ndarray | None = None,
     budget_model: Any = None,
+    budget_base: np.ndarray | None = None,
 ) -> BenchmarkTable:
     """A full table from the surrogate's mean predictions plus the noise model.
 
@@ -390,14 +391,16 @@ def build_surrogate_table(
         realization: which noise realization (each has its own seeded stream).
         mean: the model's predictions for every cell if already computed (else predicted here).
         budget_model: a `budgets.BudgetModel` for the 4, 12 and 36-epoch budgets (None: 108 epochs only).
+        budget_base: its predictions of every cell if already computed (`budgets.predict_space`).
     """
     mean = model.predict_space(space) if mean is None else mean
     rng = np.random.default_rng(np.random.SeedSequence([SURROGATE_SEED, realization]))
     data = noise.sample_around_mean(mean, CellFeatures.from_space(space), rng)
     if budget_model is not None:
-        from nasbench_sim.bench.budgets import with_lower_budgets
+        from nasbench_sim.bench.budgets import predict_space, with_lower_budgets
 
-        data = with_lower_budgets(data, space, mean, budget_model, rng)
+        base = predict_space(budget_model, space, mean) if budget_base is None else budget_base
+        data = with_lower_budgets(data, base, budget_model, rng)
     meta = {
         "kind": "surrogate",
         "source": f"embedded NB101 surrogate ({model.meta['about']})",

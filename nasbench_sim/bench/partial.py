@@ -22,6 +22,7 @@ import numpy as np
 
 from nasbench_sim._io import file_sha256
 from nasbench_sim.bench.budgets import BudgetModel, with_lower_budgets
+from nasbench_sim.bench.budgets import predict_space as budget_predictions
 from nasbench_sim.bench.noise import DEFAULT_NOISE, CellFeatures, NoiseModel
 from nasbench_sim.bench.table import BenchmarkTable
 from nasbench_sim.errors import ConfigError, DataFormatError
@@ -68,6 +69,7 @@ def build_partial_table(
     noise: NoiseModel = DEFAULT_NOISE,
     realization: int = 0,
     budget_model: BudgetModel | None = None,
+    budget_base: np.ndarray | None = None,
 ) -> BenchmarkTable:
     """Build one noise realization of the partial table (108-epoch budget) from the repeat-0 array.
 
@@ -83,12 +85,14 @@ def build_partial_table(
         noise: the noise model for the fields the array lacks.
         realization: which noise realization (each has its own seeded stream).
         budget_model: models the 4, 12 and 36-epoch budgets (None: the table has 108 epochs only).
+        budget_base: the budget model's predictions of every cell if already computed (`budgets.predict_space`).
     """
     values = load_repeat0(path, len(space))
     rng = realization_rng(realization)
     data = noise.sample_partial(values, level, CellFeatures.from_space(space), rng)
     if budget_model is not None:
-        data = with_lower_budgets(data, space, level, budget_model, rng)
+        base = budget_predictions(budget_model, space, level) if budget_base is None else budget_base
+        data = with_lower_budgets(data, base, budget_model, rng)
     meta = {
         "kind": "partial",
         "source": f"real NB101 repeat-0 test accuracies ({Path(path).name})",
