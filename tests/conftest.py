@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import json
+import signal
 from pathlib import Path
 
 import pytest
 
 from nasbench_sim._io import shared_dir
+
+# A shell that starts a command in the background without job control starts it with SIGINT ignored, and
+# every process it starts would inherit that: the Ctrl-C tests then hang. Give them the default back.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 SHARED = shared_dir()
 NB101 = SHARED / "data" / "nb101" if SHARED else None

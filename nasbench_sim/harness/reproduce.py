@@ -127,7 +127,7 @@ def reproduce_bananas(
         "queries": queries,
         "table_optimum_test_error_pct": 100 * (1 - optimum),
         "published_optimum_test_error_pct": NASZILLA.published_optimum_error,
-        "rows": json.loads(table_frame.to_json(orient="records")),
+        "rows": json.loads(table_frame.to_json(orient="records", double_precision=15)),
     }
     atomic_write_json(folder / "reproduce.json", summary)
     lines = [
@@ -210,7 +210,10 @@ def retest_np_nas(
     folder = Path(main.attrs["folder"])
     atomic_write_json(
         folder / "np_nas.json",
-        {"tests": json.loads(tests.to_json(orient="records")), "errors": json.loads(errors.to_json(orient="records"))},
+        {
+            "tests": json.loads(tests.to_json(orient="records", double_precision=15)),
+            "errors": json.loads(errors.to_json(orient="records", double_precision=15)),
+        },
     )
     lines = [
         "# NP-NAS re-tested under the naszilla protocol",
