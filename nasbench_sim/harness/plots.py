@@ -71,7 +71,9 @@ def _percent_axis(ax, axis: str = "y") -> None:
 def _band(ax, x: np.ndarray, values: np.ndarray, algorithm: str) -> None:
     mean = np.nanmean(values, axis=0)
     count = np.sum(~np.isnan(values), axis=0)
-    se = np.nanstd(values, axis=0, ddof=1) / np.sqrt(count) if values.shape[0] > 1 else 0 * mean
+    se = np.zeros_like(mean)  # no band where a single run is left (runs of a time budget differ in length)
+    many = count > 1
+    se[many] = np.nanstd(values[:, many], axis=0, ddof=1) / np.sqrt(count[many])
     st = style(algorithm)
     marks = max(1, len(x) // 8)
     ax.plot(x, mean, color=st["color"], marker=st["marker"], markevery=marks, ms=5, label=label(algorithm), lw=1.6)
