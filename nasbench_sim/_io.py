@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -119,6 +120,30 @@ def atomic_write_figure(fig: Any, path: str | os.PathLike, **savefig_kwargs: Any
 def atomic_write_json(path: str | os.PathLike, obj: Any) -> None:
     """Write `obj` as indented JSON, atomically."""
     atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())
+
+
+def write_npz_artifact(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], meta: Any) -> None:
+    """Write a model artifact: `<path>.npz` (compressed arrays) and `<path>.json` (metadata), each atomically."""
+    path = Path(path)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    atomic_write_bytes(path.with_suffix(".npz"), buffer.getvalue())
+    atomic_write_json(path.with_suffix(".json"), meta)
+
+
+def read_npz_artifact(path: str | os.PathLike, what: str) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """(arrays, metadata) of an artifact written by `write_npz_artifact`, without pickle.
+
+    Raises:
+        DataFormatError: missing or corrupt files, named as "not a readable {what} artifact".
+    """
+    path = Path(path)
+    try:
+        meta = json.loads(path.with_suffix(".json").read_text())
+        with np.load(path.with_suffix(".npz"), allow_pickle=False) as data:
+            return {k: data[k] for k in data.files}, meta
+    except (OSError, ValueError) as exc:
+        raise DataFormatError(f"{path}: not a readable {what} artifact ({exc})") from None
 
 
 def atomic_write_npy_dir(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> None:

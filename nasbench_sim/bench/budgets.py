@@ -29,8 +29,6 @@ Example:
 from __future__ import annotations
 
 import hashlib
-import io
-import json
 import os
 import time
 from collections.abc import Mapping
@@ -41,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from nasbench_sim._io import atomic_write_bytes, atomic_write_json
+from nasbench_sim._io import read_npz_artifact, write_npz_artifact
 from nasbench_sim.bench.table import NUM_REPEATS
 from nasbench_sim.errors import DataFormatError
 
@@ -142,11 +140,7 @@ class BudgetModel:
 
     def save(self, path: str | os.PathLike, weights: Mapping[str, np.ndarray]) -> None:
         """Write `<path>.npz` (weights and scaling) and `<path>.json` (metadata) atomically."""
-        path = Path(path)
-        buffer = io.BytesIO()
-        np.savez_compressed(buffer, **weights)
-        atomic_write_bytes(path.with_suffix(".npz"), buffer.getvalue())
-        atomic_write_json(path.with_suffix(".json"), self.meta)
+        write_npz_artifact(path, weights, self.meta)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> BudgetModel:
@@ -155,15 +149,12 @@ class BudgetModel:
         Raises:
             DataFormatError: missing or corrupt artifact.
         """
-        path = Path(path)
+        weights, meta = read_npz_artifact(path, "budget-model")
         try:
-            meta = json.loads(path.with_suffix(".json").read_text())
-            with np.load(path.with_suffix(".npz"), allow_pickle=False) as data:
-                weights = {k: data[k] for k in data.files}
             if meta.get("artifact_version") != ARTIFACT_VERSION:
                 raise ValueError(f"artifact version {meta.get('artifact_version')}, expected {ARTIFACT_VERSION}")
             return cls(weights, meta)
-        except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        except (ValueError, KeyError, RuntimeError) as exc:
             raise DataFormatError(f"{path}: not a readable budget-model artifact ({exc})") from None
 
 

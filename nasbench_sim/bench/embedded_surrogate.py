@@ -21,8 +21,6 @@ Example:
 from __future__ import annotations
 
 import hashlib
-import io
-import json
 import os
 import time
 from collections.abc import Callable
@@ -38,7 +36,7 @@ from scipy import stats
 from torch import nn
 from tqdm.auto import tqdm
 
-from nasbench_sim._io import atomic_write_bytes, atomic_write_json
+from nasbench_sim._io import read_npz_artifact, write_npz_artifact
 from nasbench_sim._nn import mlp, seeded
 from nasbench_sim.bench.noise import DEFAULT_NOISE, CellFeatures, NoiseModel
 from nasbench_sim.bench.table import BenchmarkTable
@@ -232,11 +230,7 @@ class SurrogateModel:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write `<path>.npz` (weights) and `<path>.json` (metadata) atomically."""
-        path = Path(path)
-        buffer = io.BytesIO()
-        np.savez_compressed(buffer, **_weight_arrays(self._nets, self._mean, self._scale))
-        atomic_write_bytes(path.with_suffix(".npz"), buffer.getvalue())
-        atomic_write_json(path.with_suffix(".json"), self.meta)
+        write_npz_artifact(path, _weight_arrays(self._nets, self._mean, self._scale), self.meta)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> SurrogateModel:
@@ -245,13 +239,7 @@ class SurrogateModel:
         Raises:
             DataFormatError: missing or corrupt artifact.
         """
-        path = Path(path)
-        try:
-            meta = json.loads(path.with_suffix(".json").read_text())
-            with np.load(path.with_suffix(".npz"), allow_pickle=False) as data:
-                weights = {k: data[k] for k in data.files}
-        except (OSError, ValueError) as exc:
-            raise DataFormatError(f"{path}: not a readable surrogate artifact ({exc})") from None
+        weights, meta = read_npz_artifact(path, "surrogate")
         if meta.get("artifact_version") != ARTIFACT_VERSION:
             raise DataFormatError(
                 f"{path}: surrogate artifact version {meta.get('artifact_version')}, expected {ARTIFACT_VERSION}"
