@@ -29,9 +29,10 @@ def test_default_noise_is_the_calibration_on_the_real_data(space):
 
 
 def test_noise_falls_with_accuracy_as_in_the_real_records():
-    # NB101's repeat-to-repeat sd is about 0.6 points near 86% and about 0.3 near 93%.
+    # NB101's repeat-to-repeat sd is about 0.6 points near 86% and 0.22-0.3 near 93% (golden
+    # records / the 20k validation values); catches a constant sd or one that rises with accuracy.
     sd = power_law(DEFAULT_NOISE.repeat_sd, np.array([0.86, 0.90, 0.93]))
-    assert 0.005 < sd[0] < 0.007 and 0.0025 < sd[2] < 0.0035 and sd[0] > sd[1] > sd[2]
+    assert 0.005 < sd[0] < 0.007 and 0.002 < sd[2] < 0.0032 and sd[0] > sd[1] > sd[2]
 
 
 def test_partial_sampling_keeps_repeat0_and_shrinks_towards_the_prior():
