@@ -7,7 +7,8 @@ Usage:
   of (validation of a random modelled repeat - real repeat-0 test) against the
   same with the real validation accuracy of one random repeat
   (`validation_budgets_20k.csv.gz`): mean, sd and robust sd (IQR / 1.349), in
-  points; the goal is modelled within 20% of real in every band above 85%.
+  points, and a 90% bootstrap interval of the sd ratio; the goal is modelled within
+  20% of real in every band above 85%.
 - the table's optimum (best mean-of-3 test accuracy; official: 94.318%).
 - 4, 12 and 36 epochs, on the 20% of the 20,001 real cells the budget model was
   not fitted on: Spearman of the table's mean validation accuracy with the real

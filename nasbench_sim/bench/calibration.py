@@ -139,6 +139,8 @@ def spread_checks(
     real_diff: np.ndarray,
     modelled_diff: np.ndarray,
     bands: tuple[tuple[float, float], ...] | list[tuple[float, float]] = CHECK_BANDS,
+    rng: np.random.Generator | None = None,
+    resamples: int = 1000,
 ) -> list[dict[str, Any]]:
     """Per accuracy band: spread of (validation of a random repeat - real repeat-0 test), real vs modelled.
 
@@ -147,10 +149,13 @@ def spread_checks(
         real_diff: (M,) real validation of one random repeat minus `repeat0`.
         modelled_diff: (M,) the same with the table's validation of a random repeat.
         bands: [lo, hi) accuracy bands.
+        rng: with it, a 90% bootstrap interval of the sd ratio (cells resampled, real and
+            modelled together) from `resamples` draws; without it, none.
 
     Returns:
         One dict per band: `band`, `cells`, and for real and modelled the mean, sd and
-        robust sd (IQR / 1.349) in percentage points, plus the modelled/real ratios.
+        robust sd (IQR / 1.349) in percentage points, plus the modelled/real ratios
+        (and `sd_ratio_ci90` with `rng`).
     """
     rows = []
     for lo, hi in bands:
@@ -165,16 +170,23 @@ def spread_checks(
             row[f"{name}_robust_sd_pts"] = round(_robust_sd(values), 3)
         row["sd_ratio"] = round(row["modelled_sd_pts"] / row["real_sd_pts"], 3)
         row["robust_sd_ratio"] = round(row["modelled_robust_sd_pts"] / row["real_robust_sd_pts"], 3)
+        if rng is not None:
+            picks = rng.integers(0, real.size, (resamples, real.size))
+            ratios = model[picks].std(axis=1, ddof=1) / real[picks].std(axis=1, ddof=1)
+            row["sd_ratio_ci90"] = [round(float(q), 3) for q in np.quantile(ratios, [0.05, 0.95])]
         rows.append(row)
     return rows
 
 
 def table_spread_checks(table: Any, repeat0: np.ndarray, frame: pd.DataFrame, seed: int = 0) -> list[dict[str, Any]]:
-    """`spread_checks` of a table whose cell axis is the space's row order (108-epoch validation)."""
+    """`spread_checks` of a table whose cell axis is the space's row order (108-epoch validation).
+
+    `seed` picks the random repeat of each cell and the bootstrap resamples of the sd ratio.
+    """
     rows = frame["row"].to_numpy()
     rng = np.random.default_rng(seed)
     repeat = rng.integers(0, table.num_repeats, rows.size)
     budget = table.budget_index(108)
     modelled = np.asarray(table.data[rows, repeat, budget, 1, 1], dtype=np.float64)
     real = frame["valid_accuracy_108"].to_numpy()
-    return spread_checks(repeat0[rows], real - repeat0[rows], modelled - repeat0[rows])
+    return spread_checks(repeat0[rows], real - repeat0[rows], modelled - repeat0[rows], rng=rng)

@@ -236,7 +236,9 @@ class NeuralProcessConfig:
         hidden: width of every MLP layer (2 hidden layers each).
         r_dim, z_dim: sizes of the deterministic and latent codes.
         attention: attentive deterministic path (False: mean over the context).
-        steps: Adam steps of the first fit; `refit_steps` for later fits (warm-started).
+        steps: Adam steps of the first fit; `refit_steps` for later fits (warm-started; 60, down
+            from the tuned 100, to keep NP-NAS under 0.02 s per query on 2 cores: on the tuning
+            seeds 1000-1029 the mean test error moved by +0.03 +/- 0.03 points).
         lr: Adam learning rate.
         num_z_samples: latent draws at prediction time.
         min_context: fraction of the points (at least 1) in the smallest context.
@@ -252,7 +254,7 @@ class NeuralProcessConfig:
     z_dim: int = 16
     attention: bool = True
     steps: int = 300
-    refit_steps: int = 100
+    refit_steps: int = 60
     lr: float = 1e-3
     num_z_samples: int = 16
     min_context: float = 0.3

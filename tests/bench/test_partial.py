@@ -73,4 +73,22 @@ def test_modelled_validation_spread_matches_the_real_one(partial):
     checks = [c for c in table_spread_checks(partial, repeat0, frame) if c["cells"] >= 1000]
     assert len(checks) == 5
     for check in checks:
-        assert 0.8 <= check["robust_sd_ratio"] <= 1.2, check
+        # Both spreads: the plain sd catches a repeat-sd law inflated by heavy-tailed outliers.
+        assert 0.8 <= check["robust_sd_ratio"] <= 1.2 and 0.8 <= check["sd_ratio"] <= 1.2, check
+
+
+def test_spread_check_bootstrap_interval_brackets_the_ratio():
+    # Catches an interval computed on one side only (real or modelled) or on unpaired resamples.
+    from nasbench_sim.bench.calibration import spread_checks
+
+    rng = np.random.default_rng(0)
+    repeat0 = np.full(400, 0.91)
+    real = 0.004 * rng.standard_normal(400)
+    same = spread_checks(repeat0, real, real.copy(), bands=[(0.9, 0.92)], rng=np.random.default_rng(1))[0]
+    assert same["sd_ratio_ci90"] == [1.0, 1.0]
+    wider = spread_checks(repeat0, real, 1.5 * real, bands=[(0.9, 0.92)], rng=np.random.default_rng(1))[0]
+    assert wider["sd_ratio_ci90"] == [1.5, 1.5]
+    noisy = spread_checks(repeat0, real, 0.004 * rng.standard_normal(400), bands=[(0.9, 0.92)], rng=rng)[0]
+    low, high = noisy["sd_ratio_ci90"]
+    assert low < noisy["sd_ratio"] < high and high - low < 0.3
+    assert "sd_ratio_ci90" not in spread_checks(repeat0, real, real, bands=[(0.9, 0.92)])[0]
