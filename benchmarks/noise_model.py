@@ -14,6 +14,14 @@ Usage:
   not fitted on: Spearman of the table's mean validation accuracy with the real
   values (goals 0.65 / 0.74 / 0.89), and median and quantiles of one random
   modelled repeat beside the real single-repeat values (goal: medians within 0.02).
+- `noise_laws`, the evidence behind the shipped laws: per band of the level, the
+  spread and kurtosis (Pearson; 3 if Gaussian) of real repeat 0 around the level;
+  per band of repeat 0, the repeat-to-repeat sd the real validation values imply
+  (a random repeat is repeat 0 with probability 1/3, else another repeat, so
+  var(validation - repeat 0) = eta^2 / 3 + (2/3) 2 s^2, with eta the shipped
+  validation-test residual sd); the shipped repeat sd, prior sd and posterior
+  weight of repeat 0 at a few levels; and the degrees of freedom of a Student-t
+  fitted to repeat 0 around the level with the shipped scales.
 - with `--refit`: the noise model refitted from scratch (`noise.calibrate`) next
   to the shipped constants.
 """
@@ -24,7 +32,64 @@ import argparse
 import json
 
 import numpy as np
-from scipy import stats
+from scipy import optimize, stats
+
+LEVEL_BANDS = ((0.85, 0.88), (0.88, 0.90), (0.90, 0.92), (0.92, 0.93), (0.93, 1.0))
+
+
+def noise_laws(data, model) -> dict:
+    """The evidence behind `model`'s accuracy laws (see the module docstring); `data` is `CalibrationData`."""
+    residual = np.asarray(data.repeat0) - np.asarray(data.level)
+    tails = []
+    for lo, hi in LEVEL_BANDS:
+        r = residual[(data.level >= lo) & (data.level < hi)]
+        iqr = np.subtract(*np.quantile(r, [0.75, 0.25])) / 1.349
+        kurtosis = float(stats.kurtosis(r, fisher=False))
+        tails.append(
+            {
+                "level_band": f"[{lo:.2f}, {hi:.2f})",
+                "cells": int(r.size),
+                "sd_pts": round(100 * float(r.std()), 3),
+                "robust_sd_pts": round(100 * float(iqr), 3),
+                "kurtosis": round(kurtosis, 2),
+            }
+        )
+    implied = []
+    diff = np.asarray(data.val_random_repeat) - np.asarray(data.val_repeat0)
+    eta = model.scales(np.asarray(data.val_level))["val_residual_sd"]
+    for lo, hi in LEVEL_BANDS:
+        sel = (data.val_repeat0 >= lo) & (data.val_repeat0 < hi)
+        var_s = 0.75 * (diff[sel].var() - np.mean(eta[sel] ** 2) / 3)
+        implied.append(
+            {
+                "repeat0_band": f"[{lo:.2f}, {hi:.2f})",
+                "cells": int(sel.sum()),
+                "implied_repeat_sd_pts": round(100 * float(np.sqrt(max(var_s, 0.0))), 3),
+            }
+        )
+    levels = np.array([0.86, 0.89, 0.91, 0.925, 0.935])
+    sc = model.scales(levels)
+    weight = sc["prior_sd"] ** 2 / (sc["prior_sd"] ** 2 + sc["repeat_sd"] ** 2)
+    shipped = [
+        {
+            "level": float(m),
+            "repeat_sd_pts": round(100 * float(r), 3),
+            "prior_sd_pts": round(100 * float(t), 3),
+            "posterior_weight_of_repeat0": round(float(w), 3),
+        }
+        for m, r, t, w in zip(levels, sc["repeat_sd"], sc["prior_sd"], weight, strict=True)
+    ]
+    a_sc = model.scales(np.asarray(data.level))
+    scale = np.sqrt(a_sc["prior_sd"] ** 2 + a_sc["repeat_sd"] ** 2)
+    df = optimize.minimize_scalar(
+        lambda d: -stats.t.logpdf(residual, d, 0.0, scale).sum(), bounds=(2.05, 200), method="bounded"
+    ).x
+    return {
+        "repeat0_around_level": tails,
+        "repeat_sd_implied_by_validation": implied,
+        "shipped_laws": shipped,
+        "student_t_df_with_shipped_scales": round(float(df), 2),
+    }
 
 
 def main() -> None:
@@ -77,8 +142,10 @@ def main() -> None:
         out["realizations"][realization] = entry
     out["official_optimum_mean_test_accuracy_pct"] = 94.318
     out["goals"] = {"spread_ratio_within": 0.2, "spearman": {"4": 0.65, "12": 0.74, "36": 0.89}, "median_within": 0.02}
+    data = load_calibration_data(space, surrogate_level(space), repeat0)
+    out["noise_laws"] = noise_laws(data, DEFAULT_NOISE)
     if args.refit:
-        fitted = calibrate(load_calibration_data(space, surrogate_level(space), repeat0))
+        fitted = calibrate(data)
         out["refit"] = {"fitted": fitted.to_dict(), "shipped": DEFAULT_NOISE.to_dict()}
     print(json.dumps(out, indent=2))
 
