@@ -2,6 +2,11 @@
 
 Usage:
     python benchmarks/tuning.py [--table partial] [--seeds 1000-1029] [--workers 1] [--results results/tuning]
+    python benchmarks/tuning.py --speed --workers 2   # NP-NAS's cheaper settings against the tuned one
+
+With `--speed`, the variants are `SPEED_VARIANTS` instead (what NP-NAS's refit
+steps were cut for after tuning), each with its paired difference to the first
+and its search seconds per query (a timing: read it with the machine's load).
 
 Each searcher gets the same number of variants (`VARIANTS`), each run for the
 same seeds and 150 queries under the naszilla protocol. Reported comparisons
@@ -35,6 +40,15 @@ VARIANTS = {
     },
 }
 
+#: NP-NAS settings tried for speed after tuning: the first is the tuned setting, the second the default since.
+SPEED_VARIANTS = {
+    "np": {
+        "refit 100 tuned": {"model": {"refit_steps": 100}},
+        "refit 60 default": {},
+        "hidden 48 refit 100": {"model": {"hidden": 48, "refit_steps": 100}},
+    },
+}
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -43,14 +57,18 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--results", default="results/tuning")
     parser.add_argument("--searchers", default="np,bananas")
+    parser.add_argument("--speed", action="store_true", help="NP-NAS's speed variants (SPEED_VARIANTS)")
     args = parser.parse_args()
+    variants = SPEED_VARIANTS if args.speed else VARIANTS
+    searchers = list(SPEED_VARIANTS) if args.speed else args.searchers.split(",")
 
     from nasbench_sim.harness.experiment import compare
 
     out: dict = {"table": args.table, "seeds": args.seeds, "queries": 150, "protocol": "naszilla", "variants": {}}
-    for searcher in args.searchers.split(","):
+    for searcher in searchers:
         out["variants"][searcher] = {}
-        for variant, settings in VARIANTS[searcher].items():
+        first = None
+        for variant, settings in variants[searcher].items():
             frame = compare(
                 [searcher],
                 args.seeds,
@@ -67,6 +85,15 @@ def main() -> None:
             err = 100 * (1 - final["incumbent_mean_test"])
             entry = {"settings": settings, "mean_test_error_pct": round(float(err.mean()), 3)}
             entry["se"] = round(float(err.std(ddof=1) / len(err) ** 0.5), 3)
+            if args.speed:
+                err = err.set_axis(final["seed"].to_numpy())
+                first = err if first is None else first
+                paired = err - first.loc[err.index]
+                entry["paired_difference_to_first"] = round(float(paired.mean()), 3)
+                entry["paired_se"] = (
+                    round(float(paired.std(ddof=1) / len(paired) ** 0.5), 3) if len(paired) > 1 else 0.0
+                )
+                entry["search_seconds_per_query"] = round(float(frame["search_seconds"].mean()), 4)
             out["variants"][searcher][variant] = entry
             print(json.dumps({searcher: {variant: entry}}), flush=True)
     print(json.dumps(out, indent=2))
