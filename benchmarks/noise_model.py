@@ -39,18 +39,19 @@ LEVEL_BANDS = ((0.85, 0.88), (0.88, 0.90), (0.90, 0.92), (0.92, 0.93), (0.93, 1.
 
 def noise_laws(data, model) -> dict:
     """The evidence behind `model`'s accuracy laws (see the module docstring); `data` is `CalibrationData`."""
+    from nasbench_sim.bench.calibration import _robust_sd
+
     residual = np.asarray(data.repeat0) - np.asarray(data.level)
     tails = []
     for lo, hi in LEVEL_BANDS:
         r = residual[(data.level >= lo) & (data.level < hi)]
-        iqr = np.subtract(*np.quantile(r, [0.75, 0.25])) / 1.349
         kurtosis = float(stats.kurtosis(r, fisher=False))
         tails.append(
             {
                 "level_band": f"[{lo:.2f}, {hi:.2f})",
                 "cells": int(r.size),
                 "sd_pts": round(100 * float(r.std()), 3),
-                "robust_sd_pts": round(100 * float(iqr), 3),
+                "robust_sd_pts": round(100 * _robust_sd(r), 3),
                 "kurtosis": round(kurtosis, 2),
             }
         )
