@@ -30,9 +30,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 import numpy as np
 from scipy import optimize, stats
+
+from nasbench_sim.errors import DataFormatError, NasbenchSimError
 
 LEVEL_BANDS = ((0.85, 0.88), (0.88, 0.90), (0.90, 0.92), (0.92, 0.93), (0.93, 1.0))
 
@@ -112,6 +115,9 @@ def main() -> None:
     from nasbench_sim.bench.sources import partial_table, surrogate_level
     from nasbench_sim.space import CellSpace
 
+    missing = [name for name in (REPEAT0_FILE, VALIDATION_FILE) if nb101_file(name) is None]
+    if missing:
+        raise DataFormatError(f"the checks need the real data {missing} in ../shared/data/nb101")
     space = CellSpace.load_or_build(progress=False)
     repeat0 = np.load(nb101_file(REPEAT0_FILE))
     frame = load_validation_budgets(nb101_file(VALIDATION_FILE))
@@ -152,4 +158,10 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    status = 0
+    try:
+        main()
+    except NasbenchSimError as exc:
+        print(f"noise_model benchmark: error: {exc}", file=sys.stderr)
+        status = 2
+    sys.exit(status)

@@ -19,6 +19,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+
+from nasbench_sim._runner import RunInterruptedError
+from nasbench_sim.errors import ConfigError, NasbenchSimError
 
 #: searcher -> variant name -> settings over the protocol's config (the same count for each searcher).
 VARIANTS = {
@@ -61,6 +65,9 @@ def main() -> None:
     args = parser.parse_args()
     variants = SPEED_VARIANTS if args.speed else VARIANTS
     searchers = list(SPEED_VARIANTS) if args.speed else args.searchers.split(",")
+    unknown = sorted(set(searchers) - set(variants))
+    if unknown:
+        raise ConfigError(f"no tuning variants for {unknown} (choices: {', '.join(variants)})")
 
     from nasbench_sim.harness.experiment import compare
 
@@ -100,4 +107,16 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    status = 0
+    try:
+        main()
+    except RunInterruptedError as exc:  # Ctrl-C inside a batch: says how much finished
+        print(f"tuning benchmark: {exc}", file=sys.stderr)
+        status = 130
+    except NasbenchSimError as exc:
+        print(f"tuning benchmark: error: {exc}", file=sys.stderr)
+        status = 2
+    except KeyboardInterrupt:
+        print("tuning benchmark: interrupted; finished runs are kept, a rerun resumes", file=sys.stderr)
+        status = 130
+    sys.exit(status)  # outside the handlers, so the stopped worker pool is released before exit
