@@ -17,10 +17,7 @@ import numpy as np
 
 from nasbench_sim._runner import RunInterruptedError
 from nasbench_sim.errors import ConfigError, DataFormatError, NasbenchSimError, OutOfDomainError
-
-#: The registered searchers (kept in sync with `nasbench_sim.search.registry.ALGORITHMS` by a test;
-#: listed here so that `--help` needs no torch import).
-ALGORITHM_NAMES = ("rs", "re", "ls", "gp", "np", "bananas", "tpe", "reinforce", "mcts", "hb", "bohb", "re-es")
+from nasbench_sim.search.registry import names as algorithm_names
 
 SPEC_HELP = """Cell as an adjacency matrix (JSON, row-major, upper triangular) and its ops.
 Ops: input, conv3x3-bn-relu, conv1x1-bn-relu, maxpool3x3, output."""
@@ -98,11 +95,15 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run every (algorithm, seed) not finished yet (lock-step batches of seeds on local processes "
         "or a Dask cluster), write one Parquet file per run, then plot regret curves, the final errors, a "
         "critical-difference diagram and a summary with paired tests. Re-running the same command skips "
-        f"finished runs. Algorithms: {', '.join(ALGORITHM_NAMES)}. Protocols: naszilla (default: the BANANAS "
+        f"finished runs. Algorithms: {', '.join(algorithm_names())} (built-in, installed plugins of the entry-point "
+        "group nasbench_sim.searchers), or package.module:Class for any importable searcher class. Protocols: naszilla (default: the BANANAS "
         "paper's), nb101 (the NAS-Bench-101 paper's).",
     )
     cmp.add_argument("--config", help="TOML file with any of the options below and one [name] table per algorithm")
-    cmp.add_argument("--algorithms", help=f"comma-separated names (default {COMPARE_DEFAULTS['algorithms']})")
+    cmp.add_argument(
+        "--algorithms",
+        help=f"comma-separated names or package.module:Class references (default {COMPARE_DEFAULTS['algorithms']})",
+    )
     cmp.add_argument("--seeds", help=f"e.g. 0-99 or 0,3,7 (default {COMPARE_DEFAULTS['seeds']})")
     cmp.add_argument("--protocol", help="naszilla (default) or nb101; recorded in the results")
     cmp.add_argument("--budget", type=int, help="queries per run (default: the protocol's; naszilla 150)")
@@ -140,7 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="bananas: the BANANAS paper's NB101 table; np-nas: NP-NAS re-tested against RE and BANANAS, with ablations",
     )
     rep.add_argument("--seeds", default="0-199", help="seeds (default 0-199)")
-    rep.add_argument("--algorithms", help="subset of the comparison's algorithms (default: all)")
+    rep.add_argument(
+        "--algorithms",
+        help="the comparison's algorithms or a subset, plus any other name or package.module:Class (default: the paper's)",
+    )
     rep.add_argument("--table", default=None, help="partial (default), official, or a path")
     rep.add_argument(
         "--realizations", type=int, default=None, help="noise realizations of the partial table (default 5)"
@@ -467,7 +471,7 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
     common = {"seeds": args.seeds, "table": args.table, "realizations": args.realizations, "workers": workers}
     common |= {"results": args.results_dir, "device": args.device, "progress": not args.quiet}
     if args.paper == "bananas":
-        report = reproduce_bananas(algorithms=args.algorithms.split(",") if args.algorithms else None, **common)
+        report = reproduce_bananas(algorithms=args.algorithms or None, **common)
     else:
         report = retest_np_nas(**common)
     print(report.read_text())

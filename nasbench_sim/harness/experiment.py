@@ -49,8 +49,8 @@ from nasbench_sim.errors import ConfigError, DataFormatError
 from nasbench_sim.harness.protocol import DEFAULT_PROTOCOL, Protocol
 from nasbench_sim.harness.protocol import protocol as get_protocol
 from nasbench_sim.harness.run import Budget, add_regret, run_lockstep
-from nasbench_sim.search.registry import algorithm as get_algorithm
-from nasbench_sim.search.registry import override
+from nasbench_sim.harness.styles import assign_styles
+from nasbench_sim.search.registry import AlgorithmSpec, override, resolve
 from nasbench_sim.space.enumeration import CellSpace
 
 #: Tables with selectable noise realizations, and how many a comparison uses by default.
@@ -65,8 +65,9 @@ class RunChunk:
     """Runs of one algorithm, stepped in lock step in one process; picklable (workers, Dask).
 
     Attributes:
-        algorithm: registry name.
-        config: its frozen config.
+        algorithm: the algorithm's name in the experiment.
+        payload: its `AlgorithmSpec` and config, cloudpickled: a class defined in a notebook
+            cell or a script travels by value, an importable one by reference.
         seeds: run seeds.
         table_folders: per seed, the saved table it runs on.
         realizations: per seed, the noise realization of that table (-1: none).
@@ -77,7 +78,7 @@ class RunChunk:
     """
 
     algorithm: str
-    config: Any
+    payload: bytes
     seeds: tuple[int, ...]
     table_folders: tuple[str, ...]
     realizations: tuple[int, ...]
@@ -109,11 +110,11 @@ def run_chunk(chunk: RunChunk) -> list[pd.DataFrame]:
 def _run_chunk(chunk: RunChunk) -> list[pd.DataFrame]:
     space = _CACHE.setdefault(f"space:{chunk.space_folder}", None) or CellSpace.load(chunk.space_folder)
     _CACHE[f"space:{chunk.space_folder}"] = space
-    spec = get_algorithm(chunk.algorithm)
+    spec, config = unpack(chunk.payload)
     searchers, oracles = [], []
     for seed, folder in zip(chunk.seeds, chunk.table_folders, strict=True):
         searcher_seq, oracle_seq = np.random.SeedSequence(seed).spawn(2)
-        searchers.append(spec.searcher(chunk.config, np.random.default_rng(searcher_seq), device=chunk.device))
+        searchers.append(spec.searcher(config, np.random.default_rng(searcher_seq), device=chunk.device))
         oracles.append(Oracle(_cached_table(folder), np.random.default_rng(oracle_seq), space=space))
     start = time.perf_counter()
     histories = run_lockstep(searchers, oracles, chunk.budget, mode=chunk.mode)
@@ -124,6 +125,27 @@ def _run_chunk(chunk: RunChunk) -> list[pd.DataFrame]:
         history.attrs["wall_seconds"] = wall
         out.append(history)
     return out
+
+
+def pack(spec: AlgorithmSpec, config: Any) -> bytes:
+    """A spec and its config as bytes for a worker (cloudpickle: by value where not importable).
+
+    Raises:
+        ConfigError: the searcher or its config cannot be pickled.
+    """
+    import cloudpickle
+
+    try:
+        return cloudpickle.dumps((spec, config))
+    except Exception as exc:  # cloudpickle raises whatever the offending object's reducer raises
+        raise ConfigError(f"algorithm {spec.name!r} cannot be sent to a worker: {type(exc).__name__}: {exc}") from None
+
+
+def unpack(payload: bytes) -> tuple[AlgorithmSpec, Any]:
+    """Inverse of `pack`."""
+    import cloudpickle
+
+    return cloudpickle.loads(payload)
 
 
 def run_path(folder: Path, algorithm: str, seed: int) -> Path:
@@ -169,7 +191,37 @@ def run_is_done(path: Path) -> bool:
 
 
 def describe_config(config: Any) -> dict[str, Any]:
-    return asdict(config) if is_dataclass(config) else {}
+    """A config as JSON-able values; objects and functions by their class or qualified name."""
+    return _jsonable(asdict(config)) if is_dataclass(config) else {}
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (np.integer, np.floating, np.bool_)):
+        return value.item()
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if is_dataclass(value):
+        return _jsonable(asdict(value))
+    if isinstance(value, type) or (callable(value) and hasattr(value, "__qualname__")):
+        return f"{getattr(value, '__module__', '?')}:{value.__qualname__}"
+    described = f"{type(value).__module__}:{type(value).__qualname__}"
+    params = getattr(value, "get_params", None)  # scikit-learn style estimators
+    if callable(params):
+        try:
+            return {"object": described, "params": _jsonable(params(deep=False))}
+        except Exception:
+            pass
+    return {"object": described}
+
+
+def describe_algorithm(spec: AlgorithmSpec, config: Any) -> dict[str, Any]:
+    """What an experiment records of an algorithm (the style is added by `compare`)."""
+    cls = spec.searcher
+    return {"class": f"{cls.__module__}:{cls.__qualname__}", "config": describe_config(config)}
 
 
 def _git_commit() -> str | None:
@@ -227,12 +279,18 @@ def _merge_metadata(folder: Path, meta: dict[str, Any]) -> dict[str, Any]:
                     raise ConfigError(
                         f"{folder} holds an experiment with another {key} ({old.get(key)!r}); use another experiment name"
                     )
+            kept = old.get("algorithms", {})
             for name, algo in meta["algorithms"].items():
-                if name in old.get("algorithms", {}) and old["algorithms"][name] != algo:
+                before = kept.get(name)
+                if before is not None and {k: before.get(k) for k in ("class", "config")} != {
+                    k: algo.get(k) for k in ("class", "config")
+                }:
                     raise ConfigError(
-                        f"{folder}: algorithm {name!r} was run with another config; use another experiment name"
+                        f"{folder}: algorithm {name!r} was run with another searcher or config; "
+                        "use another experiment name"
                     )
-            meta = {**meta, "algorithms": {**old.get("algorithms", {}), **meta["algorithms"]}}
+            merged = {**meta["algorithms"], **kept}  # recorded styles stay as they were
+            meta = {**meta, "algorithms": {n: {**meta["algorithms"].get(n, {}), **a} for n, a in merged.items()}}
             meta["seeds"] = sorted(set(old.get("seeds", [])) | set(meta["seeds"]))
         atomic_write_json(path, meta)
     return meta
@@ -340,7 +398,7 @@ def _checked_seeds(values: list[int], seeds: Any) -> list[int]:
 
 
 def compare(
-    algorithms: Sequence[str] | str,
+    algorithms: Any,
     seeds: Iterable[int] | str,
     budget: int | Budget | None = None,
     *,
@@ -359,7 +417,10 @@ def compare(
     """Run every (algorithm, seed) not finished yet and return all their histories as one tidy frame.
 
     Args:
-        algorithms: registry names (`nasbench_sim.search.registry.ALGORITHMS`), a list or 'rs,re'.
+        algorithms: what to compare: 'rs,re'; a list of registry names, `'package.module:Class'`
+            references, searcher classes or `AlgorithmSpec`s; or a mapping name -> any of those,
+            e.g. `{"mine": MySearcher, "re": "re"}`. Classes defined in a notebook cell run on
+            workers and Dask too (sent by value).
         seeds: run seeds, an iterable or '0-99'.
         budget: queries per run, a `Budget`, or None for the protocol's default.
         table: table name ('official', 'partial', 'surrogate'), path, saved table, or None (best available).
@@ -381,12 +442,8 @@ def compare(
     Raises:
         ConfigError: unknown algorithm/protocol/setting, bad seeds or budget, or a folder with another setup.
     """
-    names = [n.strip() for n in algorithms.split(",")] if isinstance(algorithms, str) else list(algorithms)
-    names = [n for n in names if n]
-    if not names:
-        raise ConfigError("no algorithms given")
-    for name in names:
-        get_algorithm(name)
+    specs = resolve(algorithms)
+    names = list(specs)
     proto = get_protocol(protocol)
     seed_list = parse_seeds(seeds)
     run_budget = resolve_budget(budget, proto)
@@ -396,7 +453,7 @@ def compare(
     resolved: dict[str, Any] = {}
     for name in names:
         given = (configs or {}).get(name)
-        base = proto.config_for(name)
+        base = proto.config_for(specs[name])
         if given is None:
             resolved[name] = base
         elif is_dataclass(given):
@@ -413,15 +470,18 @@ def compare(
     if Path(name).is_absolute() or ".." in Path(name).parts or os.sep in name.strip(os.sep):
         raise ConfigError(f"experiment name {name!r} must be a plain folder name inside {results}")
     _check_results_folder(Path(results))
+    described = {n: describe_algorithm(specs[n], resolved[n]) for n in names}
+    previous = _previous_styles(folder)
+    for n, style in assign_styles(specs, previous).items():
+        if n in described:
+            described[n]["style"] = style
     meta = {
         "experiment": name,
         "protocol": proto.describe(),
         "budget": asdict(run_budget),
         "table": describe_table(tables[0]),
         "realizations": len(tables),
-        "algorithms": {
-            n: {"class": get_algorithm(n).searcher.__name__, "config": describe_config(resolved[n])} for n in names
-        },
+        "algorithms": described,
         "seeds": seed_list,
         "device": device,
         "versions": _versions(),
@@ -431,7 +491,7 @@ def compare(
     del space  # built (or found) above so that workers only load it
     space_folder = str(_space_folder())
     chunks = _chunks(
-        names, seed_list, resolved, tables, space_folder, run_budget, proto.mode, device, workers, chunk_size, folder
+        specs, seed_list, resolved, tables, space_folder, run_budget, proto.mode, device, workers, chunk_size, folder
     )
     total = sum(len(c.seeds) for c in chunks)
 
@@ -441,7 +501,7 @@ def compare(
                 "algorithm": chunk.algorithm,
                 "seed": seed,
                 "realization": realization,
-                "config": describe_config(chunk.config),
+                "config": meta["algorithms"][chunk.algorithm]["config"],
                 "budget": asdict(chunk.budget),
                 "protocol": proto.name,
                 "mode": chunk.mode,
@@ -471,6 +531,14 @@ def compare(
     return frame
 
 
+def _previous_styles(folder: Path) -> dict[str, Any]:
+    """Styles an existing experiment already recorded (kept on a rerun with more algorithms)."""
+    path = folder / "metadata.json"
+    if not path.exists():
+        return {}
+    return {n: a["style"] for n, a in _read_metadata(path).get("algorithms", {}).items() if a.get("style")}
+
+
 def _space_folder() -> Path:
     from nasbench_sim._io import data_dir
     from nasbench_sim.space.enumeration import CACHE_NAME
@@ -487,7 +555,7 @@ def _check_results_folder(results: Path) -> None:
 
 
 def _chunks(
-    names: list[str],
+    specs: Mapping[str, AlgorithmSpec],
     seeds: list[int],
     configs: Mapping[str, Any],
     tables: list[BenchmarkTable],
@@ -501,11 +569,12 @@ def _chunks(
 ) -> list[RunChunk]:
     """Unfinished runs grouped into lock-step chunks (batched searchers: one chunk per worker)."""
     chunks = []
-    for name in names:
+    for name, spec in specs.items():
         todo = [s for s in seeds if not run_is_done(run_path(folder, name, s))]
         if not todo:
             continue
-        batched = hasattr(get_algorithm(name).searcher, "ask_steps")
+        payload = pack(spec, configs[name])
+        batched = hasattr(spec.searcher, "ask_steps")
         size = chunk_size or (
             math.ceil(len(todo) / workers) if batched else max(1, min(10, math.ceil(len(todo) / workers)))
         )
@@ -515,7 +584,7 @@ def _chunks(
             chunks.append(
                 RunChunk(
                     algorithm=name,
-                    config=configs[name],
+                    payload=payload,
                     seeds=part,
                     table_folders=tuple(tables[r].folder for r in realization),
                     realizations=tuple(r if tables[0].kind in REALIZABLE_KINDS else -1 for r in realization),

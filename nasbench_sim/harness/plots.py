@@ -33,13 +33,13 @@ from matplotlib.ticker import FuncFormatter, LogLocator
 from nasbench_sim._io import atomic_write_bytes, atomic_write_figure
 from nasbench_sim.harness.experiment import load_experiment
 from nasbench_sim.harness.stats import final_runs, paired, paired_tests, summary_table, tests_markdown
-from nasbench_sim.search.registry import ALGORITHMS, label
+from nasbench_sim.harness.styles import label_of, style_of
 
 
-def style(algorithm: str) -> dict[str, Any]:
-    """The fixed colour and marker of an algorithm (grey circle if unregistered)."""
-    spec = ALGORITHMS.get(algorithm)
-    return {"color": spec.color if spec else "#777777", "marker": spec.marker if spec else "o"}
+def style(algorithm: str, meta: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The fixed colour and marker of an algorithm: as recorded in the experiment, else the registry's."""
+    st = style_of(algorithm, meta)
+    return {"color": st["color"], "marker": st["marker"]}
 
 
 def _subtitle(meta: dict[str, Any], history: pd.DataFrame) -> str:
@@ -68,15 +68,17 @@ def _percent_axis(ax, axis: str = "y") -> None:
     target.set_minor_formatter(FuncFormatter(lambda v, _: ""))
 
 
-def _band(ax, x: np.ndarray, values: np.ndarray, algorithm: str) -> None:
+def _band(ax, x: np.ndarray, values: np.ndarray, algorithm: str, meta: dict[str, Any]) -> None:
     mean = np.nanmean(values, axis=0)
     count = np.sum(~np.isnan(values), axis=0)
     se = np.zeros_like(mean)  # no band where a single run is left (runs of a time budget differ in length)
     many = count > 1
     se[many] = np.nanstd(values[:, many], axis=0, ddof=1) / np.sqrt(count[many])
-    st = style(algorithm)
+    st = style(algorithm, meta)
     marks = max(1, len(x) // 8)
-    ax.plot(x, mean, color=st["color"], marker=st["marker"], markevery=marks, ms=5, label=label(algorithm), lw=1.6)
+    ax.plot(
+        x, mean, color=st["color"], marker=st["marker"], markevery=marks, ms=5, label=label_of(algorithm, meta), lw=1.6
+    )
     ax.fill_between(x, np.clip(mean - se, 1e-6, None), mean + se, color=st["color"], alpha=0.18, lw=0)
 
 
@@ -106,7 +108,7 @@ def regret_figures(history: pd.DataFrame, meta: dict[str, Any], out: Path) -> li
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     for algorithm in algorithms:
         runs = history[history["algorithm"] == algorithm].pivot(index="seed", columns="query", values="test_regret")
-        _band(ax, runs.columns.to_numpy(), 100 * runs.to_numpy(dtype=float), algorithm)
+        _band(ax, runs.columns.to_numpy(), 100 * runs.to_numpy(dtype=float), algorithm, meta)
     ax.set(yscale="log", xlabel="queries (architectures evaluated)", ylabel="test regret of the incumbent (%)")
     _percent_axis(ax)
     ax.set_title("Mean test regret ± 1 SE — " + _subtitle(meta, history) + note, fontsize=8)
@@ -124,7 +126,7 @@ def regret_figures(history: pd.DataFrame, meta: dict[str, Any], out: Path) -> li
         for _, run in group.groupby("seed"):
             pos = np.searchsorted(run["cumulative_time"].to_numpy(), grid, side="right") - 1
             curves.append(np.where(pos >= 0, run["test_regret"].to_numpy()[np.clip(pos, 0, None)], np.nan))
-        _band(ax, grid, 100 * np.asarray(curves), algorithm)
+        _band(ax, grid, 100 * np.asarray(curves), algorithm, meta)
     ax.set(xscale="log", yscale="log", xlabel="simulated training time (seconds)", ylabel="test regret (%)")
     _percent_axis(ax)
     ax.set_title("Mean test regret ± 1 SE vs simulated time — " + _subtitle(meta, history) + note, fontsize=8)
@@ -141,7 +143,7 @@ def final_figure(final: pd.DataFrame, meta: dict[str, Any], history: pd.DataFram
     rng = np.random.default_rng(0)  # jitter only: no effect on any result
     for k, algorithm in enumerate(order):
         values = final.loc[final["algorithm"] == algorithm, "test_error_pct"].to_numpy()
-        st = style(algorithm)
+        st = style(algorithm, meta)
         ax.boxplot(
             values,
             positions=[k],
@@ -153,14 +155,14 @@ def final_figure(final: pd.DataFrame, meta: dict[str, Any], history: pd.DataFram
             capprops={"color": st["color"]},
         )
         ax.scatter(k + rng.uniform(-0.18, 0.18, values.size), values, s=8, alpha=0.45, **st)
-    ax.set_xticks(range(len(order)), [label(a) for a in order], rotation=20, fontsize=8)
+    ax.set_xticks(range(len(order)), [label_of(a, meta) for a in order], rotation=20, fontsize=8)
     ax.set(ylabel="final test error of the incumbent (%)")
     ax.set_title("Final test error per run — " + _subtitle(meta, history), fontsize=8)
     ax.grid(alpha=0.3, axis="y")
     return _save(fig, out, "final_error")
 
 
-def critical_difference_figure(final: pd.DataFrame, out: Path) -> list[Path]:
+def critical_difference_figure(final: pd.DataFrame, out: Path, meta: dict[str, Any] | None = None) -> list[Path]:
     """Critical-difference diagram: mean ranks over seeds, bars join algorithms not different
     by Holm-corrected pairwise Wilcoxon tests at 5% (scikit-posthocs)."""
     import scikit_posthocs as sp
@@ -173,11 +175,11 @@ def critical_difference_figure(final: pd.DataFrame, out: Path) -> list[Path]:
     with warnings.catch_warnings():  # a handful of seeds: scipy warns and the p-value is NaN
         warnings.simplefilter("ignore", RuntimeWarning)
         significance = sp.posthoc_wilcoxon(long, val_col="error", group_col="algorithm", p_adjust="holm")
-    ranks.index = [label(a) for a in ranks.index]
-    significance.index = [label(a) for a in significance.index]
-    significance.columns = [label(a) for a in significance.columns]
+    ranks.index = [label_of(a, meta) for a in ranks.index]
+    significance.index = [label_of(a, meta) for a in significance.index]
+    significance.columns = [label_of(a, meta) for a in significance.columns]
     fig, ax = plt.subplots(figsize=(6.4, 0.5 + 0.35 * len(ranks)))
-    colours = {label(a): style(a)["color"] for a in table.columns}
+    colours = {label_of(a, meta): style(a, meta)["color"] for a in table.columns}
     sp.critical_difference_diagram(
         ranks,
         significance,
@@ -211,7 +213,7 @@ def summary_markdown(history: pd.DataFrame, meta: dict[str, Any]) -> str:
     ]
     if proto.get("published"):
         lines.append(f"- published: {proto.get('published_source')}")
-    lines += ["", summary.to_markdown(index=False, floatfmt=".3f"), "", tests_markdown(final), ""]
+    lines += ["", summary.to_markdown(index=False, floatfmt=".3f"), "", tests_markdown(final, meta), ""]
     return "\n".join(lines)
 
 
@@ -229,7 +231,7 @@ def plot_experiment(folder: str | os.PathLike, out: str | os.PathLike | None = N
     final = final_runs(history)
     written = regret_figures(history, meta, out)
     written += final_figure(final, meta, history, out)
-    written += critical_difference_figure(final, out)
+    written += critical_difference_figure(final, out, meta)
     csv_path, md_path = out / "summary.csv", out / "summary.md"
     atomic_write_bytes(csv_path, summary_table(history, meta).to_csv(index=False).encode())
     atomic_write_bytes(md_path, summary_markdown(history, meta).encode())

@@ -31,7 +31,7 @@ from typing import Any
 from nasbench_sim.errors import ConfigError
 from nasbench_sim.harness.run import MODES, Budget
 from nasbench_sim.search.model_based import NASZILLA_MUTATION
-from nasbench_sim.search.registry import algorithm
+from nasbench_sim.search.registry import AlgorithmSpec, algorithm
 from nasbench_sim.search.simple import EvolutionConfig, LocalSearchConfig, MutationConfig, RandomSearchConfig
 
 
@@ -62,10 +62,15 @@ class Protocol:
         if self.mode not in MODES:
             raise ConfigError(f"unknown query mode {self.mode!r} (choices: {', '.join(MODES)})")
 
-    def config_for(self, name: str) -> Any:
-        """The config of algorithm `name` under this protocol."""
-        spec = algorithm(name)
-        return self.configs.get(name, spec.config())
+    def config_for(self, name: str | AlgorithmSpec) -> Any:
+        """The config of an algorithm (a registry name or a spec) under this protocol.
+
+        The protocol's settings apply to a spec whose `settings_key` it lists and whose config
+        class they fit; any other algorithm runs with its own default config.
+        """
+        spec = name if isinstance(name, AlgorithmSpec) else algorithm(name)
+        own = self.configs.get(spec.settings_key)
+        return own if isinstance(own, spec.config) and spec.default is None else spec.make_config()
 
     def describe(self) -> dict[str, Any]:
         """JSON-able description (experiment metadata)."""

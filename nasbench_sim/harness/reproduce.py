@@ -25,12 +25,11 @@ import numpy as np
 import pandas as pd
 
 from nasbench_sim._io import atomic_write_bytes, atomic_write_json
-from nasbench_sim.errors import ConfigError
 from nasbench_sim.harness.experiment import compare
 from nasbench_sim.harness.plots import plot_experiment
 from nasbench_sim.harness.protocol import NASZILLA
 from nasbench_sim.harness.stats import final_runs, tests_markdown
-from nasbench_sim.search.registry import label
+from nasbench_sim.search.registry import label, resolve
 
 #: The BANANAS table's algorithms that this package has, plus NP-NAS. BOHB is left out: a query
 #: budget counts its short trainings as full queries, which is not the paper's accounting.
@@ -75,7 +74,7 @@ def reproduction_table(frame: pd.DataFrame, published: Mapping[str, float], name
 def reproduce_bananas(
     *,
     seeds: str | Sequence[int] = "0-199",
-    algorithms: Sequence[str] | None = None,
+    algorithms: Any = None,
     table: str | None = None,
     realizations: int | None = None,
     workers: int = 1,
@@ -88,7 +87,9 @@ def reproduce_bananas(
 
     Args:
         seeds: seeds of every algorithm (the paper: 200 trials).
-        algorithms: a subset of `BANANAS_ALGORITHMS` (default: all), plus the variants.
+        algorithms: what to run (default: `BANANAS_ALGORITHMS`, plus the variants): any of them and
+            any other algorithm `compare` accepts (a plugin's name, `'module:Class'`, a class, a
+            mapping); algorithms the paper lacks get rows without a published number.
         table: 'partial' (default) or another table (e.g. 'official' once converted).
         realizations: noise realizations of the partial table (default 5).
         workers: local processes.
@@ -97,16 +98,14 @@ def reproduce_bananas(
         progress: progress bars.
         queries: queries per run (the paper: 150; fewer only for quick checks).
     """
-    chosen = list(algorithms or BANANAS_ALGORITHMS)
-    unknown = sorted(set(chosen) - set(BANANAS_ALGORITHMS))
-    if unknown:
-        raise ConfigError(f"not in the BANANAS comparison: {unknown} (choices: {', '.join(BANANAS_ALGORITHMS)})")
+    specs = resolve(algorithms if algorithms is not None else ",".join(BANANAS_ALGORITHMS))
+    chosen = list(specs)
     table = table or "partial"
     kind = Path(str(table)).name.replace(".", "-")
     common = {"table": table, "protocol": NASZILLA.name, "realizations": realizations, "workers": workers}
     common |= {"results": results, "device": device, "progress": progress}
-    main = compare(chosen, seeds, queries, experiment=f"reproduce-bananas-{kind}", **common)
-    frames, names = [main], {}
+    main = compare(specs, seeds, queries, experiment=f"reproduce-bananas-{kind}", **common)
+    frames, names = [main], {name: spec.label for name, spec in specs.items()}
     for variant, (base, settings) in BANANAS_VARIANTS.items():
         if base in chosen:
             extra = compare(
@@ -141,7 +140,7 @@ def reproduce_bananas(
         "",
         table_frame.to_markdown(index=False, floatfmt=".3f"),
         "",
-        tests_markdown(final_runs(main)),
+        tests_markdown(final_runs(main), {"algorithms": {n: {"style": {"label": lbl}} for n, lbl in names.items()}}),
         "",
     ]
     path = folder / "reproduce.md"

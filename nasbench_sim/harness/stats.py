@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from nasbench_sim.search.registry import label
+from nasbench_sim.harness.styles import label_of
 
 
 def final_runs(history: pd.DataFrame) -> pd.DataFrame:
@@ -117,7 +117,7 @@ def summary_table(history: pd.DataFrame, meta: Mapping[str, Any] | None = None) 
         n = len(group)
         err = group["test_error_pct"]
         row = {
-            "algorithm": label(name),
+            "algorithm": label_of(name, meta),
             "runs": n,
             "test error %": err.mean(),
             "± SE": err.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan,
@@ -142,7 +142,7 @@ def summary_table(history: pd.DataFrame, meta: Mapping[str, Any] | None = None) 
     return pd.DataFrame(rows).sort_values("test error %").reset_index(drop=True)
 
 
-def tests_markdown(final: pd.DataFrame) -> str:
+def tests_markdown(final: pd.DataFrame, meta: Mapping[str, Any] | None = None) -> str:
     """The paired tests as Markdown text (Friedman line plus a table of pairwise tests)."""
     tests = paired_tests(final)
     lines = [f"Paired over {tests['seeds']} seeds that every algorithm ran; lower test error is better."]
@@ -151,11 +151,11 @@ def tests_markdown(final: pd.DataFrame) -> str:
         lines.append(f"Friedman test over algorithms: chi² = {f['statistic']:.2f}, p = {f['p']:.3g}.")
     if tests.get("best") is not None:
         lines.append(
-            f"Best mean test error: {label(tests['best'])}. Wilcoxon signed-rank tests against it, Holm-corrected:"
+            f"Best mean test error: {label_of(tests['best'], meta)}. Wilcoxon signed-rank tests against it, Holm-corrected:"
         )
     pairwise = tests["pairwise"]
     if len(pairwise):
-        table = pairwise.assign(algorithm=pairwise["algorithm"].map(label)).rename(
+        table = pairwise.assign(algorithm=pairwise["algorithm"].map(lambda name: label_of(name, meta))).rename(
             columns={
                 "mean_difference": "mean difference (points)",
                 "wilcoxon_p": "Wilcoxon p",

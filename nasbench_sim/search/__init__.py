@@ -9,57 +9,54 @@ Example:
     >>> cell = searcher.ask()
 """
 
-from nasbench_sim.search.base import FitPredict, Observations, Query, Searcher, SearcherBase, Surrogate, drive
-from nasbench_sim.search.model_based import (
-    GPBO,
-    NPNAS,
-    Bananas,
-    BananasConfig,
-    GPBOConfig,
-    ModelSearchConfig,
-    NPNASConfig,
-    PoolConfig,
-    PoolSearcher,
-)
-from nasbench_sim.search.registry import ALGORITHMS, AlgorithmSpec, algorithm
-from nasbench_sim.search.simple import (
-    EvolutionConfig,
-    LocalSearch,
-    LocalSearchConfig,
-    MutationConfig,
-    RandomSearch,
-    RandomSearchConfig,
-    RegularizedEvolution,
-)
-from nasbench_sim.search.tpe import TPE, TPEConfig
+from __future__ import annotations
 
-__all__ = [
-    "ALGORITHMS",
-    "GPBO",
-    "NPNAS",
-    "TPE",
-    "AlgorithmSpec",
-    "Bananas",
-    "BananasConfig",
-    "EvolutionConfig",
-    "FitPredict",
-    "GPBOConfig",
-    "LocalSearch",
-    "LocalSearchConfig",
-    "ModelSearchConfig",
-    "MutationConfig",
-    "NPNASConfig",
-    "Observations",
-    "PoolConfig",
-    "PoolSearcher",
-    "Query",
-    "RandomSearch",
-    "RandomSearchConfig",
-    "RegularizedEvolution",
-    "Searcher",
-    "SearcherBase",
-    "Surrogate",
-    "TPEConfig",
-    "algorithm",
-    "drive",
-]
+import importlib
+from typing import Any
+
+#: Public names -> the module that defines them, imported on first use (so that listing
+#: the registry's names imports no torch).
+_WHERE = {
+    **dict.fromkeys(["FitPredict", "Observations", "Query", "Searcher", "SearcherBase", "Surrogate", "drive"], "base"),
+    **dict.fromkeys(
+        [
+            "GPBO",
+            "NPNAS",
+            "Bananas",
+            "BananasConfig",
+            "GPBOConfig",
+            "ModelSearchConfig",
+            "NPNASConfig",
+            "PoolConfig",
+            "PoolSearcher",
+        ],
+        "model_based",
+    ),
+    **dict.fromkeys(["ModelBased", "ModelBasedConfig", "model_based"], "predictor"),
+    **dict.fromkeys(
+        ["ALGORITHMS", "AlgorithmSpec", "EmptyConfig", "algorithm", "names", "register", "resolve", "unregister"],
+        "registry",
+    ),
+    **dict.fromkeys(
+        [
+            "EvolutionConfig",
+            "LocalSearch",
+            "LocalSearchConfig",
+            "MutationConfig",
+            "RandomSearch",
+            "RandomSearchConfig",
+            "RegularizedEvolution",
+        ],
+        "simple",
+    ),
+    **dict.fromkeys(["TPE", "TPEConfig"], "tpe"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"nasbench_sim.search.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'nasbench_sim.search' has no attribute {name!r}")
+
+
+__all__ = sorted(_WHERE)
