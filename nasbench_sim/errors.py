@@ -64,3 +64,7 @@ class DataFormatError(NasbenchSimError, ValueError):
 
 class ConfigError(NasbenchSimError, ValueError):
     """A configuration value or a name (algorithm, table, ...) is not valid."""
+
+
+class ContractError(NasbenchSimError, AssertionError):
+    """A searcher or surrogate breaks the contract `nasbench_sim.testing` checks (one line per broken rule)."""

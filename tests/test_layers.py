@@ -13,6 +13,7 @@ ALLOWED = {
     "compat": {"helpers", "space", "bench"},
     "harness": {"helpers", "space", "bench", "search"},
     "activesel": {"helpers", "space"},
+    "testing": {"helpers", "space", "bench", "search", "harness"},
     "cli": {"helpers", "space", "bench", "search", "compat", "harness", "activesel"},
     "package": {"helpers", "space", "bench", "harness"},
 }

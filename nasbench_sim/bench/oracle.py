@@ -236,6 +236,19 @@ class Oracle:
         """Space row of a cell (free)."""
         return self.space.index(cell)
 
+    def hash_of_row(self, row: int) -> str:
+        """Official hash of a space row (free)."""
+        return self.space.hashes[row].decode()
+
+    def incumbent_values(self, row: int) -> tuple[float, float, float]:
+        """(mean validation, mean test, repeat-0 test) accuracy of a space row at 108 epochs (free):
+        what a run history records of its incumbent."""
+        return (
+            float(self.mean("validation_accuracy")[row]),
+            float(self.mean("test_accuracy")[row]),
+            float(self.repeat_values("test_accuracy", 0)[row]),
+        )
+
     def metrics(self, cell: Cell) -> tuple[dict[str, Any], dict[int, list[dict[str, float]]]]:
         """All repeats of a cell, free, as the official `get_metrics_from_spec`.
 

@@ -33,6 +33,7 @@ import pandas as pd
 from nasbench_sim.bench.oracle import Oracle
 from nasbench_sim.errors import ConfigError
 from nasbench_sim.search.base import FitPredict, Searcher, as_query, fit_predict_many
+from nasbench_sim.space.encodings import path_key
 
 MODES = ("mean", "single")
 
@@ -54,6 +55,7 @@ HISTORY_COLUMNS = {
     "incumbent_mean_test": "its mean 108-epoch test accuracy over repeats, from the table (the reported metric)",
     "incumbent_repeat0_test": "its 108-epoch test accuracy of training repeat 0 (real in the partial table)",
     "search_seconds": "wall-clock seconds of ask() + tell() for this query (a share of batched model fits)",
+    "path_repeat": "True if the run had queried a cell with the same input-to-output op paths before (naszilla's identity)",
 }
 
 
@@ -92,6 +94,7 @@ class _Run:
         self.searcher, self.oracle = searcher, oracle
         self.records: list[tuple] = []
         self.seen: set[int] = set()
+        self.paths: set = set()
         self.best = (-1, -np.inf)  # (epochs, signal) of the incumbent
         self.incumbent = -1
         self.spent = 0.0
@@ -182,7 +185,7 @@ def _advance(run: _Run, answer: tuple[np.ndarray, np.ndarray] | None) -> FitPred
 def _query_and_tell(run: _Run, mode: str) -> None:
     query = as_query(run.proposal)
     oracle = run.oracle
-    row = oracle.space.index(query.cell)
+    row = oracle.row(query.cell)
     if mode == "mean":
         result = oracle.query_mean_row(row, query.epochs)
     else:
@@ -192,6 +195,9 @@ def _query_and_tell(run: _Run, mode: str) -> None:
     run.seconds += time.perf_counter() - start
     is_new = row not in run.seen
     run.seen.add(row)
+    paths = path_key(query.cell)
+    path_repeat = paths in run.paths
+    run.paths.add(paths)
     run.spent += result["training_time"]
     signal = (query.epochs, result["validation_accuracy"])
     if signal[0] > run.best[0] or (signal[0] == run.best[0] and signal[1] > run.best[1]):
@@ -210,11 +216,10 @@ def _query_and_tell(run: _Run, mode: str) -> None:
             result["training_time"],
             run.spent,
             inc,
-            oracle.space.hashes[inc].decode(),
-            float(oracle.mean("validation_accuracy")[inc]),
-            float(oracle.mean("test_accuracy")[inc]),
-            float(oracle.repeat_values("test_accuracy", 0)[inc]),
+            oracle.hash_of_row(inc),
+            *oracle.incumbent_values(inc),
             run.seconds,
+            path_repeat,
         )
     )
 

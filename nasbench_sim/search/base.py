@@ -36,7 +36,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from nasbench_sim.errors import ConfigError
+from nasbench_sim.errors import ConfigError, OutOfDomainError
 from nasbench_sim.space.cell import Cell
 from nasbench_sim.space.encodings import path_key
 from nasbench_sim.space.sampling import random_cell
@@ -68,8 +68,16 @@ class Query:
 
 
 def as_query(proposal: Cell | Query) -> Query:
-    """A proposal as a `Query` (a bare cell means 108 epochs)."""
-    return proposal if isinstance(proposal, Query) else Query(proposal)
+    """A proposal as a `Query` (a bare cell means 108 epochs).
+
+    Raises:
+        OutOfDomainError: neither a `Cell` nor a `Query` of one (what `ask` returned names the problem).
+    """
+    if isinstance(proposal, Query) and isinstance(proposal.cell, Cell):
+        return proposal
+    if isinstance(proposal, Cell):
+        return Query(proposal)
+    raise OutOfDomainError(f"a searcher proposed {proposal!r:.80}: ask() must return a Cell or a Query")
 
 
 @runtime_checkable

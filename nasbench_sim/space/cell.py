@@ -293,4 +293,5 @@ class Cell:
         return f"Cell(matrix={self._rows!r}, ops={list(self._ops)!r})"
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        return (Cell, (self._rows, self._ops))
+        # The form as given: mutation works on it, so a pickled and restored searcher mutates alike.
+        return (Cell, (self._original_matrix, self._original_ops))

@@ -165,3 +165,15 @@ def test_any_matrix_and_ops_build_a_valid_cell_or_raise_out_of_domain_error(spac
     assert cell.hash == space.hashes[row].decode() == space.cell(row).hash
     assert Cell(cell.matrix, cell.ops).hash == cell.hash
     assert Cell.from_labels(cell.num_vertices, cell.bits, cell.labels).hash == cell.hash
+
+
+def test_a_pickled_cell_keeps_the_form_it_was_given():
+    # Catches pickling only the pruned form: a restored searcher then mutated a different 7-vertex form
+    # (found by check_searcher's resume rule).
+    matrix = [[0, 1, 1, 0, 0, 0, 0]] + [[0] * 7 for _ in range(6)]
+    matrix[1][6] = 1
+    ops = ["input", "conv3x3-bn-relu", "maxpool3x3", "conv1x1-bn-relu", "conv1x1-bn-relu", "conv1x1-bn-relu", "output"]
+    cell = Cell(matrix, ops)
+    copy = pickle.loads(pickle.dumps(cell))
+    assert copy == cell
+    assert copy.original_matrix.tolist() == cell.original_matrix.tolist() and copy.original_ops == cell.original_ops
