@@ -79,9 +79,10 @@ def main() -> None:
 
     import torch
 
-    from nasbench_sim.harness.experiment import RunChunk, _space_folder, compare, open_tables
+    from nasbench_sim.harness.experiment import RunChunk, _space_folder, compare, open_tables, pack
     from nasbench_sim.harness.protocol import protocol
     from nasbench_sim.harness.run import Budget
+    from nasbench_sim.search.registry import algorithm
 
     proto = protocol("naszilla")
     tables = open_tables(args.table, None, progress=False)
@@ -121,7 +122,7 @@ def main() -> None:
             seeds = tuple(range(args.profile_seeds))
             chunk = RunChunk(
                 name,
-                proto.config_for(name),
+                pack(algorithm(name), proto.config_for(name)),
                 seeds,
                 tuple(tables[s % len(tables)].folder for s in seeds),
                 tuple(s % len(tables) for s in seeds),

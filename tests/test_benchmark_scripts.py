@@ -15,7 +15,7 @@ _SPEC.loader.exec_module(harness_benchmark)
 def test_phase_breakdown_has_no_negative_phase_nor_double_counting(surrogate, algorithm):
     # Regression: the model fits, which the lock-step runner makes outside `ask_steps`, were also
     # subtracted from its time, so 'acquisition and selection' came out negative (-57.9 s for NP-NAS).
-    from nasbench_sim.harness.experiment import RunChunk, _space_folder
+    from nasbench_sim.harness.experiment import RunChunk, _space_folder, pack
     from nasbench_sim.harness.protocol import protocol
     from nasbench_sim.harness.run import Budget
 
@@ -23,8 +23,10 @@ def test_phase_breakdown_has_no_negative_phase_nor_double_counting(surrogate, al
     if algorithm == "np":  # fewer steps, still enough that the fits outweigh the acquisition
         config = dataclasses.replace(config, model=dataclasses.replace(config.model, steps=150, refit_steps=50))
     seeds = (0, 1)
+    from nasbench_sim.search.registry import algorithm as spec_of
+
     chunk = RunChunk(
-        algorithm, config, seeds, (surrogate.folder,) * 2, (0, 0), str(_space_folder()), Budget(queries=25), "mean"
+        algorithm, pack(spec_of(algorithm), config), seeds, (surrogate.folder,) * 2, (0, 0), str(_space_folder()), Budget(queries=25), "mean"
     )
     phases = harness_benchmark.phase_breakdown(chunk)
     phases.pop("total (profiled)")

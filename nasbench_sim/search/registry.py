@@ -220,7 +220,8 @@ def resolve(algorithms: Any) -> dict[str, AlgorithmSpec]:
     for key, item in items:
         if key is not None:
             check_name(key)
-            if key in _BUILTINS and not (isinstance(item, str) and item == key):
+            same = item == key if isinstance(item, str) else item == ALGORITHMS[key]
+            if key in _BUILTINS and not same:
                 raise ConfigError(f"{key!r} names a built-in searcher; give yours another name")
         spec = as_spec(item, key)
         if spec.name in out:
