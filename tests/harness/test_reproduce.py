@@ -19,7 +19,7 @@ def test_reproduce_writes_published_vs_measured(space, tmp_path):
 
 def test_reproduce_refuses_an_unknown_algorithm_and_lists_the_choices(tmp_path):
     # Other registered or plugin searchers may join the comparison (without a published number); a typo may not.
-    with pytest.raises(ConfigError, match="unknown algorithm 'frob' .choices: rs, re"):
+    with pytest.raises(ConfigError, match=r"unknown algorithm 'frob' \(choices: rs, re"):
         reproduce_bananas(algorithms=["frob"], results=tmp_path, progress=False)
 
 
