@@ -32,7 +32,6 @@ _WHERE = {
         ],
         "model_based",
     ),
-    **dict.fromkeys(["ModelBased", "ModelBasedConfig", "model_based"], "predictor"),
     **dict.fromkeys(
         ["ALGORITHMS", "AlgorithmSpec", "EmptyConfig", "algorithm", "names", "register", "resolve", "unregister"],
         "registry",
