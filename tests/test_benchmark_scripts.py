@@ -26,7 +26,14 @@ def test_phase_breakdown_has_no_negative_phase_nor_double_counting(surrogate, al
     from nasbench_sim.search.registry import algorithm as spec_of
 
     chunk = RunChunk(
-        algorithm, pack(spec_of(algorithm), config), seeds, (surrogate.folder,) * 2, (0, 0), str(_space_folder()), Budget(queries=25), "mean"
+        algorithm,
+        pack(spec_of(algorithm), config),
+        seeds,
+        (surrogate.folder,) * 2,
+        (0, 0),
+        str(_space_folder()),
+        Budget(queries=25),
+        "mean",
     )
     phases = harness_benchmark.phase_breakdown(chunk)
     phases.pop("total (profiled)")

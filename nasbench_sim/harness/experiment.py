@@ -49,6 +49,7 @@ from nasbench_sim.errors import ConfigError, DataFormatError
 from nasbench_sim.harness.protocol import DEFAULT_PROTOCOL, Protocol
 from nasbench_sim.harness.protocol import protocol as get_protocol
 from nasbench_sim.harness.run import Budget, add_regret, run_lockstep
+from nasbench_sim.harness.stats import dedup_breaches
 from nasbench_sim.harness.styles import assign_styles
 from nasbench_sim.search.registry import AlgorithmSpec, override, resolve
 from nasbench_sim.space.enumeration import CellSpace
@@ -528,6 +529,12 @@ def compare(
         )
     frame, _ = load_experiment(folder, algorithms=names, seeds=seed_list)
     frame.attrs.update(folder=str(folder), table_label=tables[0].label, protocol=proto.name)
+    for n, count in dedup_breaches(frame, meta).items():
+        warnings.warn(
+            f"{n} declares dedup='paths' but repeated a cell's op paths {count} time(s) over its runs"
+            " (see the history's path_repeat column)",
+            stacklevel=2,
+        )
     return frame
 
 

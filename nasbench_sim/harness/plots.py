@@ -32,7 +32,14 @@ from matplotlib.ticker import FuncFormatter, LogLocator
 
 from nasbench_sim._io import atomic_write_bytes, atomic_write_figure
 from nasbench_sim.harness.experiment import load_experiment
-from nasbench_sim.harness.stats import final_runs, paired, paired_tests, summary_table, tests_markdown
+from nasbench_sim.harness.stats import (
+    dedup_breaches,
+    final_runs,
+    paired,
+    paired_tests,
+    summary_table,
+    tests_markdown,
+)
 from nasbench_sim.harness.styles import label_of, style_of
 
 
@@ -213,6 +220,11 @@ def summary_markdown(history: pd.DataFrame, meta: dict[str, Any]) -> str:
     ]
     if proto.get("published"):
         lines.append(f"- published: {proto.get('published_source')}")
+    for name, n in dedup_breaches(history, meta).items():
+        lines.append(
+            f"- **warning**: {label_of(name, meta)} declares dedup='paths' but repeated a cell's op paths"
+            f" {n} time(s) ({n / history.loc[history['algorithm'] == name, 'seed'].nunique():.2f} per run)"
+        )
     lines += ["", summary.to_markdown(index=False, floatfmt=".3f"), "", tests_markdown(final, meta), ""]
     return "\n".join(lines)
 

@@ -40,6 +40,30 @@ def final_runs(history: pd.DataFrame) -> pd.DataFrame:
     return final.reset_index(drop=True)
 
 
+def path_repeats(history: pd.DataFrame) -> pd.Series:
+    """Queries per run that repeated a cell's input-to-output op paths, mean over runs, per algorithm.
+
+    Empty for histories written before the `path_repeat` column existed.
+    """
+    if "path_repeat" not in history:
+        return pd.Series(dtype=float)
+    per_run = history.groupby(["algorithm", "seed"], sort=False)["path_repeat"].sum()
+    return per_run.groupby(level="algorithm", sort=False).mean()
+
+
+def dedup_breaches(history: pd.DataFrame, meta: Mapping[str, Any] | None) -> dict[str, int]:
+    """Algorithms whose config declares `dedup="paths"` yet repeated paths: name -> repeats in all runs."""
+    if "path_repeat" not in history:
+        return {}
+    declared = {
+        name
+        for name, described in ((meta or {}).get("algorithms") or {}).items()
+        if isinstance(described.get("config"), Mapping) and described["config"].get("dedup") == "paths"
+    }
+    counts = history.loc[history["algorithm"].isin(declared)].groupby("algorithm", sort=False)["path_repeat"].sum()
+    return {str(name): int(n) for name, n in counts.items() if n > 0}
+
+
 def paired(final: pd.DataFrame, metric: str = "test_error_pct") -> pd.DataFrame:
     """(seed x algorithm) table of `metric` over the seeds that every algorithm ran."""
     table = final.pivot_table(index="seed", columns="algorithm", values=metric)
@@ -103,12 +127,14 @@ def summary_table(history: pd.DataFrame, meta: Mapping[str, Any] | None = None) 
 
     Columns: runs, test error (mean, SE, median), test regret, between-realization
     SD of the mean (when the runs used several noise realizations), repeat-0 test
-    error, mean rank over common seeds, unique queries, search seconds per query,
+    error, mean rank over common seeds, unique queries, path-equivalent repeats per
+    run (histories that record them), search seconds per query,
     simulated training hours and search-overhead seconds per run, and the
     published value and difference when the protocol has one.
     """
     final = final_runs(history)
     tests = paired_tests(final)
+    repeats = path_repeats(history)
     proto = (meta or {}).get("protocol") or {}
     same_budget = proto.get("published_budget") == (meta or {}).get("budget")
     published = (proto.get("published") or {}) if same_budget else {}
@@ -130,6 +156,8 @@ def summary_table(history: pd.DataFrame, meta: Mapping[str, Any] | None = None) 
         row["repeat-0 test error %"] = group["repeat0_test_error_pct"].mean()
         row["mean rank"] = tests["mean_ranks"].get(name, np.nan)
         row["unique queries"] = group["unique_queries"].mean()
+        if name in repeats:
+            row["path repeats/run"] = repeats[name]
         runs = history.loc[history["algorithm"] == name]
         row["search s/query"] = runs["search_seconds"].mean()
         # What the search stands for (simulated NB101 training) next to what it cost (ask + tell).

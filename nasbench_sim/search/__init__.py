@@ -48,6 +48,7 @@ _WHERE = {
         ],
         "simple",
     ),
+    **dict.fromkeys(["MeanStdModel", "ModelBased", "ModelBasedConfig", "build_model", "model_based"], "predictor"),
     **dict.fromkeys(["TPE", "TPEConfig"], "tpe"),
 }
 

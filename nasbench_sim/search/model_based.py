@@ -24,7 +24,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -102,7 +102,8 @@ class ModelSearchConfig:
         batch_size: cells evaluated per model fit.
         dedup: never evaluate two cells with the same key ('cell' or 'paths').
         encoding: cell encoding of the surrogate (see `nasbench_sim.space.encodings.ENCODINGS`).
-        acquisition: 'its' (independent Thompson sampling), 'ucb', 'ei', 'mean' or 'random'.
+        acquisition: 'its' (independent Thompson sampling), 'ucb', 'ei', 'mean', 'random',
+            or a callable `(mean, std, best) -> (B,) score` (higher is better).
         beta: UCB exploration weight.
         pool: how candidates are generated.
     """
@@ -111,7 +112,7 @@ class ModelSearchConfig:
     batch_size: int = 10
     dedup: str = "paths"
     encoding: str = "truncated_path"
-    acquisition: str = "its"
+    acquisition: str | Callable[[np.ndarray, np.ndarray, float], np.ndarray] = "its"
     beta: float = 0.5
     pool: PoolConfig = PoolConfig()
 
@@ -121,13 +122,26 @@ class ModelSearchConfig:
         dedup_key(self.dedup)
         if self.encoding not in ENCODINGS:
             raise ConfigError(f"unknown encoding {self.encoding!r} (choices: {', '.join(ENCODINGS)})")
-        if self.acquisition not in ACQUISITIONS:
+        if not callable(self.acquisition) and self.acquisition not in ACQUISITIONS:
             raise ConfigError(f"unknown acquisition {self.acquisition!r} (choices: {', '.join(ACQUISITIONS)})")
 
 
 def to_target(validation_accuracy: np.ndarray) -> np.ndarray:
     """Negated validation error in percent (higher is better)."""
     return 100.0 * np.asarray(validation_accuracy, dtype=np.float64) - 100.0
+
+
+def _mean_std(prediction: Any, size: int, model: Any) -> tuple[np.ndarray, np.ndarray]:
+    """A model's prediction for `size` candidates as (mean, std), or one line naming the problem."""
+    if isinstance(prediction, tuple) and len(prediction) == 2:
+        mean = np.asarray(prediction[0], dtype=np.float64)
+        std = np.asarray(prediction[1], dtype=np.float64)
+        if mean.shape == std.shape == (size,):
+            return mean, std
+    described = f"{type(prediction).__name__} of shape {np.shape(prediction)}"
+    raise ConfigError(
+        f"{type(model).__name__}.predict must return (mean, std) of shape ({size},) each, got {described}"
+    )
 
 
 class PoolSearcher(SearcherBase):
@@ -148,7 +162,10 @@ class PoolSearcher(SearcherBase):
         self.key = dedup_key(config.dedup)
         self.evaluated = CellBatch.empty()  # the evaluated cells as arrays, in order
         self.queue: list[Cell] = []
-        self.acquisition = partial(ACQUISITIONS[config.acquisition], rng=self.acquisition_rng, beta=config.beta)
+        if callable(config.acquisition):
+            self.acquisition = config.acquisition
+        else:
+            self.acquisition = partial(ACQUISITIONS[config.acquisition], rng=self.acquisition_rng, beta=config.beta)
 
     def tell(self, proposal: Cell | Query, validation_accuracy: float) -> None:
         super().tell(proposal, validation_accuracy)
@@ -210,8 +227,14 @@ class PoolSearcher(SearcherBase):
         pool = self.candidates()
         y = to_target(self.observed.values)
         name = self.config.encoding
-        mean, std = yield FitPredict(self.model, self.evaluated.encode(name), y, pool.encode(name))
-        score = self.acquisition(mean, std, float(y.max()))
+        prediction = yield FitPredict(self.model, self.evaluated.encode(name), y, pool.encode(name))
+        mean, std = _mean_std(prediction, len(pool), self.model)
+        score = np.asarray(self.acquisition(mean, std, float(y.max())), dtype=np.float64)
+        if score.shape != mean.shape or not np.isfinite(score).all():
+            raise ConfigError(
+                f"the acquisition {self.config.acquisition!r:.60} must return {mean.shape[0]} finite scores,"
+                f" got shape {score.shape}"
+            )
         keys = pool.keys(self.config.dedup)
         chosen: list[int] = []
         for i in np.argsort(-score, kind="stable").tolist():

@@ -220,9 +220,11 @@ def resolve(algorithms: Any) -> dict[str, AlgorithmSpec]:
     for key, item in items:
         if key is not None:
             check_name(key)
-            same = item == key if isinstance(item, str) else item == ALGORITHMS[key]
-            if key in _BUILTINS and not same:
-                raise ConfigError(f"{key!r} names a built-in searcher; give yours another name")
+            if key in _BUILTINS:
+                builtin = ALGORITHMS[key]
+                if not (item == key or item is builtin.searcher or item == builtin):
+                    raise ConfigError(f"{key!r} names a built-in searcher; give yours another name")
+                item = builtin
         spec = as_spec(item, key)
         if spec.name in out:
             raise ConfigError(f"two algorithms are named {spec.name!r}")
