@@ -3,6 +3,8 @@
 One function per job: `compare` runs searchers over seeds and returns a tidy
 frame (and writes resumable Parquet files), `plot` writes the figures and
 summary of an experiment folder, `summary` returns its table with the paired tests.
+Your own algorithm: any ask/tell class, `model_based(model, ...)` for your own
+predictor and acquisition, `register` for this process, `check_searcher` for the contract.
 
 Example:
     >>> import numpy as np
@@ -21,13 +23,19 @@ from typing import Any
 from nasbench_sim._version import __version__
 from nasbench_sim.bench import BenchmarkTable, Oracle, open_table
 from nasbench_sim.errors import ConfigError, DataFormatError, OutOfDomainError
-from nasbench_sim.space import Cell, CellSpace
+from nasbench_sim.space import Cell, CellSpace, mutate, random_cell
 
 #: Public functions loaded on first use (they import torch, pandas and matplotlib).
 _LAZY = {
     "compare": ("nasbench_sim.harness.experiment", "compare"),
     "plot": ("nasbench_sim.harness.plots", "plot_experiment"),
     "summary": ("nasbench_sim.harness.plots", "summary"),
+    "AlgorithmSpec": ("nasbench_sim.search.registry", "AlgorithmSpec"),
+    "register": ("nasbench_sim.search.registry", "register"),
+    "unregister": ("nasbench_sim.search.registry", "unregister"),
+    "model_based": ("nasbench_sim.search.predictor", "model_based"),
+    "check_searcher": ("nasbench_sim.testing", "check_searcher"),
+    "check_surrogate": ("nasbench_sim.testing", "check_surrogate"),
 }
 
 
@@ -39,6 +47,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "AlgorithmSpec",
     "BenchmarkTable",
     "Cell",
     "CellSpace",
@@ -47,8 +56,15 @@ __all__ = [
     "Oracle",
     "OutOfDomainError",
     "__version__",
+    "check_searcher",
+    "check_surrogate",
     "compare",
+    "model_based",
+    "mutate",
     "open_table",
     "plot",
+    "random_cell",
+    "register",
     "summary",
+    "unregister",
 ]

@@ -16,6 +16,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PLUGIN = ROOT / "examples" / "plugin"
+PIP = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--no-index"]
+RUN = ["compare", "--table", "surrogate", "--seeds", "0-1", "--budget", "12", "--workers", "2", "--quiet"]
 
 
 def _cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
@@ -43,8 +45,7 @@ def installed(tmp_path_factory) -> Path:
     source = _copy_plugin(tmp_path_factory.mktemp("plugin-src") / "plugin")
     target = tmp_path_factory.mktemp("plugin-site")
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation"]
-        + ["--no-index", "--target", str(target), str(source)],
+        [*PIP, "--target", str(target), str(source)],
         check=True,
         capture_output=True,
         timeout=600,
@@ -57,8 +58,7 @@ def test_an_installed_plugin_is_listed_and_runs_on_two_workers(installed, surrog
     listed = _cli(["compare", "--help"], env, tmp_path)
     assert listed.returncode == 0 and "greedy" in listed.stdout.replace("\n", " ")
     done = _cli(
-        ["compare", "--table", "surrogate", "--algorithms", "greedy,rs", "--seeds", "0-1", "--budget", "12"]
-        + ["--workers", "2", "--quiet", "--results-dir", str(tmp_path / "results")],
+        [*RUN, "--algorithms", "greedy,rs", "--results-dir", str(tmp_path / "results")],
         env,
         tmp_path,
     )
@@ -70,8 +70,7 @@ def test_an_installed_plugin_is_listed_and_runs_on_two_workers(installed, surrog
 def test_a_class_named_on_the_command_line_runs_without_installing(surrogate, tmp_path):
     env = _env(_copy_plugin(tmp_path / "plugin"))
     done = _cli(
-        ["compare", "--table", "surrogate", "--algorithms", "nbs_example_plugin.greedy:GreedyMutation,rs"]
-        + ["--seeds", "0-1", "--budget", "12", "--workers", "2", "--quiet", "--results-dir", str(tmp_path / "r")],
+        [*RUN, "--algorithms", "nbs_example_plugin.greedy:GreedyMutation,rs", "--results-dir", str(tmp_path / "r")],
         env,
         tmp_path,
     )

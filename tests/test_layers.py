@@ -23,7 +23,7 @@ def _part(module: str) -> str:
     name = module.split(".")[1] if module.count(".") else "package"
     if name in ("_io", "_nn", "_runner", "_version", "errors"):
         return "helpers"
-    return {"cli": "cli", "__init__": "package"}.get(name, name)
+    return {"cli": "cli", "__main__": "cli", "__init__": "package"}.get(name, name)
 
 
 def _imports(path: Path) -> set[str]:

@@ -26,14 +26,19 @@ def check_surrogate(model: Any, *, dim: int = 36, raise_on_failure: bool = True)
     """Check a surrogate object against the fit/predict contract.
 
     Args:
-        model: an object with `fit(X, y)` and `predict(X) -> (mean, std)`.
+        model: what `nasbench_sim.search.predictor.model_based` takes: an object with `fit(X, y)`
+            and `predict(X) -> (mean, std)`, a scikit-learn-style estimator (checked as the loop
+            wraps it, `MeanStdModel`), a class or a factory `model(rng)`.
         dim: encoding width D of the test data.
         raise_on_failure: raise `ContractError` listing every broken rule.
 
     Returns:
         rule -> None where it holds, else a one-line message.
     """
+    from nasbench_sim.search.predictor import build_model
+
     rng = np.random.default_rng(0)
+    model = build_model(model, np.random.default_rng(1))
     X = (rng.random((30, dim)) < 0.3).astype(np.float32)
     y = -100.0 * (0.1 - 0.05 * X[:, :5].mean(axis=1)) + 0.1 * rng.standard_normal(30)
     C = (rng.random((12, dim)) < 0.3).astype(np.float32)

@@ -119,6 +119,8 @@ def test_a_searcher_that_breaks_its_declared_dedup_is_reported(space, tmp_path):
         warnings.simplefilter("ignore")
         plot_experiment(folder)
     text = (folder / "summary.md").read_text()
-    assert "**warning**: Sloppy declares dedup='paths' but repeated a cell's op paths 30 time(s) (15.00 per run)" in text
+    assert (
+        "**warning**: Sloppy declares dedup='paths' but repeated a cell's op paths 30 time(s) (15.00 per run)" in text
+    )
     table = summary(folder).set_index("algorithm")
     assert table.loc["Sloppy", "path repeats/run"] == 15 and table.loc["Random search", "path repeats/run"] == 0
