@@ -38,7 +38,7 @@ PHASES = {
 
 def phase_breakdown(chunk) -> dict[str, float]:
     """Seconds per phase of one lock-step chunk, from cProfile's cumulative times."""
-    from nasbench_sim.harness.experiment import run_chunk
+    from nasbench_sim.harness.worker import run_chunk
 
     profiler = cProfile.Profile()
     start = time.perf_counter()
@@ -79,9 +79,11 @@ def main() -> None:
 
     import torch
 
-    from nasbench_sim.harness.experiment import RunChunk, _space_folder, compare, open_tables, pack
+    from nasbench_sim.harness.experiment import compare
+    from nasbench_sim.harness.inputs import open_tables
     from nasbench_sim.harness.protocol import protocol
     from nasbench_sim.harness.run import Budget
+    from nasbench_sim.harness.worker import RunChunk, pack, space_folder
     from nasbench_sim.search.registry import algorithm
 
     proto = protocol("naszilla")
@@ -126,7 +128,7 @@ def main() -> None:
                 seeds,
                 tuple(tables[s % len(tables)].folder for s in seeds),
                 tuple(s % len(tables) for s in seeds),
-                str(_space_folder()),
+                str(space_folder()),
                 Budget(queries=args.queries),
                 proto.mode,
                 args.device,

@@ -47,10 +47,11 @@ def main() -> None:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        from nasbench_sim.harness.experiment import load_experiment
-        from nasbench_sim.harness.plots import PALETTE, _label, final_runs
+        from nasbench_sim.harness.stats import final_runs
+        from nasbench_sim.harness.store import load_experiment
+        from nasbench_sim.harness.styles import style_of
 
-        real, _ = load_experiment(args.real)
+        real, meta = load_experiment(args.real)
         surr, _ = load_experiment(args.surrogate)
         algos = [a for a in dict.fromkeys(surr["algorithm"]) if a in set(real["algorithm"])]
         seeds = sorted(set(real["seed"]) & set(surr["seed"]))
@@ -62,7 +63,7 @@ def main() -> None:
             hist = hist[hist["algorithm"].isin(algos) & hist["seed"].isin(seeds)]
             final = final_runs(hist)
             stats = {}
-            for k, algo in enumerate(algos):
+            for algo in algos:
                 regret = 100 * final.loc[final["algorithm"] == algo, "test_regret"].to_numpy()
                 stats[algo] = {
                     "mean_final_test_regret_pct": round(float(regret.mean()), 4),
@@ -71,8 +72,9 @@ def main() -> None:
                 curves = hist[hist["algorithm"] == algo].pivot(index="seed", columns="query", values="test_regret")
                 mean = 100 * curves.mean().to_numpy()
                 se = 100 * curves.std(ddof=1).to_numpy() / np.sqrt(len(curves))
-                ax.plot(curves.columns, mean, color=PALETTE[k], label=_label(algo))
-                ax.fill_between(curves.columns, mean - se, mean + se, color=PALETTE[k], alpha=0.2, lw=0)
+                style = style_of(algo, meta)
+                ax.plot(curves.columns, mean, color=style["color"], label=style["label"])
+                ax.fill_between(curves.columns, mean - se, mean + se, color=style["color"], alpha=0.2, lw=0)
             ax.set(
                 yscale="log",
                 xlabel="queries",

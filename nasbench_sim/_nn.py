@@ -9,12 +9,15 @@ Example:
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable
 from typing import TypeVar
 
 import numpy as np
 import torch
 from torch import nn
+
+from nasbench_sim.errors import ConfigError
 
 T = TypeVar("T")
 
@@ -31,9 +34,20 @@ def mlp(n_in: int, hidden: int, n_out: int, *, layers: int = 2, activation: type
 
 
 def resolve_device(device: str) -> torch.device:
-    """'auto' -> CUDA when available, else CPU; otherwise the named device."""
+    """The torch device of a device option: 'auto' (CUDA when available, else CPU), 'cpu', 'cuda' or 'cuda:N'.
+
+    Raises:
+        ConfigError: another name, or CUDA asked for while `torch.cuda.is_available()` is False.
+    """
+    if not isinstance(device, str) or not re.fullmatch(r"auto|cpu|cuda(:\d+)?", device):
+        raise ConfigError(f"bad device {device!r} (choices: auto, cpu, cuda, cuda:N)")
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(
+            f"device {device!r}: torch.cuda.is_available() is False (no GPU or a CPU-only torch build); "
+            "use device 'cpu' or 'auto'"
+        )
     return torch.device(device)
 
 

@@ -15,9 +15,9 @@ _SPEC.loader.exec_module(harness_benchmark)
 def test_phase_breakdown_has_no_negative_phase_nor_double_counting(surrogate, algorithm):
     # Regression: the model fits, which the lock-step runner makes outside `ask_steps`, were also
     # subtracted from its time, so 'acquisition and selection' came out negative (-57.9 s for NP-NAS).
-    from nasbench_sim.harness.experiment import RunChunk, _space_folder, pack
     from nasbench_sim.harness.protocol import protocol
     from nasbench_sim.harness.run import Budget
+    from nasbench_sim.harness.worker import RunChunk, pack, space_folder
 
     config = protocol("naszilla").config_for(algorithm)
     if algorithm == "np":  # fewer steps, still enough that the fits outweigh the acquisition
@@ -31,7 +31,7 @@ def test_phase_breakdown_has_no_negative_phase_nor_double_counting(surrogate, al
         seeds,
         (surrogate.folder,) * 2,
         (0, 0),
-        str(_space_folder()),
+        str(space_folder()),
         Budget(queries=25),
         "mean",
     )
@@ -40,3 +40,20 @@ def test_phase_breakdown_has_no_negative_phase_nor_double_counting(surrogate, al
     assert phases.pop("runner and rest") > -0.05, phases  # the measured phases never add up to more than the whole
     assert min(phases.values()) >= 0, phases
     assert phases["model fit + predict"] > 0 and phases["candidate pool"] > 0
+
+
+def test_every_benchmark_imports_public_names_that_exist():
+    # Catches a script importing a name that a refactor removed (benchmarks/surrogate.py once asked
+    # plots for PALETTE and _label) or reaching for a private one.
+    import ast
+    import importlib
+
+    problems = []
+    for script in sorted((Path(__file__).resolve().parents[1] / "benchmarks").glob("*.py")):
+        for node in ast.walk(ast.parse(script.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("nasbench_sim"):
+                module = importlib.import_module(node.module)
+                for alias in node.names:
+                    if alias.name.startswith("_") or not hasattr(module, alias.name):
+                        problems.append(f"{script.name}: {node.module}.{alias.name}")
+    assert not problems, problems

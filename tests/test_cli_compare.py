@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from nasbench_sim.cli import _budget, _compare_options, build_parser, main
 from nasbench_sim.errors import ConfigError
-from nasbench_sim.harness.experiment import parse_seeds
+from nasbench_sim.harness.inputs import parse_seeds
 
 
 def _run(capsys, *argv):

@@ -31,7 +31,6 @@ import pandas as pd
 from matplotlib.ticker import FuncFormatter, LogLocator
 
 from nasbench_sim._io import atomic_write_bytes, atomic_write_figure
-from nasbench_sim.harness.experiment import load_experiment
 from nasbench_sim.harness.stats import (
     dedup_breaches,
     final_runs,
@@ -40,6 +39,7 @@ from nasbench_sim.harness.stats import (
     summary_table,
     tests_markdown,
 )
+from nasbench_sim.harness.store import load_experiment
 from nasbench_sim.harness.styles import label_of, style_of
 
 

@@ -6,7 +6,9 @@ import pandas as pd
 import pytest
 
 from nasbench_sim.errors import ConfigError, DataFormatError
-from nasbench_sim.harness.experiment import compare, load_experiment, parse_seeds, read_run, run_path
+from nasbench_sim.harness.experiment import compare
+from nasbench_sim.harness.inputs import parse_seeds
+from nasbench_sim.harness.store import load_experiment, read_run, run_path
 
 SMALL = {"re": {"population_size": 10, "tournament_size": 3, "num_init": 5}}
 
@@ -164,7 +166,7 @@ def test_cuda_without_cuda_is_refused_up_front(space, tmp_path):
 
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
-    with pytest.raises(ConfigError, match="no CUDA device"):
+    with pytest.raises(ConfigError, match=r"torch.cuda.is_available\(\) is False"):
         compare(["np"], [0], 5, table="surrogate", device="cuda", results=tmp_path, progress=False)
 
 
@@ -195,3 +197,18 @@ def test_plots_and_summary(space, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no pandas/matplotlib warnings in a normal plot
         plot_experiment(folder)
+
+
+@pytest.mark.parametrize("seeds", [b"0-1", bytearray(b"0-1")])
+def test_seeds_as_bytes_are_refused_not_read_as_character_codes(seeds):
+    # Catches compare(seeds=b"0-1") running seeds 45, 48 and 49 (the bytes' values).
+    with pytest.raises(ConfigError, match="not bytes"):
+        parse_seeds(seeds)
+
+
+@pytest.mark.parametrize("device", ["gpu", "cuda:x", "", 3])
+def test_a_bad_device_names_the_choices(device):
+    from nasbench_sim._nn import resolve_device
+
+    with pytest.raises(ConfigError, match="choices: auto, cpu, cuda, cuda:N"):
+        resolve_device(device)

@@ -11,7 +11,7 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from nasbench_sim.errors import ConfigError
-from nasbench_sim.harness.experiment import parse_seeds
+from nasbench_sim.harness.inputs import parse_seeds
 from nasbench_sim.harness.run import Budget
 
 #: Seed specs built from the characters that matter, plus any text at all.

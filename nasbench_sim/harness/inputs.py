@@ -1,0 +1,129 @@
+"""A comparison's inputs checked at the door: seeds, budget, tables, results folder.
+
+Example:
+    >>> from nasbench_sim.harness.inputs import parse_seeds
+    >>> parse_seeds("0-3,7")
+    [0, 1, 2, 3, 7]
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nasbench_sim.bench.table import BenchmarkTable
+from nasbench_sim.errors import ConfigError
+from nasbench_sim.harness.protocol import Protocol
+from nasbench_sim.harness.run import Budget
+
+#: Tables with selectable noise realizations, and how many a comparison uses by default.
+REALIZABLE_KINDS = ("partial", "surrogate")
+
+DEFAULT_REALIZATIONS = 5
+
+#: Seeds in one comparison at most (more is a typo such as 0-99999999; expanding it would exhaust memory).
+MAX_SEEDS = 100_000
+
+
+def resolve_budget(budget: int | Budget | None, proto: Protocol) -> Budget:
+    """A budget argument as a `Budget` (None: the protocol's default; a whole number: queries)."""
+    if budget is None:
+        return proto.default_budget
+    if isinstance(budget, Budget):
+        return budget
+    if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)):
+        raise ConfigError(f"budget must be a whole number of queries or a Budget, got {budget!r}")
+    return Budget(queries=int(budget))
+
+
+def open_tables(
+    table: str | os.PathLike | BenchmarkTable | None, realizations: int | None, progress: bool
+) -> list[BenchmarkTable]:
+    """The table(s) of a comparison: one per noise realization for partial/surrogate tables."""
+    from nasbench_sim.bench.sources import open_table
+
+    if isinstance(table, BenchmarkTable):
+        if table.folder is None:
+            raise ConfigError("a table built in memory must be saved (BenchmarkTable.save) before a comparison")
+        return [table]
+    first = open_table(table, progress=progress)
+    if not first.complete:
+        raise ConfigError(
+            f"a comparison needs a table that covers every cell; {table} covers {first.num_cells:,} of "
+            f"{first.coverage['space_cells']:,} cells"
+        )
+    if first.kind not in REALIZABLE_KINDS or table not in (None, "partial", "surrogate"):
+        if realizations not in (None, 1):
+            raise ConfigError(f"the {first.kind} table has no noise realizations to choose from")
+        return [first]
+    count = DEFAULT_REALIZATIONS if realizations is None else realizations
+    if count < 1:
+        raise ConfigError(f"realizations must be >= 1, got {count}")
+    return [first] + [open_table(first.kind, realization=r, progress=progress) for r in range(1, count)]
+
+
+def parse_seeds(seeds: Iterable[int] | str) -> list[int]:
+    """'0-99' / '0,3,7' / '0-4,10' or an iterable of whole numbers -> sorted unique seeds in [0, 2**63).
+
+    Raises:
+        ConfigError: not whole numbers, a negative seed, none, or more than `MAX_SEEDS` (checked
+            before a range is expanded).
+    """
+    if isinstance(seeds, (bytes, bytearray, memoryview)):
+        raise ConfigError(f"bad seeds {bytes(seeds)!r}: give a str such as '0-99' or whole numbers, not bytes")
+    if not isinstance(seeds, str):
+        if hasattr(seeds, "__len__") and len(seeds) > MAX_SEEDS:
+            raise ConfigError(f"bad seeds {seeds!r}: more than {MAX_SEEDS:,} seeds")
+        try:
+            values = sorted({_whole(s) for s in seeds})
+        except (TypeError, ValueError, OverflowError):
+            raise ConfigError(f"bad seeds {seeds!r}: need whole numbers") from None
+        return _checked_seeds(values, seeds)
+    ranges: list[tuple[int, int]] = []
+    try:
+        for part in seeds.split(","):
+            part = part.strip()
+            if "-" in part[1:]:
+                lo, hi = (int(x) for x in part.split("-", 1))
+            elif part:
+                lo = hi = int(part)
+            else:
+                continue
+            if hi < lo:
+                raise ValueError
+            ranges.append((lo, hi))
+    except ValueError:
+        raise ConfigError(f"bad seeds {seeds!r}: use e.g. 0-99 or 0,3,7") from None
+    if sum(hi - lo + 1 for lo, hi in ranges) > MAX_SEEDS:
+        raise ConfigError(f"bad seeds {seeds!r}: more than {MAX_SEEDS:,} seeds")
+    return _checked_seeds(sorted(set().union(*(range(lo, hi + 1) for lo, hi in ranges))), seeds)
+
+
+def _whole(value: Any) -> int:
+    """int(value), refusing a fractional float (seed 2.5 is not seed 2)."""
+    if isinstance(value, (float, np.floating)) and not float(value).is_integer():
+        raise ValueError(value)
+    return int(value)
+
+
+def _checked_seeds(values: list[int], seeds: Any) -> list[int]:
+    if not values or values[0] < 0:
+        raise ConfigError(f"bad seeds {seeds!r}: need at least one seed >= 0")
+    if len(values) > MAX_SEEDS:
+        raise ConfigError(f"bad seeds {seeds!r}: more than {MAX_SEEDS:,} seeds")
+    if values[-1] >= 2**63:  # stored as int64 in the run files
+        raise ConfigError(f"bad seeds {seeds!r}: seeds must be below 2**63")
+    return values
+
+
+def check_results_folder(results: Path) -> None:
+    """Refuse a results folder that is, or lies inside, a file."""
+    for parent in (results, *results.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                raise ConfigError(f"results folder {results}: {parent} is a file, not a folder")
+            break
