@@ -25,7 +25,7 @@ from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
-    from nasbench_sim.cli import add_study_arguments, study_config_from_args
+    from nasbench_sim.cli.activesel import add_study_arguments, study_config_from_args
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_study_arguments(

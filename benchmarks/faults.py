@@ -3,7 +3,7 @@
 Usage:
     python benchmarks/faults.py [--fast] [--only NAME[,NAME...]]
 
-Every case runs the command line (`python -m nasbench_sim.cli ...`) of this checkout, or a two-line
+Every case runs the command line (`python -m nasbench_sim ...`) of this checkout, or a two-line
 script for a library call, in its own temporary folder, with a time limit and loopback addresses only.
 The commands see a data folder that holds only the cell space and the surrogate tables (linked from this
 machine's cache, built first if missing) and no ../shared, so the results do not depend on real data;
@@ -293,7 +293,7 @@ def prepare(workdir: Path) -> None:
 
 
 def _command(argv: list[str]) -> list[str]:
-    return [sys.executable, "-m", "nasbench_sim.cli", *argv]
+    return [sys.executable, "-m", "nasbench_sim", *argv]
 
 
 def run_case(case: Case, folder: Path) -> dict[str, Any]:

@@ -96,7 +96,7 @@ def one_run(with_compare: bool, whole: bool) -> dict[str, dict]:
             "space": timed([sys.executable, "-c", SPACE], env),
             "surrogate_table": timed([sys.executable, "-c", SURROGATE], env),
         }
-        command = [sys.executable, "-m", "nasbench_sim.cli", "compare", *COMPARE_ARGS]
+        command = [sys.executable, "-m", "nasbench_sim", "compare", *COMPARE_ARGS]
         if with_compare:
             steps["compare"] = timed([*command, "--results-dir", str(Path(tmp) / "results")], env)
         if whole:

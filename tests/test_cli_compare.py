@@ -5,7 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nasbench_sim.cli import _budget, _compare_options, build_parser, main
+from nasbench_sim.cli import build_parser, main
+from nasbench_sim.harness.config_file import compare_options, options_budget
 from nasbench_sim.errors import ConfigError
 from nasbench_sim.harness.inputs import parse_seeds
 
@@ -144,8 +145,8 @@ def test_any_seeds_and_budget_options_parse_or_fail_clearly(seeds, budget, secon
         assert exc.code == 2
         return
     try:
-        options, _ = _compare_options(args)
-        run_budget, seed_list = _budget(options), parse_seeds(options["seeds"])
+        options, _ = compare_options(args.config, vars(args))
+        run_budget, seed_list = options_budget(options), parse_seeds(options["seeds"])
     except ConfigError:
         return
     assert seed_list and min(seed_list) >= 0

@@ -46,7 +46,7 @@ def test_a_malformed_scheduler_address_is_a_config_error(address):
 def test_workers_and_the_resource_tracker_exit_when_compare_is_killed(surrogate, tmp_path):
     # Regression: after `kill -9` of `compare --workers 2`, the workers and the resource tracker kept
     # running for ever. Enough seeds that the run is still busy when it is killed.
-    command = [sys.executable, "-m", "nasbench_sim.cli", "compare", "--table", "surrogate", "--workers", "2"]
+    command = [sys.executable, "-m", "nasbench_sim", "compare", "--table", "surrogate", "--workers", "2"]
     command += ["--algorithms", "re", "--seeds", "0-999", "--budget", "150", "--quiet", "--no-plot"]
     command += ["--results-dir", str(tmp_path), "--experiment", "killed"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

@@ -13,7 +13,8 @@ TINY_ARGS = [
 
 
 def tiny_config(out):
-    from nasbench_sim.cli import build_parser, study_config_from_args
+    from nasbench_sim.cli import build_parser
+    from nasbench_sim.cli.activesel import study_config_from_args
 
     args = build_parser().parse_args(["activesel", "study", *TINY_ARGS, "--out", str(out)])
     return study_config_from_args(args)

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from nasbench_sim.activesel import StudyConfig
-from nasbench_sim.cli import build_parser, main, study_config_from_args
+from nasbench_sim.cli import build_parser, main
+from nasbench_sim.cli.activesel import study_config_from_args
 
 from .conftest import TINY_ARGS
 

@@ -1,0 +1,51 @@
+"""Command line interface: `nasbench-sim --help`; one module per command group.
+
+Example:
+    $ nasbench-sim data info
+    $ nasbench-sim compare --algorithms rs,re --seeds 0-9 --table surrogate
+    $ nasbench-sim query --matrix "[[0,1],[0,0]]" --ops input,output
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from nasbench_sim._runner import RunInterruptedError
+from nasbench_sim.cli import activesel, compare, data, surrogate
+from nasbench_sim.errors import NasbenchSimError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `nasbench-sim` parser; each command sets `handler`, the function that runs it."""
+    parser = argparse.ArgumentParser(
+        prog="nasbench-sim",
+        description="NAS-Bench-101 without TensorFlow: cell space, tabular oracle, NAS comparisons.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    data.add_parsers(sub)
+    surrogate.add_parsers(sub)
+    compare.add_parsers(sub)
+    activesel.add_parsers(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 2 a clear error, 130 interrupted)."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except RunInterruptedError as exc:  # Ctrl-C inside a batch: says how much finished
+        print(f"nasbench-sim: {exc}", file=sys.stderr)
+        return 130
+    except (NasbenchSimError, FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError) as exc:
+        print(f"nasbench-sim: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("nasbench-sim: interrupted; finished work is kept, run the same command again to resume", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `nasbench-sim data info | head -1`: the reader left; no traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

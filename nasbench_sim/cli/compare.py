@@ -1,0 +1,150 @@
+"""`nasbench-sim compare`, `plot` and `reproduce`: comparisons of NAS algorithms over many seeds.
+
+Example:
+    $ nasbench-sim compare --algorithms rs,re --seeds 0-9 --budget 50 --table surrogate
+    $ nasbench-sim plot results/surrogate-naszilla-rs-re-50
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from nasbench_sim.cli.options import add_quiet, add_table
+from nasbench_sim.errors import ConfigError
+from nasbench_sim.harness.config_file import COMPARE_DEFAULTS, compare_options, options_budget
+from nasbench_sim.search.registry import names as algorithm_names
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    """`compare`, `plot` and `reproduce`."""
+    cmp = sub.add_parser(
+        "compare",
+        help="compare NAS algorithms over many seeds; writes results/<experiment>/ and regret plots",
+        description="Run every (algorithm, seed) not finished yet (lock-step batches of seeds on local processes "
+        "or a Dask cluster), write one Parquet file per run, then plot regret curves, the final errors, a "
+        "critical-difference diagram and a summary with paired tests. Re-running the same command skips "
+        f"finished runs. Algorithms: {', '.join(algorithm_names())} (built-in, installed plugins of the entry-point "
+        "group nasbench_sim.searchers), or package.module:Class for any importable searcher class. Protocols: naszilla (default: the BANANAS "
+        "paper's), nb101 (the NAS-Bench-101 paper's).",
+    )
+    cmp.add_argument("--config", help="TOML file with any of the options below and one [name] table per algorithm")
+    cmp.add_argument(
+        "--algorithms",
+        help=f"comma-separated names or package.module:Class references (default {COMPARE_DEFAULTS['algorithms']})",
+    )
+    cmp.add_argument("--seeds", help=f"e.g. 0-99 or 0,3,7 (default {COMPARE_DEFAULTS['seeds']})")
+    cmp.add_argument("--protocol", help="naszilla (default) or nb101; recorded in the results")
+    cmp.add_argument("--budget", type=int, help="queries per run (default: the protocol's; naszilla 150)")
+    cmp.add_argument("--budget-seconds", type=float, help="simulated training seconds per run instead of queries")
+    cmp.add_argument(
+        "--realizations",
+        type=int,
+        help="noise realizations of a partial/surrogate table (default 5; seed s uses s %% N)",
+    )
+    cmp.add_argument("--experiment", help="name of the results folder (default: derived from the options)")
+    cmp.add_argument("--results-dir", help="parent folder of experiments (default results)")
+    cmp.add_argument("--workers", type=int, help="local worker processes (default: all cores)")
+    cmp.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://HOST:8786 (instead of --workers)")
+    cmp.add_argument("--device", help="torch device of model-based searchers: auto (default), cpu, cuda")
+    cmp.add_argument("--no-plot", action="store_true", help="do not plot at the end")
+    add_table(cmp)
+    add_quiet(cmp)
+    cmp.set_defaults(handler=_cmd_compare)
+
+    plot = sub.add_parser("plot", help="regret plots, critical-difference diagram and summary of an experiment folder")
+    plot.add_argument("folder", help="results/<experiment>")
+    plot.add_argument("--out", help="where to write (default: the folder itself)")
+    plot.set_defaults(handler=_cmd_plot)
+
+    rep = sub.add_parser(
+        "reproduce",
+        help="reproduce a published NB101 comparison and write published-vs-measured tables",
+        description="bananas: every algorithm of the BANANAS paper's NB101 table that this package has (RS, RE, "
+        "GP-BO, TPE, LS, BANANAS, REINFORCE, MCTS) plus NP-NAS, under the naszilla protocol (200 seeds x 150 "
+        "queries by default), "
+        "on the real partial table (and on a converted official table when one is cached). Writes "
+        "reproduce.md and reproduce.json beside the runs.",
+    )
+    rep.add_argument(
+        "paper",
+        choices=["bananas", "np-nas"],
+        help="bananas: the BANANAS paper's NB101 table; np-nas: NP-NAS re-tested against RE and BANANAS, with ablations",
+    )
+    rep.add_argument("--seeds", default="0-199", help="seeds (default 0-199)")
+    rep.add_argument(
+        "--algorithms",
+        help="the comparison's algorithms or a subset, plus any other name or package.module:Class (default: the paper's)",
+    )
+    rep.add_argument("--table", default=None, help="partial (default), official, or a path")
+    rep.add_argument(
+        "--realizations", type=int, default=None, help="noise realizations of the partial table (default 5)"
+    )
+    rep.add_argument("--workers", type=int, default=None, help="local worker processes (default: all cores)")
+    rep.add_argument("--results-dir", default="results", help="parent folder (default results)")
+    rep.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
+    add_quiet(rep)
+    rep.set_defaults(handler=_cmd_reproduce)
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    import os
+
+    from nasbench_sim.harness.experiment import compare
+    from nasbench_sim.harness.protocol import protocol
+
+    options, sections = compare_options(args.config, vars(args))
+    proto = protocol(options["protocol"])
+    workers = options["workers"] if options["workers"] is not None else (os.cpu_count() or 1)
+    if workers < 1:
+        raise ConfigError(f"--workers must be >= 1, got {workers}")
+    print(f"protocol: {proto.name} ({proto.description})")
+    frame = compare(
+        options["algorithms"],
+        options["seeds"],
+        options_budget(options),
+        table=options["table"],
+        protocol=proto.name,
+        configs=sections,
+        realizations=options["realizations"],
+        workers=workers,
+        scheduler=options["scheduler"],
+        results=options["results_dir"],
+        experiment=options["experiment"],
+        device=options["device"],
+        progress=not args.quiet,
+    )
+    folder = frame.attrs["folder"]
+    print(f"results: {folder}")
+    if not args.no_plot:
+        _plot(folder, None)
+    return 0
+
+
+def _cmd_reproduce(args: argparse.Namespace) -> int:
+    import os
+
+    from nasbench_sim.harness.reproduce import reproduce_bananas, retest_np_nas
+
+    workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
+    common = {"seeds": args.seeds, "table": args.table, "realizations": args.realizations, "workers": workers}
+    common |= {"results": args.results_dir, "device": args.device, "progress": not args.quiet}
+    if args.paper == "bananas":
+        report = reproduce_bananas(algorithms=args.algorithms or None, **common)
+    else:
+        report = retest_np_nas(**common)
+    print(report.read_text())
+    return 0
+
+
+def _plot(folder, out) -> None:
+    from nasbench_sim.harness.plots import plot_experiment
+
+    paths = plot_experiment(folder, out)
+    summary = next(p for p in paths if p.suffix == ".md")
+    print(summary.read_text())
+    print("wrote " + ", ".join(str(p) for p in paths))
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    _plot(args.folder, args.out)
+    return 0
