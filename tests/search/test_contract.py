@@ -9,8 +9,9 @@ import sys
 import pytest
 
 from nasbench_sim.search.model_based import PoolConfig
+from nasbench_sim.search.models.ensemble import EnsembleConfig
+from nasbench_sim.search.models.neural_process import NeuralProcessConfig
 from nasbench_sim.search.registry import ALGORITHMS
-from nasbench_sim.search.surrogates import EnsembleConfig, NeuralProcessConfig
 from nasbench_sim.testing import check_searcher
 
 # Small settings so the contract runs in seconds; the model-based ones still fit their models.
