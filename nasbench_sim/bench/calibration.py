@@ -28,7 +28,8 @@ import numpy as np
 import pandas as pd
 
 from nasbench_sim._io import shared_dir
-from nasbench_sim.bench.noise import CalibrationData, CellFeatures
+from nasbench_sim.bench.noise import CellFeatures
+from nasbench_sim.bench.noise_fit import CalibrationData
 from nasbench_sim.errors import DataFormatError
 
 REPEAT0_FILE = "test108_repeat0.npy"
@@ -96,7 +97,7 @@ def load_validation_budgets(path: str | os.PathLike, num_cells: int = 423_624) -
 
 
 def load_calibration_data(space: Any, level: np.ndarray, repeat0: np.ndarray) -> CalibrationData:
-    """Everything `noise.calibrate` fits on, from `../shared`.
+    """Everything `noise_fit.calibrate` fits on, from `../shared`.
 
     Args:
         space: the `CellSpace` (hash -> row, cell structure).

@@ -39,7 +39,7 @@ from nasbench_sim.bench.noise import DEFAULT_NOISE
 from nasbench_sim.bench.partial import build_partial_table
 from nasbench_sim.bench.table import KEYED_FORMAT_VERSION, BenchmarkTable
 from nasbench_sim.errors import ConfigError, DataFileNotFoundError, DataFormatError
-from nasbench_sim.space.enumeration import CACHE_NAME, CellSpace
+from nasbench_sim.space.cellspace import CACHE_NAME, CellSpace
 
 REPEAT0_ENV = "NASBENCH_SIM_NB101_REPEAT0"
 TABLE_NAMES = ("official", "partial", "surrogate")
@@ -127,7 +127,7 @@ def convert_official(tfrecord: str | os.PathLike, *, progress: bool = True) -> B
         DataFileNotFoundError: no such file.
         DataFormatError: not an official-format file, or corrupt.
     """
-    from nasbench_sim.bench.tfrecord import convert_tfrecord
+    from nasbench_sim.bench.conversion import convert_tfrecord
 
     path = Path(tfrecord)
     sha = content_sha256(path)
