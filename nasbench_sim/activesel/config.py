@@ -30,8 +30,15 @@ from nasbench_sim.space.sampling import random_cell
 KNOWN_CELLS: dict[str, Cell] = {
     # The NB101 paper's example ("Inception-like") cell, hash 28cfc787...
     "inception-like": Cell(
-        [[0, 1, 1, 1, 1, 0, 0], [0, 0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 0, 0, 1],
-         [0, 0, 0, 0, 0, 1, 0], [0, 0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 0, 0, 0]],
+        [
+            [0, 1, 1, 1, 1, 0, 0],
+            [0, 0, 0, 0, 0, 0, 1],
+            [0, 0, 0, 0, 0, 0, 1],
+            [0, 0, 0, 0, 0, 0, 1],
+            [0, 0, 0, 0, 0, 1, 0],
+            [0, 0, 0, 0, 0, 0, 1],
+            [0, 0, 0, 0, 0, 0, 0],
+        ],
         [INPUT, CONV3X3, CONV1X1, MAXPOOL3X3, CONV3X3, CONV3X3, OUTPUT],
     ),
     # Two 3x3 convolutions with an identity skip, as in a ResNet block.
@@ -44,15 +51,23 @@ KNOWN_CELLS: dict[str, Cell] = {
     # The cell with the highest 108-epoch CIFAR-10 test accuracy of training repeat 0 in NB101
     # (94.66%, hash ba0a27ca...; argmax of ../shared/data/nb101/test108_repeat0.npy).
     "nb101-best": Cell(
-        [[0, 1, 1, 0, 1, 0, 1], [0, 0, 0, 0, 0, 1, 0], [0, 0, 0, 1, 0, 0, 0], [0, 0, 0, 0, 1, 0, 0],
-         [0, 0, 0, 0, 0, 1, 0], [0, 0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 0, 0, 0]],
+        [
+            [0, 1, 1, 0, 1, 0, 1],
+            [0, 0, 0, 0, 0, 1, 0],
+            [0, 0, 0, 1, 0, 0, 0],
+            [0, 0, 0, 0, 1, 0, 0],
+            [0, 0, 0, 0, 0, 1, 0],
+            [0, 0, 0, 0, 0, 0, 1],
+            [0, 0, 0, 0, 0, 0, 0],
+        ],
         [INPUT, CONV3X3, CONV3X3, CONV3X3, CONV3X3, CONV1X1, OUTPUT],
     ),
     "pool-only": Cell([[0, 1, 0], [0, 0, 1], [0, 0, 0]], [INPUT, MAXPOOL3X3, OUTPUT]),
     "conv1x1-only": Cell([[0, 1, 0], [0, 0, 1], [0, 0, 0]], [INPUT, CONV1X1, OUTPUT]),
-}  # fmt: skip
+}
 DEFAULT_KNOWN_CELLS = ("inception-like", "resnet-like", "vgg-like", "nb101-best")
-DEFAULT_REGIMES = ("full", "active", "random", "random-part", "el2n", "entropy-hist", "compute-matched")
+#: The regimes a study runs unless told otherwise (`Regime.default`), in `REGIMES` order.
+DEFAULT_REGIMES = tuple(name for name, regime in REGIMES.items() if regime.default)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -89,8 +104,15 @@ class TrainConfig:
     log_every: int = 50
 
     def __post_init__(self) -> None:
-        for name in ("epochs", "batch_size", "stem_channels", "num_stacks", "cells_per_stack", "eval_batch_size",
-                     "log_every"):  # fmt: skip
+        for name in (
+            "epochs",
+            "batch_size",
+            "stem_channels",
+            "num_stacks",
+            "cells_per_stack",
+            "eval_batch_size",
+            "log_every",
+        ):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ConfigError(f"{name} must be an integer >= 1, got {value!r}")

@@ -256,27 +256,3 @@ def train(
         writer.add_hparams(dict(hparams or {}), metrics, run_name=".")
         writer.close()
     return result
-
-
-def log_informative_samples(
-    log_dir: str | Path, split: Split, indices: np.ndarray, scores: np.ndarray, count: int = 16
-) -> None:
-    """Image grid of the most informative samples, titled with label and score."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from torch.utils.tensorboard import SummaryWriter
-
-    count = min(count, len(indices))
-    cols = 4
-    rows = math.ceil(count / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.6, rows * 1.8))
-    for ax in np.atleast_1d(axes).ravel():
-        ax.axis("off")
-    for k, ax in enumerate(np.atleast_1d(axes).ravel()[:count]):
-        i = indices[k]
-        ax.imshow(split.x[i, 0], cmap="gray")
-        ax.set_title(f"y={split.y[i]} s={scores[k]:.2f}", fontsize=7)
-    with SummaryWriter(str(log_dir)) as writer:
-        writer.add_figure("most_informative_samples", fig, 0)

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.parametrize("flag", ["--batch-size", "--validation-size", "--test-size", "--stem-channels"])
 def test_zero_sizes_are_one_clear_error_and_leave_no_folder(flag, tmp_path, capsys):
-    # Before: --batch-size 0 crashed deep inside training after creating the output folder.
+    # A zero size is refused before anything is trained or any folder is created.
     out = tmp_path / "study"
     assert main(["activesel", "study", "--data", "digits", flag, "0", "--out", str(out), "--quiet"]) == 2
     err = capsys.readouterr().err.strip()

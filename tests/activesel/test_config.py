@@ -7,7 +7,7 @@ from nasbench_sim.activesel.config import DEFAULT_REGIMES, KNOWN_CELLS, StudyCon
 from nasbench_sim.errors import ConfigError
 
 
-def test_defaults_are_the_issue_configuration():
+def test_defaults_are_the_study_configuration():
     config = StudyConfig()
     assert config.num_cells == 20 and config.random_cells >= 16 and config.seeds >= 2
     assert config.training.epochs == 1 and config.control_epochs == 2 and config.train_size is None

@@ -16,11 +16,19 @@ def digits():
 
 @pytest.mark.parametrize(
     "field, value",
-    [("batch_size", 0), ("stem_channels", 0), ("epochs", 0), ("num_stacks", 0), ("eval_batch_size", -1),
-     ("lr", 0.0), ("bn_momentum", 0.0), ("device", "gpu")],
-)  # fmt: skip
+    [
+        ("batch_size", 0),
+        ("stem_channels", 0),
+        ("epochs", 0),
+        ("num_stacks", 0),
+        ("eval_batch_size", -1),
+        ("lr", 0.0),
+        ("bn_momentum", 0.0),
+        ("device", "gpu"),
+    ],
+)
 def test_bad_training_settings_are_config_errors(field, value):
-    # Before: batch_size=0 surfaced as a ZeroDivisionError/ValueError deep inside training.
+    # A bad value is a ConfigError when the config is built, not an error deep inside training.
     with pytest.raises(ConfigError, match=field.split("_")[0]):
         TrainConfig(**{field: value})
 
