@@ -277,7 +277,7 @@ def prepare(workdir: Path) -> None:
     from nasbench_sim._io import data_dir
     from nasbench_sim.bench.sources import surrogate_table
     from nasbench_sim.harness.inputs import DEFAULT_REALIZATIONS
-    from nasbench_sim.space.enumeration import CACHE_NAME
+    from nasbench_sim.space.cellspace import CACHE_NAME
 
     data = workdir / "data"
     (data / "tables").mkdir(parents=True)

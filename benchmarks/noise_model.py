@@ -111,7 +111,8 @@ def main() -> None:
         nb101_file,
         table_spread_checks,
     )
-    from nasbench_sim.bench.noise import DEFAULT_NOISE, calibrate
+    from nasbench_sim.bench.noise import DEFAULT_NOISE
+    from nasbench_sim.bench.noise_fit import calibrate
     from nasbench_sim.bench.sources import partial_table, surrogate_level
     from nasbench_sim.space import CellSpace
 

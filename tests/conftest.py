@@ -155,7 +155,7 @@ def stand_in_repeat0(surrogate, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def space():
-    from nasbench_sim.space.enumeration import CellSpace
+    from nasbench_sim.space.cellspace import CellSpace
 
     return CellSpace.load_or_build(progress=False)
 
@@ -175,7 +175,7 @@ def fresh_data(monkeypatch, tmp_path, surrogate_cache) -> Path:
     import os
 
     from nasbench_sim._io import data_dir
-    from nasbench_sim.space.enumeration import CACHE_NAME
+    from nasbench_sim.space.cellspace import CACHE_NAME
 
     data = tmp_path / "data"
     (data / "tables").mkdir(parents=True)
@@ -190,7 +190,7 @@ def fresh_data(monkeypatch, tmp_path, surrogate_cache) -> Path:
 @pytest.fixture
 def no_space(monkeypatch):
     """Fail if anything loads or enumerates the cell space (a fresh machine has none cached)."""
-    from nasbench_sim.space.enumeration import CellSpace
+    from nasbench_sim.space.cellspace import CellSpace
 
     def refuse(*args, **kwargs):
         raise AssertionError("the cell space was loaded or built")
@@ -247,7 +247,7 @@ def golden_tfrecord(records, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def golden_table(golden_tfrecord, space, tmp_path_factory):
-    from nasbench_sim.bench.tfrecord import convert_tfrecord
+    from nasbench_sim.bench.conversion import convert_tfrecord
 
     return convert_tfrecord(golden_tfrecord, tmp_path_factory.mktemp("tables") / "golden", space=space, progress=False)
 

@@ -105,7 +105,7 @@ def _cmd_data_convert(args: argparse.Namespace) -> int:
 
 
 def _cmd_data_space(args: argparse.Namespace) -> int:
-    from nasbench_sim.space.enumeration import CellSpace
+    from nasbench_sim.space.cellspace import CellSpace
 
     keys = ("num_unique_cells", "num_unique_by_num_vertices", "sorted_hashes_sha256")
     expected = _read_digest(args.digest, keys) if args.digest else None  # before a minute of enumeration

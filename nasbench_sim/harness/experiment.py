@@ -50,7 +50,7 @@ from nasbench_sim.harness.store import (
 from nasbench_sim.harness.styles import assign_styles
 from nasbench_sim.harness.worker import RunChunk, pack, run_chunk, space_folder
 from nasbench_sim.search.registry import AlgorithmSpec, override, resolve
-from nasbench_sim.space.enumeration import CellSpace
+from nasbench_sim.space.cellspace import CellSpace
 
 
 def compare(
