@@ -208,7 +208,9 @@ def headline(final: pd.DataFrame, meta: Mapping[str, Any] | None = None) -> str:
         text += f"; over {tests['seeds']} paired seeds {verdict} (p = {p:.2g})"
         if p < 0.05 and len(pairwise):
             tied = [label_of(a, meta) for a in pairwise.loc[pairwise["holm_p"] >= 0.05, "algorithm"]]
-            text += f", and {', '.join(tied)} {'is' if len(tied) == 1 else 'are'} not significantly worse" if tied else ""
+            text += (
+                f", and {', '.join(tied)} {'is' if len(tied) == 1 else 'are'} not significantly worse" if tied else ""
+            )
     elif len(pairwise):
         row = pairwise.iloc[0]
         text += (
