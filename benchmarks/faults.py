@@ -1,4 +1,4 @@
-"""The fault cases of issue 12 end to end, each in a subprocess; prints JSON.
+"""Hostile inputs and failing machines end to end: each fault case in a subprocess; prints JSON.
 
 Usage:
     python benchmarks/faults.py [--fast] [--only NAME[,NAME...]]
@@ -26,7 +26,6 @@ import argparse
 import json
 import os
 import shlex
-import signal
 import socket
 import subprocess
 import sys
@@ -37,6 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nasbench_sim.testing.processes import interrupt_after, kill_after_workers, kill_group, pool_workers
+
 ROOT = Path(__file__).resolve().parents[1]
 TRACEBACK = "Traceback (most recent call last)"
 
@@ -44,8 +45,18 @@ TRACEBACK = "Traceback (most recent call last)"
 def compare_argv(*extra: str, algorithms: str = "rs", seeds: str = "0", budget: str | None = "5") -> tuple[str, ...]:
     """`compare` on the surrogate table: one small run by default."""
     budget_flag = ("--budget", budget) if budget is not None else ()
-    return ("compare", "--table", "surrogate", "--algorithms", algorithms, "--seeds", seeds, *budget_flag, "--quiet",
-            *extra)  # fmt: skip
+    return (
+        "compare",
+        "--table",
+        "surrogate",
+        "--algorithms",
+        algorithms,
+        "--seeds",
+        seeds,
+        *budget_flag,
+        "--quiet",
+        *extra,
+    )
 
 
 #: A busy comparison: enough seeds that it is still running when it is interrupted or killed.
@@ -189,76 +200,185 @@ def cases() -> list[Case]:
     study = ["activesel", "study", "--data", "digits", "--out", "{dir}/study", "--quiet"]
     return [
         # Bad files: clear errors with byte offsets, no traceback.
-        Case(name="tfrecord_huge_length", argv=("data", "convert", "{dir}/huge.tfrecord", "--quiet"),
-             setup=_huge_length_tfrecord, fast=True),
-        Case(name="tfrecord_truncated", argv=("data", "convert", "{dir}/cut.tfrecord", "--quiet"),
-             setup=_truncated_tfrecord),
-        Case(name="digest_not_json", argv=("data", "space", "--digest", "{dir}/d.json", "--quiet"),
-             setup=_write("d.json", "not json"), fast=True),
-        Case(name="digest_missing_keys", argv=("data", "space", "--digest", "{dir}/d.json", "--quiet"),
-             setup=_write("d.json", '{"num_unique_cells": 423624}')),
+        Case(
+            name="tfrecord_huge_length",
+            argv=("data", "convert", "{dir}/huge.tfrecord", "--quiet"),
+            setup=_huge_length_tfrecord,
+            fast=True,
+        ),
+        Case(
+            name="tfrecord_truncated",
+            argv=("data", "convert", "{dir}/cut.tfrecord", "--quiet"),
+            setup=_truncated_tfrecord,
+        ),
+        Case(
+            name="digest_not_json",
+            argv=("data", "space", "--digest", "{dir}/d.json", "--quiet"),
+            setup=_write("d.json", "not json"),
+            fast=True,
+        ),
+        Case(
+            name="digest_missing_keys",
+            argv=("data", "space", "--digest", "{dir}/d.json", "--quiet"),
+            setup=_write("d.json", '{"num_unique_cells": 423624}'),
+        ),
         Case(name="plot_metadata_not_json", argv=("plot", "{dir}/e"), setup=_write("e/metadata.json", "{not json")),
-        Case(name="compare_metadata_not_an_object", argv=(*SMALL, "--results-dir", "{dir}", "--experiment", "e"),
-             setup=_write("e/metadata.json", "[1, 2]")),
-        Case(name="results_dir_below_a_file", argv=(*SMALL, "--results-dir", "{dir}/file/results"),
-             setup=_write("file", "")),
-        Case(name="runs_is_a_file", argv=(*SMALL, "--results-dir", "{dir}", "--experiment", "e"),
-             setup=_write("e/runs", "")),
+        Case(
+            name="compare_metadata_not_an_object",
+            argv=(*SMALL, "--results-dir", "{dir}", "--experiment", "e"),
+            setup=_write("e/metadata.json", "[1, 2]"),
+        ),
+        Case(
+            name="results_dir_below_a_file",
+            argv=(*SMALL, "--results-dir", "{dir}/file/results"),
+            setup=_write("file", ""),
+        ),
+        Case(
+            name="runs_is_a_file",
+            argv=(*SMALL, "--results-dir", "{dir}", "--experiment", "e"),
+            setup=_write("e/runs", ""),
+        ),
         # Bad options and configs.
         Case(name="workers_zero", argv=(*SMALL, "--workers", "0")),
         Case(name="seeds_too_many", argv=compare_argv(seeds="0-99999999999"), fast=True),
         Case(name="budget_and_budget_seconds", argv=(*SMALL, "--budget-seconds", "100")),
         Case(name="budget_seconds_infinite", argv=compare_argv("--budget-seconds", "inf", budget=None)),
         Case(name="experiment_outside_results", argv=(*SMALL, "--results-dir", "{dir}", "--experiment", "../../x")),
-        Case(name="toml_budget_abc", argv=(*SMALL, "--config", "{dir}/c.toml"), setup=_write("c.toml", 'budget = "abc"\n')),
-        Case(name="toml_budget_2.5", argv=(*SMALL, "--config", "{dir}/c.toml"), setup=_write("c.toml", "budget = 2.5\n")),
-        Case(name="toml_workers_x", argv=(*SMALL, "--config", "{dir}/c.toml"), setup=_write("c.toml", 'workers = "x"\n')),
-        Case(name="device_cuda_without_cuda", argv=compare_argv("--device", "cuda", algorithms="np"),
-             expect=(0, 2) if _has_cuda() else (2,)),
-        Case(name="query_seed_negative", argv=("query", "--matrix", "[[0,1],[0,0]]", "--ops", "input,output",
-                                               "--seed", "-1")),
+        Case(
+            name="toml_budget_abc",
+            argv=(*SMALL, "--config", "{dir}/c.toml"),
+            setup=_write("c.toml", 'budget = "abc"\n'),
+        ),
+        Case(
+            name="toml_budget_2.5", argv=(*SMALL, "--config", "{dir}/c.toml"), setup=_write("c.toml", "budget = 2.5\n")
+        ),
+        Case(
+            name="toml_workers_x", argv=(*SMALL, "--config", "{dir}/c.toml"), setup=_write("c.toml", 'workers = "x"\n')
+        ),
+        Case(
+            name="device_cuda_without_cuda",
+            argv=compare_argv("--device", "cuda", algorithms="np"),
+            expect=(0, 2) if _has_cuda() else (2,),
+        ),
+        Case(
+            name="query_seed_negative",
+            argv=("query", "--matrix", "[[0,1],[0,0]]", "--ops", "input,output", "--seed", "-1"),
+        ),
         Case(name="query_matrix_3d", argv=("query", "--matrix", "[[[0]]]", "--ops", "input,output"), fast=True),
         # Library calls with outside input.
-        Case(name="cell_complex_matrix", script="    import numpy as np\n    from nasbench_sim.space import Cell\n"
-             "    Cell(np.array([[0, 1j], [0, 0]]), ['input', 'output'])", fast=True),
-        Case(name="oracle_query_of_a_list", script="    from nasbench_sim.bench import Oracle, open_table\n"
-             "    Oracle(open_table('surrogate'), 0).query([[0, 1], [0, 0]])"),
-        Case(name="oracle_query_row_negative", script="    from nasbench_sim.bench import Oracle, open_table\n"
-             "    Oracle(open_table('surrogate'), 0).query_row(-1)"),
-        Case(name="compat_get_metrics_from_hash_none", builtins="KeyError",
-             script="    from nasbench_sim.compat import api\n    api.NASBench('surrogate').get_metrics_from_hash(None)"),
+        Case(
+            name="cell_complex_matrix",
+            script="    import numpy as np\n    from nasbench_sim.space import Cell\n"
+            "    Cell(np.array([[0, 1j], [0, 0]]), ['input', 'output'])",
+            fast=True,
+        ),
+        Case(
+            name="oracle_query_of_a_list",
+            script="    from nasbench_sim.bench import Oracle, open_table\n"
+            "    Oracle(open_table('surrogate'), 0).query([[0, 1], [0, 0]])",
+        ),
+        Case(
+            name="oracle_query_row_negative",
+            script="    from nasbench_sim.bench import Oracle, open_table\n"
+            "    Oracle(open_table('surrogate'), 0).query_row(-1)",
+        ),
+        Case(
+            name="compat_get_metrics_from_hash_none",
+            builtins="KeyError",
+            script="    from nasbench_sim.compat import api\n    api.NASBench('surrogate').get_metrics_from_hash(None)",
+        ),
         # The MNIST study: refused up front, no output folder left behind.
-        *(Case(name=f"activesel_{flag[2:].replace('-', '_')}_0", argv=(*study, flag, "0"), check=_absent("study"))
-          for flag in ("--batch-size", "--validation-size", "--test-size", "--stem-channels")),
-        Case(name="activesel_device_cuda_without_cuda", argv=(*study, "--device", "cuda"), check=_absent("study"),
-             expect=(0, 2) if _has_cuda() else (2,)),
-        Case(name="activesel_mnist_missing", argv=(*study, "--data", "{dir}/missing.pkl.gz"),
-             check=_no_pip_advice),
+        *(
+            Case(name=f"activesel_{flag[2:].replace('-', '_')}_0", argv=(*study, flag, "0"), check=_absent("study"))
+            for flag in ("--batch-size", "--validation-size", "--test-size", "--stem-channels")
+        ),
+        Case(
+            name="activesel_device_cuda_without_cuda",
+            argv=(*study, "--device", "cuda"),
+            check=_absent("study"),
+            expect=(0, 2) if _has_cuda() else (2,),
+        ),
+        Case(name="activesel_mnist_missing", argv=(*study, "--data", "{dir}/missing.pkl.gz"), check=_no_pip_advice),
         Case(name="activesel_dashboard_without_logs", argv=("activesel", "dashboard", "{dir}", "--dry-run")),
         # Hangs, interrupts, leaks, pipes.
-        Case(name="unreachable_scheduler", argv=(*SMALL, "--scheduler", scheduler, "--results-dir", "{dir}"),
-             timeout=20, fast=True),  # Dask alone retried for 10 s (with start-up, about 19 s)
-        Case(name="ctrl_c_compare", argv=(*BUSY, "--workers", "1", "--results-dir", "{dir}"), action="sigint",
-             expect=(130,), check=_one_line, fast=True),
-        Case(name="ctrl_c_compare_workers_2", argv=(*BUSY, "--workers", "2", "--results-dir", "{dir}"),
-             action="sigint", expect=(130,), check=_one_line),
-        Case(name="ctrl_c_data_space", argv=("data", "space", "--quiet"), action="sigint", workers=2, expect=(130,),
-             check=_one_line, empty_data=True, timeout=300),
-        Case(name="kill_9_compare_workers_2", argv=(*BUSY, "--workers", "2", "--results-dir", "{dir}"),
-             action="sigkill", workers=2, expect=(-9,)),
-        Case(name="kill_9_data_space", argv=("data", "space", "--quiet"), action="sigkill", workers=2, expect=(-9,),
-             empty_data=True, timeout=300),
-        Case(name="broken_pipe_data_info", argv=("data", "info", "--table", "surrogate", "--quiet"), action="head",
-             expect=(0,), fast=True),
+        Case(
+            name="unreachable_scheduler",
+            argv=(*SMALL, "--scheduler", scheduler, "--results-dir", "{dir}"),
+            timeout=20,
+            fast=True,
+        ),  # Dask alone retried for 10 s (with start-up, about 19 s)
+        Case(
+            name="ctrl_c_compare",
+            argv=(*BUSY, "--workers", "1", "--results-dir", "{dir}"),
+            action="sigint",
+            expect=(130,),
+            check=_one_line,
+            fast=True,
+        ),
+        Case(
+            name="ctrl_c_compare_workers_2",
+            argv=(*BUSY, "--workers", "2", "--results-dir", "{dir}"),
+            action="sigint",
+            expect=(130,),
+            check=_one_line,
+        ),
+        Case(
+            name="ctrl_c_data_space",
+            argv=("data", "space", "--quiet"),
+            action="sigint",
+            workers=2,
+            expect=(130,),
+            check=_one_line,
+            empty_data=True,
+            timeout=300,
+        ),
+        Case(
+            name="kill_9_compare_workers_2",
+            argv=(*BUSY, "--workers", "2", "--results-dir", "{dir}"),
+            action="sigkill",
+            workers=2,
+            expect=(-9,),
+        ),
+        Case(
+            name="kill_9_data_space",
+            argv=("data", "space", "--quiet"),
+            action="sigkill",
+            workers=2,
+            expect=(-9,),
+            empty_data=True,
+            timeout=300,
+        ),
+        Case(
+            name="broken_pipe_data_info",
+            argv=("data", "info", "--table", "surrogate", "--quiet"),
+            action="head",
+            expect=(0,),
+            fast=True,
+        ),
         # Lost or wrong results.
-        Case(name="truncated_run_file_redone", argv=(*SMALL, "--no-plot", "--results-dir", "{dir}/res",
-                                                     "--experiment", "e"),
-             setup=_truncated_run_file, expect=(0,), check=_moved_aside),
-        Case(name="plot_skips_a_foreign_run", argv=("plot", "{dir}/res/a"), setup=_mismatched_run_file, expect=(0,),
-             check=_skipped),
-        Case(name="six_concurrent_compares", argv=("--results-dir", "{dir}/res", "--experiment", "e"),
-             action="concurrent", expect=(0,), check=_all_six_seeds, timeout=300),
-    ]  # fmt: skip
+        Case(
+            name="truncated_run_file_redone",
+            argv=(*SMALL, "--no-plot", "--results-dir", "{dir}/res", "--experiment", "e"),
+            setup=_truncated_run_file,
+            expect=(0,),
+            check=_moved_aside,
+        ),
+        Case(
+            name="plot_skips_a_foreign_run",
+            argv=("plot", "{dir}/res/a"),
+            setup=_mismatched_run_file,
+            expect=(0,),
+            check=_skipped,
+        ),
+        Case(
+            name="six_concurrent_compares",
+            argv=("--results-dir", "{dir}/res", "--experiment", "e"),
+            action="concurrent",
+            expect=(0,),
+            check=_all_six_seeds,
+            timeout=300,
+        ),
+    ]
 
 
 def _has_cuda() -> bool:
@@ -339,99 +459,41 @@ def _run(case: Case, command: list[str], folder: Path, env: dict[str, str]) -> t
     return done.returncode, done.stderr.decode(errors="replace"), None
 
 
-def _until(condition: Callable[[], bool], process: subprocess.Popen, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if process.poll() is not None:
-            return
-        if time.monotonic() > deadline:
-            raise subprocess.TimeoutExpired(process.args, timeout)
-        time.sleep(0.2)
-
-
-def _kill_group(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    process.wait()
-
-
 def _sigint(case: Case, command: list[str], folder: Path, env: dict[str, str]) -> tuple[int, str, str | None]:
     """Ctrl-C as a terminal sends it: SIGINT to the whole process group, once the runs (an experiment's
     metadata written) or `case.workers` pool workers have started."""
     with tempfile.TemporaryFile() as err:
-        process = subprocess.Popen(command, cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=err,
-                                   start_new_session=True)  # fmt: skip
-        try:
+        process = subprocess.Popen(
+            command, cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True
+        )
+
+        def ready() -> bool:  # the pool is up, or (no pool) the runs have begun
             if case.workers:
-                _until(lambda: len(_workers(process)) >= case.workers, process, case.timeout)
-            else:
-                _until(lambda: any(folder.glob("*/metadata.json")), process, case.timeout)
-            time.sleep(2.0)  # inside the runs
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGINT)
-            process.wait(timeout=30)
-        finally:
-            _kill_group(process)
+                return len(pool_workers(process)) >= case.workers
+            return any(folder.glob("*/metadata.json"))
+
+        code = interrupt_after(process, ready, settle=2.0, start_timeout=case.timeout)  # 2 s: inside the runs
         err.seek(0)
-        return process.returncode, err.read().decode(errors="replace"), None
+        return code, err.read().decode(errors="replace"), None
 
 
 def _sigkill(case: Case, command: list[str], folder: Path, env: dict[str, str]) -> tuple[int, str, str | None]:
     """kill -9 of the main process once its pool workers run; any descendant alive 10 s later is a problem."""
-    import psutil
-
     with tempfile.TemporaryFile() as err:
-        process = subprocess.Popen(command, cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=err,
-                                   start_new_session=True)  # fmt: skip
-        parent = psutil.Process(process.pid)
+        process = subprocess.Popen(
+            command, cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True
+        )
         try:
-            _until(lambda: len(_workers(process)) >= case.workers, process, case.timeout)
-            time.sleep(1.0)
-            kids = parent.children(recursive=True) if process.poll() is None else []
-            process.send_signal(signal.SIGKILL)
-            process.wait()
-            _, alive = psutil.wait_procs(kids, timeout=10)
-            survivors = [" ".join(_cmdline(k))[:100] for k in alive if _running(k)]
+            survivors = kill_after_workers(process, workers=case.workers, start_timeout=case.timeout)
         finally:
-            _kill_group(process)  # the survivors too, as they stay in the group
+            kill_group(process)  # the survivors too, as they stay in the group
         err.seek(0)
         problem = None
-        if not kids:
+        if survivors is None:
             problem = "ended before its workers started"
         elif survivors:
             problem = f"{len(survivors)} process(es) still running 10 s after kill -9: {survivors}"
         return process.returncode, err.read().decode(errors="replace"), problem
-
-
-def _workers(process: subprocess.Popen) -> list[Any]:
-    """The descendants of `process` other than a resource tracker (its pool workers)."""
-    import psutil
-
-    try:
-        kids = psutil.Process(process.pid).children(recursive=True)
-    except psutil.NoSuchProcess:
-        return []
-    return [k for k in kids if "resource_tracker" not in " ".join(_cmdline(k))]
-
-
-def _cmdline(process: Any) -> list[str]:
-    import psutil
-
-    try:
-        return process.cmdline()
-    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-        return []
-
-
-def _running(process: Any) -> bool:
-    import psutil
-
-    try:
-        return process.status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
 
 
 def _head(case: Case, command: list[str], folder: Path, env: dict[str, str]) -> tuple[int, str, str | None]:
@@ -454,10 +516,15 @@ def _concurrent(case: Case, command: list[str], folder: Path, env: dict[str, str
     """Six comparisons of one experiment at once, seeds 0 to 5; the worst exit code and all their stderr."""
     extra = command[3:]
     processes = [
-        subprocess.Popen(_command([*compare_argv("--no-plot", *extra, seeds=str(seed))]), cwd=folder,
-                         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        subprocess.Popen(
+            _command([*compare_argv("--no-plot", *extra, seeds=str(seed))]),
+            cwd=folder,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         for seed in range(6)
-    ]  # fmt: skip
+    ]
     stderr, codes = [], []
     try:
         for process in processes:

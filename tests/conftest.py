@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import signal
 from pathlib import Path
@@ -302,95 +301,33 @@ def kill_and_list_survivors(
     process, *, workers: int, start_timeout: float = 120.0, exit_timeout: float = 10.0
 ) -> list[str]:
     """SIGKILL a subprocess once `workers` pool workers run under it; the command lines of its
-    descendants (workers, resource tracker) still alive `exit_timeout` seconds later, which are then killed.
+    descendants still alive `exit_timeout` seconds later (`nasbench_sim.testing.processes`)."""
+    pytest.importorskip("psutil")
+    from nasbench_sim.testing.processes import kill_after_workers
 
-    Args:
-        process: a `subprocess.Popen` that starts a pool of worker processes.
-        workers: how many worker processes (descendants other than a resource tracker) to wait for.
-        start_timeout: fail if they are not all up by then (seconds).
-        exit_timeout: how long the descendants get to exit on their own (seconds).
-    """
-    import signal
-    import time
-
-    psutil = pytest.importorskip("psutil")
-    parent = psutil.Process(process.pid)
-    deadline = time.monotonic() + start_timeout
-    kids = []
-    while process.poll() is None and time.monotonic() < deadline:
-        kids = parent.children(recursive=True)
-        if len([k for k in kids if "resource_tracker" not in " ".join(_cmdline(k))]) >= workers:
-            time.sleep(1.0)  # let them take up work
-            kids = parent.children(recursive=True)
-            break
-        time.sleep(0.2)
-    started = process.poll() is None and time.monotonic() < deadline
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    _, alive = psutil.wait_procs(kids, timeout=exit_timeout if started else 0)
-    alive = [k for k in alive if _running(k)]  # an exited worker may stay a zombie until init reaps it
-    survivors = [" ".join(_cmdline(k))[:120] for k in alive]
-    for kid in alive:  # never leave them behind, also when the test fails
-        with contextlib.suppress(psutil.NoSuchProcess):
-            kid.kill()
-    assert started, f"{workers} workers did not start within {start_timeout} s (exit code {process.returncode})"
+    survivors = kill_after_workers(process, workers=workers, start_timeout=start_timeout, exit_timeout=exit_timeout)
+    assert survivors is not None, (
+        f"{workers} workers did not start within {start_timeout} s (exit {process.returncode})"
+    )
     return survivors
 
 
 def ctrl_c(process, *, workers: int, start_timeout: float = 120.0, exit_timeout: float = 30.0) -> tuple[int, str]:
-    """Ctrl-C as a terminal sends it (SIGINT to the process group) once `workers` pool workers exist
-    (0: as soon as the first one starts); the exit code and stderr, the group killed if still there.
-
-    Args:
-        process: a `subprocess.Popen` started with `start_new_session=True` and `stderr=subprocess.PIPE`.
-        workers: pool workers to wait for; with more than 0, one more second passes before the signal.
-        start_timeout: fail if they are not up by then (seconds).
-        exit_timeout: fail if the process has not exited this long after the signal (seconds).
-    """
-    import os
-    import signal
+    """Ctrl-C to the process group once `workers` pool workers exist (0: as soon as the first one starts);
+    the exit code and stderr. `process` has its own session and `stderr=subprocess.PIPE`."""
     import subprocess
-    import time
 
-    psutil = pytest.importorskip("psutil")
-    try:
-        deadline = time.monotonic() + start_timeout
-        while True:
-            kids = [
-                k for k in psutil.Process(process.pid).children(recursive=True) if "spawn_main" in " ".join(_cmdline(k))
-            ]
-            if len(kids) >= max(workers, 1):
-                break
-            assert process.poll() is None, f"exited with {process.returncode} before its workers started"
-            assert time.monotonic() < deadline, f"{workers} workers did not start within {start_timeout} s"
-            time.sleep(0.05)
-        if workers:
-            time.sleep(1.0)  # at work
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            _, err = process.communicate(timeout=exit_timeout)
-        except subprocess.TimeoutExpired:
-            raise AssertionError(f"still running {exit_timeout} s after Ctrl-C") from None
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    return process.returncode, err.decode(errors="replace")
-
-
-def _cmdline(process) -> list[str]:
-    import psutil
+    pytest.importorskip("psutil")
+    from nasbench_sim.testing.processes import interrupt_after, pool_workers
 
     try:
-        return process.cmdline()
-    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-        return []
-
-
-def _running(process) -> bool:
-    import psutil
-
-    try:
-        return process.status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
+        code = interrupt_after(
+            process,
+            lambda: len(pool_workers(process)) >= max(workers, 1),
+            settle=1.0 if workers else 0.0,
+            start_timeout=start_timeout,
+            exit_timeout=exit_timeout,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise AssertionError(f"no exit within the time limit ({exc.timeout} s)") from None
+    return code, process.stderr.read().decode(errors="replace")

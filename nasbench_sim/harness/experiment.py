@@ -146,24 +146,26 @@ def compare(
     meta = merge_metadata(folder, meta)
     del space  # built (or found) above so that workers only load it
     space_path = str(space_folder())
-    chunks = _chunks(
-        specs, seed_list, resolved, tables, space_path, run_budget, proto.mode, device, workers, chunk_size, folder
-    )
+
+    def described_run(algorithm: str, seed: int) -> dict[str, Any]:
+        """What a run file must say of itself to count as this experiment's run."""
+        return {
+            "algorithm": algorithm,
+            "seed": seed,
+            "realization": seed % len(tables) if tables[0].kind in REALIZABLE_KINDS else -1,
+            "config": meta["algorithms"][algorithm]["config"],
+            "budget": asdict(run_budget),
+            "protocol": proto.name,
+            "table": describe_table(tables[0]),
+        }
+
+    todo = {n: [s for s in seed_list if not run_is_done(run_path(folder, n, s), described_run(n, s))] for n in names}
+    chunks = _chunks(specs, todo, resolved, tables, space_path, run_budget, proto.mode, device, workers, chunk_size)
     total = sum(len(c.seeds) for c in chunks)
 
     def finish(chunk: RunChunk, histories: list[pd.DataFrame]) -> None:
-        for seed, realization, history in zip(chunk.seeds, chunk.realizations, histories, strict=True):
-            run_meta = {
-                "algorithm": chunk.algorithm,
-                "seed": seed,
-                "realization": realization,
-                "config": meta["algorithms"][chunk.algorithm]["config"],
-                "budget": asdict(chunk.budget),
-                "protocol": proto.name,
-                "mode": chunk.mode,
-                "table": describe_table(tables[0]),
-                "device": chunk.device,
-            }
+        for seed, history in zip(chunk.seeds, histories, strict=True):
+            run_meta = {**described_run(chunk.algorithm, seed), "mode": chunk.mode, "device": chunk.device}
             write_run(run_path(folder, chunk.algorithm, seed), history, run_meta)
 
     if chunks:
@@ -195,7 +197,7 @@ def compare(
 
 def _chunks(
     specs: Mapping[str, AlgorithmSpec],
-    seeds: list[int],
+    unfinished: Mapping[str, list[int]],
     configs: Mapping[str, Any],
     tables: list[BenchmarkTable],
     space_folder: str,
@@ -204,12 +206,11 @@ def _chunks(
     device: str,
     workers: int,
     chunk_size: int | None,
-    folder: Path,
 ) -> list[RunChunk]:
-    """Unfinished runs grouped into lock-step chunks (batched searchers: one chunk per worker)."""
+    """The unfinished runs (algorithm -> seeds) grouped into lock-step chunks (batched searchers: one per worker)."""
     chunks = []
     for name, spec in specs.items():
-        todo = [s for s in seeds if not run_is_done(run_path(folder, name, s))]
+        todo = unfinished[name]
         if not todo:
             continue
         payload = pack(spec, configs[name])

@@ -34,8 +34,10 @@ from nasbench_sim._io import atomic_write_bytes, atomic_write_figure
 from nasbench_sim.harness.stats import (
     dedup_breaches,
     final_runs,
+    headline,
     paired,
     paired_tests,
+    published_applies,
     summary_table,
     tests_markdown,
 )
@@ -169,9 +171,26 @@ def final_figure(final: pd.DataFrame, meta: dict[str, Any], history: pd.DataFram
     return _save(fig, out, "final_error")
 
 
+def nemenyi_distance(algorithms: int, seeds: int, alpha: float = 0.05) -> float:
+    """Nemenyi critical distance of mean ranks: q_alpha * sqrt(k (k + 1) / (6 N)) (Demšar 2006).
+
+    Example:
+        >>> round(nemenyi_distance(4, 10), 3)  # Demšar's table: q_0.05 = 2.569 for k = 4
+        1.483
+    """
+    from scipy.stats import studentized_range
+
+    q = studentized_range.ppf(1 - alpha, algorithms, np.inf) / np.sqrt(2)
+    return float(q * np.sqrt(algorithms * (algorithms + 1) / (6 * seeds)))
+
+
 def critical_difference_figure(final: pd.DataFrame, out: Path, meta: dict[str, Any] | None = None) -> list[Path]:
-    """Critical-difference diagram: mean ranks over seeds, bars join algorithms not different
-    by Holm-corrected pairwise Wilcoxon tests at 5% (scikit-posthocs)."""
+    """Critical-difference diagram over the full rank axis (1 to the number of algorithms).
+
+    Markers are mean ranks over the seeds every algorithm ran; bars join algorithms that
+    Holm-corrected pairwise Wilcoxon signed-rank tests do not tell apart at 5%
+    (scikit-posthocs). The Nemenyi critical distance at 5% is drawn for reference.
+    """
     import scikit_posthocs as sp
 
     table = paired(final)
@@ -185,30 +204,52 @@ def critical_difference_figure(final: pd.DataFrame, out: Path, meta: dict[str, A
     ranks.index = [label_of(a, meta) for a in ranks.index]
     significance.index = [label_of(a, meta) for a in significance.index]
     significance.columns = [label_of(a, meta) for a in significance.columns]
-    fig, ax = plt.subplots(figsize=(6.4, 0.5 + 0.35 * len(ranks)))
+    count = len(ranks)
+    distance = nemenyi_distance(count, len(table))
+    fig, ax = plt.subplots(figsize=(7.2, 0.9 + 0.35 * count))
     colours = {label_of(a, meta): style(a, meta)["color"] for a in table.columns}
     sp.critical_difference_diagram(
         ranks,
         significance,
         ax=ax,
         color_palette=colours,
+        cd=distance,
         label_fmt_left="{label} ({rank:.2f})  ",
         label_fmt_right="  ({rank:.2f}) {label}",
     )
+    ax.set_xlim(1, count)
+    ax.set_xticks(range(1, count + 1))
     ax.set_title(
-        f"Mean rank over {len(table)} seeds (1 = lowest test error); bars: no significant difference", fontsize=8
+        f"Mean rank over {len(table)} seeds (1 = lowest test error). Bars: not different by pairwise Wilcoxon "
+        f"signed-rank tests, Holm-corrected, α = 0.05; CD: Nemenyi critical distance {distance:.2f} at α = 0.05",
+        fontsize=7,
+        wrap=True,
+        pad=22,
     )
     return _save(fig, out, "critical_difference")
 
 
+#: Number formats of the summary table's columns (others: 3 decimals).
+COLUMN_FORMATS = {
+    "runs": ".0f",
+    "unique queries": ".1f",
+    "path repeats/run": ".2f",
+    "search s/query": ".4f",
+    "simulated training h/run": ".1f",
+    "search overhead s/run": ".2f",
+}
+
+
 def summary_markdown(history: pd.DataFrame, meta: dict[str, Any]) -> str:
-    """The summary table, what it was measured on, and the paired tests, as Markdown."""
+    """The answer in one sentence, what it was measured on, the summary table and the paired tests, as Markdown."""
     summary = summary_table(history, meta)
     final = final_runs(history)
     budget = meta.get("budget", {})
     proto = meta.get("protocol") or {}
     lines = [
         f"# {meta.get('experiment', 'experiment')}",
+        "",
+        f"**{headline(final, meta)}**",
         "",
         f"- table: {meta.get('table', {}).get('label')}",
         f"- protocol: {proto.get('name')} ({proto.get('description')}); query mode `{proto.get('mode')}`",
@@ -218,14 +259,19 @@ def summary_markdown(history: pd.DataFrame, meta: dict[str, Any]) -> str:
         f"- reported: mean-of-3 test error of the incumbent (best by the validation the searcher saw); "
         f"regret against the table's best mean-of-3 test accuracy, {100 * _optimum(history):.3f}%",
     ]
-    if proto.get("published"):
+    if published_applies(meta):
         lines.append(f"- published: {proto.get('published_source')}")
+    elif proto.get("published"):
+        lines.append(
+            "- published values not shown: they apply to a real table (official or partial) at the published budget"
+        )
     for name, n in dedup_breaches(history, meta).items():
         lines.append(
             f"- **warning**: {label_of(name, meta)} declares dedup='paths' but repeated a cell's op paths"
             f" {n} time(s) ({n / history.loc[history['algorithm'] == name, 'seed'].nunique():.2f} per run)"
         )
-    lines += ["", summary.to_markdown(index=False, floatfmt=".3f"), "", tests_markdown(final, meta), ""]
+    formats = [COLUMN_FORMATS.get(c, ".3f") for c in summary.columns]
+    lines += ["", summary.to_markdown(index=False, floatfmt=formats), "", tests_markdown(final, meta), ""]
     return "\n".join(lines)
 
 

@@ -40,6 +40,18 @@ def final_runs(history: pd.DataFrame) -> pd.DataFrame:
     return final.reset_index(drop=True)
 
 
+#: Table kinds whose numbers may be set beside published ones (real NB101 accuracies).
+REAL_TABLE_KINDS = ("official", "partial")
+
+
+def published_applies(meta: Mapping[str, Any] | None) -> bool:
+    """True when an experiment's published values are comparable: a real table and the published budget."""
+    meta = meta or {}
+    proto = meta.get("protocol") or {}
+    real = (meta.get("table") or {}).get("kind") in REAL_TABLE_KINDS
+    return bool(proto.get("published")) and real and proto.get("published_budget") == meta.get("budget")
+
+
 def path_repeats(history: pd.DataFrame) -> pd.Series:
     """Queries per run that repeated a cell's input-to-output op paths, mean over runs, per algorithm.
 
@@ -130,14 +142,13 @@ def summary_table(history: pd.DataFrame, meta: Mapping[str, Any] | None = None) 
     error, mean rank over common seeds, unique queries, path-equivalent repeats per
     run (histories that record them), search seconds per query,
     simulated training hours and search-overhead seconds per run, and the
-    published value and difference when the protocol has one.
+    published value and difference when they are comparable (`published_applies`).
     """
     final = final_runs(history)
     tests = paired_tests(final)
     repeats = path_repeats(history)
     proto = (meta or {}).get("protocol") or {}
-    same_budget = proto.get("published_budget") == (meta or {}).get("budget")
-    published = (proto.get("published") or {}) if same_budget else {}
+    published = (proto.get("published") or {}) if published_applies(meta) else {}
     rows = []
     for name, group in final.groupby("algorithm", sort=False):
         n = len(group)
@@ -168,6 +179,45 @@ def summary_table(history: pd.DataFrame, meta: Mapping[str, Any] | None = None) 
             row["difference"] = err.mean() - published[name]
         rows.append(row)
     return pd.DataFrame(rows).sort_values("test error %").reset_index(drop=True)
+
+
+def headline(final: pd.DataFrame, meta: Mapping[str, Any] | None = None) -> str:
+    """The comparison's answer in one sentence: the best algorithm and whether the differences are significant.
+
+    Example:
+        >>> final = pd.DataFrame({"algorithm": ["a"] * 8 + ["b"] * 8, "seed": list(range(8)) * 2,
+        ...                       "test_error_pct": [5.0 + 0.1 * i for i in range(8)] + [6.0 + 0.1 * i for i in range(8)]})
+        >>> headline(final)
+        'a has the lowest mean test error, 5.350% ± 0.087 (SE over 8 seeds), 1.000 points ahead of b (Wilcoxon p = 0.0078).'
+    """
+    tests = paired_tests(final)
+    best = tests.get("best")
+    if best is None:
+        return "No algorithm has finished runs on common seeds yet."
+    errors = final.loc[final["algorithm"] == best, "test_error_pct"]
+    se = errors.std(ddof=1) / np.sqrt(len(errors)) if len(errors) > 1 else float("nan")
+    text = (
+        f"{label_of(best, meta)} has the lowest mean test error, {errors.mean():.3f}% ± {se:.3f} "
+        f"(SE over {len(errors)} seeds)"
+    )
+    pairwise = tests["pairwise"]
+    if tests["friedman"] is not None:
+        p = tests["friedman"]["p"]
+        k = len(tests["mean_ranks"])
+        verdict = f"the {k} algorithms differ" if p < 0.05 else f"the Friedman test finds no difference among the {k}"
+        text += f"; over {tests['seeds']} paired seeds {verdict} (p = {p:.2g})"
+        if p < 0.05 and len(pairwise):
+            tied = [label_of(a, meta) for a in pairwise.loc[pairwise["holm_p"] >= 0.05, "algorithm"]]
+            text += (
+                f", and {', '.join(tied)} {'is' if len(tied) == 1 else 'are'} not significantly worse" if tied else ""
+            )
+    elif len(pairwise):
+        row = pairwise.iloc[0]
+        text += (
+            f", {row['mean_difference']:.3f} points ahead of {label_of(row['algorithm'], meta)} "
+            f"(Wilcoxon p = {row['wilcoxon_p']:.2g})"
+        )
+    return text + "."
 
 
 def tests_markdown(final: pd.DataFrame, meta: Mapping[str, Any] | None = None) -> str:

@@ -16,9 +16,11 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
+import re
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -40,10 +42,10 @@ def run_path(folder: Path, algorithm: str, seed: int) -> Path:
 def write_run(path: Path, history: pd.DataFrame, run_meta: Mapping[str, Any]) -> None:
     """Atomically write a run's history as Parquet, with its description in the schema metadata."""
     table = pa.Table.from_pandas(history, preserve_index=False)
-    meta = {**run_meta, "wall_seconds": history.attrs.get("wall_seconds")}
+    meta = {**run_meta, "wall_seconds": history.attrs.get("wall_seconds"), "content_sha256": content_digest(history)}
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"nasbench_sim": json.dumps(meta).encode()})
     buffer = io.BytesIO()
-    pq.write_table(table, buffer)
+    pq.write_table(table, buffer, write_page_checksum=True)
     atomic_write_bytes(path, buffer.getvalue())
 
 
@@ -54,25 +56,55 @@ def read_run(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
         DataFormatError: unreadable file.
     """
     try:
-        table = pq.read_table(path)
+        table = pq.read_table(path, page_checksum_verification=True)
         meta = json.loads((table.schema.metadata or {}).get(b"nasbench_sim", b"{}"))
-    except (OSError, pa.ArrowInvalid, json.JSONDecodeError) as exc:
+    except (OSError, pa.ArrowException, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise DataFormatError(f"{path}: unreadable run file ({exc})") from None
-    return table.to_pandas(), meta
+    if not isinstance(meta, dict):
+        raise DataFormatError(f"{path}: run file without its description")
+    try:
+        history = table.to_pandas()
+    except Exception as exc:  # a damaged pandas schema entry fails in whichever way its bytes decode
+        raise DataFormatError(f"{path}: unreadable run file ({type(exc).__name__}: {exc})") from None
+    recorded = meta.get("content_sha256")
+    if recorded is not None and recorded != content_digest(history):
+        raise DataFormatError(f"{path}: the history does not match its recorded checksum (a damaged file)")
+    return history, meta
 
 
-def run_is_done(path: Path) -> bool:
-    """True if `path` holds a readable run; an unreadable one is moved aside (`.corrupt`) with a warning."""
+def content_digest(history: pd.DataFrame) -> str:
+    """SHA-256 of a history's column names, dtypes and values (the footer's schema is outside page checksums)."""
+    digest = hashlib.sha256(json.dumps([list(map(str, history.columns)), list(map(str, history.dtypes))]).encode())
+    digest.update(pd.util.hash_pandas_object(history, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def run_is_done(path: Path, expected: Mapping[str, Any] | None = None) -> bool:
+    """True if `path` holds a readable run whose description matches `expected`.
+
+    A file that does not read back (truncated, a flipped byte caught by the page checksums)
+    is moved aside as `*.corrupt`, one of another setup (algorithm, seed, realization,
+    config, budget, protocol or table differ: e.g. copied from another experiment) as
+    `*.foreign`, each with a warning; its run is then redone.
+    """
     if not path.exists():
         return False
     try:
-        pq.read_metadata(path)
-        return True
-    except (OSError, pa.ArrowInvalid):
-        aside = path.with_suffix(".parquet.corrupt")
-        os.replace(path, aside)
-        warnings.warn(f"{path} is unreadable (truncated?); moved to {aside.name} and the run is redone", stacklevel=2)
+        _, meta = read_run(path)
+    except DataFormatError:
+        _move_aside(path, ".corrupt", "is unreadable (truncated or corrupt)")
         return False
+    differs = next((k for k, v in (expected or {}).items() if meta.get(k) != v), None)
+    if differs is not None:
+        _move_aside(path, ".foreign", f"holds a run with another {differs} ({meta.get(differs)!r:.60})")
+        return False
+    return True
+
+
+def _move_aside(path: Path, suffix: str, why: str) -> None:
+    aside = path.with_suffix(path.suffix + suffix)
+    os.replace(path, aside)
+    warnings.warn(f"{path} {why}; moved to {aside.name} and the run is redone", stacklevel=3)
 
 
 def read_metadata(path: Path) -> dict[str, Any]:
@@ -156,7 +188,18 @@ def load_experiment(
         except DataFormatError as exc:
             warnings.warn(f"skipping {exc}", stacklevel=2)
             continue
-        seed = run_meta.get("seed", int(path.stem.split("_")[1]))
+        named = re.fullmatch(r"seed_(\d+)", path.stem)
+        if named is None:
+            warnings.warn(f"skipping {path}: not a run file name (seed_<number>.parquet)", stacklevel=2)
+            continue
+        seed = int(named.group(1))
+        if run_meta.get("seed", seed) != seed or run_meta.get("algorithm", algorithm) != algorithm:
+            warnings.warn(
+                f"skipping {path}: it holds the run of {run_meta.get('algorithm')!r} seed {run_meta.get('seed')!r}"
+                " (a renamed copy?)",
+                stacklevel=2,
+            )
+            continue
         if seeds is not None and seed not in seeds:
             continue
         mismatch = _run_mismatch(run_meta, meta, algorithm)

@@ -212,3 +212,52 @@ def test_a_bad_device_names_the_choices(device):
 
     with pytest.raises(ConfigError, match="choices: auto, cpu, cuda, cuda:N"):
         resolve_device(device)
+
+
+def test_a_run_file_of_another_setup_is_moved_aside_and_redone(space, tmp_path):
+    # Catches a run file copied in from another experiment counting as finished (a seed silently lost).
+    other, folder = tmp_path / "other", tmp_path / "exp"
+    small = {"re": {"population_size": 6, "tournament_size": 2, "num_init": 3}}
+    compare(["re"], [0], 12, table="surrogate", results=tmp_path, experiment="other", progress=False, configs=small)
+    _compare(folder, seeds=(0, 1))
+    good = pd.read_parquet(run_path(folder, "re", 0))
+    run_path(folder, "re", 0).write_bytes(run_path(other, "re", 0).read_bytes())
+    run_path(folder, "re", 1).write_bytes(run_path(folder, "re", 0).read_bytes())  # a renamed copy
+    with pytest.warns(UserWarning, match="another config"):
+        frame = _compare(folder, seeds=(0, 1))
+    assert (run_path(folder, "re", 0).parent / "seed_0000.parquet.foreign").exists()
+    assert frame.groupby("algorithm")["seed"].nunique().to_dict() == {"re": 2, "rs": 2}
+    redone = pd.read_parquet(run_path(folder, "re", 0))
+    pd.testing.assert_frame_equal(redone.drop(columns="search_seconds"), good.drop(columns="search_seconds"))
+
+
+def test_a_renamed_run_file_is_skipped_when_loading(space, tmp_path):
+    # Catches a copy under another seed's name duplicating that seed (the plot step then failed).
+    folder = tmp_path / "exp"
+    _compare(folder, seeds=(0,))
+    run_path(folder, "rs", 0).parent.joinpath("seed_0007.parquet").write_bytes(run_path(folder, "rs", 0).read_bytes())
+    run_path(folder, "rs", 0).parent.joinpath("seed_x.parquet").write_bytes(b"not parquet")
+    with pytest.warns(UserWarning, match="renamed copy"):
+        frame, _ = load_experiment(folder)
+    assert sorted(frame.loc[frame["algorithm"] == "rs", "seed"].unique()) == [0]
+
+
+def test_no_single_byte_flip_of_a_run_file_changes_its_history_silently(space, tmp_path):
+    # Catches Parquet pages written without checksums (a flipped byte changed the hash column unnoticed).
+    folder = tmp_path / "exp"
+    _compare(folder, seeds=(0,), queries=20)
+    path = run_path(folder, "rs", 0)
+    original, _ = read_run(path)
+    data = path.read_bytes()
+    silent = []
+    for position in range(4, len(data) - 8, 23):  # past the leading magic, before the footer length
+        flipped = bytearray(data)
+        flipped[position] ^= 0x5A
+        path.write_bytes(bytes(flipped))
+        try:
+            history, _ = read_run(path)
+        except DataFormatError:
+            continue
+        if not history.equals(original):
+            silent.append(position)
+    assert not silent, f"flips at {silent} changed the history without an error"
