@@ -71,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         budget.pop("class_accuracy_pct", None)
     summary.pop("candidates", None)
     print(json.dumps(summary, indent=2))
+    print(summary["answer"], file=sys.stderr)  # the verdict, last; stdout stays one JSON document
     return 0
 
 

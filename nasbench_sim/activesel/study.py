@@ -48,13 +48,14 @@ from typing import Any
 import numpy as np
 
 from nasbench_sim._io import atomic_write_bytes, atomic_write_json
+from nasbench_sim._nn import resolve_device
 from nasbench_sim._runner import run_tasks
 from nasbench_sim.activesel.config import KNOWN_CELLS, StudyConfig, candidate_cells
 from nasbench_sim.activesel.data import ImageData, load_dataset
 from nasbench_sim.activesel.layout import StudyLayout
 from nasbench_sim.activesel.report import write_report
 from nasbench_sim.activesel.selection import REGIMES, build_subsets, random_part
-from nasbench_sim.activesel.train import predict_proba, require_device, steps_per_epoch, train
+from nasbench_sim.activesel.train import predict_proba, steps_per_epoch, train
 from nasbench_sim.errors import ConfigError, DataFormatError
 
 #: SeedSequence tags of the streams of a seed (kept fixed so results stay reproducible).
@@ -85,7 +86,7 @@ def _cached_data(config: StudyConfig) -> ImageData:
 def _set_threads(config: StudyConfig) -> None:
     import torch
 
-    if require_device(config.training.device).type == "cpu":
+    if resolve_device(config.training.device).type == "cpu":
         torch.set_num_threads(1)
 
 
@@ -162,7 +163,7 @@ def _run_reference(task: ReferenceTask) -> dict[str, Any]:
     )
     start = time.perf_counter()
     rest = np.setdiff1d(np.arange(len(data.train)), base)
-    device = require_device(config.training.device)
+    device = resolve_device(config.training.device)
     probs = predict_proba(result.model, data.train.take(rest), device, config.training.eval_batch_size)
     record = {
         "seed": task.seed,
@@ -343,7 +344,7 @@ def run_study(config: StudyConfig, *, progress: bool = True, report: bool = True
         DataFormatError: the data cannot be found or read.
         RunInterruptedError: Ctrl-C; finished runs are kept and a rerun resumes.
     """
-    require_device(config.training.device)
+    resolve_device(config.training.device)
     data = load_study_data(config)
     if len(data.train) < 4:
         raise ConfigError(f"the training pool has {len(data.train)} images; need at least 4")

@@ -202,23 +202,27 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 def _cmd_activesel_study(args: argparse.Namespace) -> int:
     from nasbench_sim.activesel import run_study
+    from nasbench_sim.activesel.layout import StudyLayout
 
     config = study_config_from_args(args)
     out = run_study(config, progress=not args.quiet)
-    summary = json.loads((out / "summary.json").read_text())
+    layout = StudyLayout(out)
+    summary = json.loads(layout.summary.read_text())
+    print(summary["answer"])
     for budget in summary["budgets"]:
         for line in budget["verdicts"]:
             print(line)
-    print(f"wrote {out}/report.html, report.md, summary.json, *.csv, *.png; TensorBoard logs in {out}/tensorboard")
+    print(f"wrote {out}/report.html, report.md, summary.json, *.csv, *.png; TensorBoard logs in {layout.tensorboard}")
     return 0
 
 
 def _cmd_activesel_dashboard(args: argparse.Namespace) -> int:
     import importlib.util
     import subprocess
-    from pathlib import Path
 
-    logdir = Path(args.folder) / "tensorboard"
+    from nasbench_sim.activesel.layout import StudyLayout
+
+    logdir = StudyLayout(args.folder).tensorboard
     if not logdir.is_dir():
         raise ConfigError(f"{logdir}: no TensorBoard logs; run `nasbench-sim activesel study` first")
     if importlib.util.find_spec("tensorboard") is None:

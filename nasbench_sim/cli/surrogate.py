@@ -59,7 +59,7 @@ def _cmd_surrogate_fit_budgets(args: argparse.Namespace) -> int:
     if golden_path is None or validation_path is None:
         raise DataFormatError(f"fitting needs {GOLDEN_FILE} and {VALIDATION_FILE} in ../shared/data/nb101")
     space = CellSpace.load_or_build(progress=not args.quiet)
-    model, weights = fit_budget_model(
+    model = fit_budget_model(
         load_validation_budgets(validation_path),
         space,
         surrogate_level(space),
@@ -67,7 +67,7 @@ def _cmd_surrogate_fit_budgets(args: argparse.Namespace) -> int:
         BudgetModelConfig(seed=args.seed),
         progress=not args.quiet,
     )
-    model.save(args.out, weights)
+    model.save(args.out)
     print(
         json.dumps(
             {"out": args.out, "fit_seconds": model.meta["fit_seconds"], "fidelity": model.meta["fidelity"]}, indent=2

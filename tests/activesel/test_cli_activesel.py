@@ -90,7 +90,9 @@ def test_benchmark_script_resumes_the_study_and_prints_json(tiny_study, tmp_path
     spec.loader.exec_module(module)
     stamp = max(p.stat().st_mtime_ns for p in (out / "runs").rglob("*.json"))
     assert module.main([*TINY_ARGS, "--work", str(out), "--out", str(tmp_path / "docs"), "--quiet"]) == 0
-    printed = json.loads(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    printed = json.loads(captured.out)
+    assert captured.err.strip().splitlines()[-1] == printed["answer"]  # the verdict line comes last
     assert max(p.stat().st_mtime_ns for p in (out / "runs").rglob("*.json")) == stamp
     written = json.loads((tmp_path / "docs" / "summary.json").read_text())
     assert written["machine"]["cpus"] and printed["known_cells"] == written["known_cells"]

@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
 
+from nasbench_sim._nn import resolve_device
 from nasbench_sim.activesel.data import load_digits_data
-from nasbench_sim.activesel.train import TrainConfig, require_device, steps_per_epoch, train
+from nasbench_sim.activesel.train import TrainConfig, steps_per_epoch, train
 from nasbench_sim.errors import ConfigError
 from nasbench_sim.space import Cell
 
@@ -39,8 +40,8 @@ def test_cuda_without_cuda_is_a_config_error():
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
     with pytest.raises(ConfigError, match=r"torch.cuda.is_available\(\) is False"):
-        require_device("cuda")
-    assert require_device("cpu").type == "cpu" and require_device("auto").type == "cpu"
+        resolve_device("cuda")
+    assert resolve_device("cpu").type == "cpu" and resolve_device("auto").type == "cpu"
 
 
 def test_max_steps_caps_training_and_losses_are_recorded(digits):

@@ -105,3 +105,15 @@ def test_source_order_complete_official_then_partial_then_surrogate(
     assert chosen.kind == "official" and chosen.complete and chosen.num_cells == 423_624
     assert open_table("official").folder == chosen.folder
     assert open_table("surrogate").kind == "surrogate"
+
+
+def test_a_first_time_build_is_announced_with_its_size(fresh_data, surrogate, capsys):
+    # Catches `data info` building a 163 MB table without a word.
+    from nasbench_sim.bench.sources import cached_table
+
+    table = cached_table("announced", lambda: surrogate, label="test", progress=True)
+    err = capsys.readouterr().err
+    assert "building the test table once" in err and "built the test table:" in err and " MB in " in err
+    assert table.folder is not None and (fresh_data / "tables" / "announced" / "meta.json").exists()
+    cached_table("announced", lambda: surrogate, label="test", progress=True)
+    assert "building" not in capsys.readouterr().err  # a cached table is opened silently

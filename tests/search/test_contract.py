@@ -43,7 +43,7 @@ def test_every_registered_searcher_has_a_config_with_defaults_and_a_distinct_col
 
 
 def test_listing_the_names_imports_no_searcher_and_no_torch():
-    # Catches the CLI's --help paying for a torch import (the reason a second hand-kept list once existed).
+    # Catches the CLI's --help paying for a torch import.
     code = (
         "import sys; from nasbench_sim.search.registry import names; n = names(); "
         "from nasbench_sim.cli import build_parser; build_parser(); "
