@@ -396,7 +396,7 @@ def prepare(workdir: Path) -> None:
     sys.path.insert(0, str(ROOT))  # this checkout, also for the setup steps run here
     from nasbench_sim._io import data_dir
     from nasbench_sim.bench.sources import surrogate_table
-    from nasbench_sim.harness.inputs import DEFAULT_REALIZATIONS
+    from nasbench_sim.harness.config_file import DEFAULT_REALIZATIONS
     from nasbench_sim.space.cellspace import CACHE_NAME
 
     data = workdir / "data"

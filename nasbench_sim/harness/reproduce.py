@@ -91,7 +91,7 @@ def reproduce_bananas(
             any other algorithm `compare` accepts (a plugin's name, `'module:Class'`, a class, a
             mapping); algorithms the paper lacks get rows without a published number.
         table: 'partial' (default) or another table (e.g. 'official' once converted).
-        realizations: noise realizations of the partial table (default 5).
+        realizations: noise realizations of the partial table (default `config_file.DEFAULT_REALIZATIONS`).
         workers: local processes.
         results: parent folder of the experiment.
         device: torch device of the model-based searchers.
