@@ -107,7 +107,7 @@ def test_a_dask_run_with_no_worker_left_stops_with_a_hint(monkeypatch):
             cluster.scale(0)
 
         threading.Thread(target=retire_after_first_result, daemon=True).start()
-        with pytest.raises(NasbenchSimError, match="no Dask worker left at .* start workers"):
+        with pytest.raises(NasbenchSimError, match=r"no Dask worker left at .* start workers"):
             run_tasks(
                 [0.01] + [5.0] * 5,
                 time.sleep,
@@ -129,6 +129,6 @@ def test_a_killed_pool_worker_is_one_clear_error_and_finished_tasks_are_kept():
     from nasbench_sim.errors import NasbenchSimError
 
     done = []
-    with pytest.raises(NasbenchSimError, match="a worker process died after .* run the same command again"):
+    with pytest.raises(NasbenchSimError, match=r"a worker process died after .* run the same command again"):
         run_tasks([0, 1, 2, 3], _die_on_two, on_result=lambda t, r: done.append(t), workers=2, progress=False)
     assert 2 not in done
