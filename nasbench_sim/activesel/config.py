@@ -23,6 +23,7 @@ import numpy as np
 from nasbench_sim.activesel.selection import REGIMES, SelectionConfig
 from nasbench_sim.errors import ConfigError
 from nasbench_sim.space.cell import CONV1X1, CONV3X3, INPUT, MAXPOOL3X3, OUTPUT, Cell
+from nasbench_sim.space.cellspace import NUM_CELLS
 from nasbench_sim.space.sampling import random_cell
 
 #: Named cells. The first four are strong, well-known designs; the last two are deliberately
@@ -174,6 +175,11 @@ class StudyConfig:
             raise ConfigError("regimes must include 'full' (every other regime is compared with it)")
         if len(self.known_cells) + self.random_cells < 2 or self.random_cells < 0:
             raise ConfigError("need at least 2 candidate cells (known_cells + random_cells) and random_cells >= 0")
+        if self.random_cells > NUM_CELLS - len(self.known_cells):
+            raise ConfigError(
+                f"random_cells must be at most {NUM_CELLS - len(self.known_cells):,} (the {NUM_CELLS:,} cells of the "
+                f"space less the known ones), got {self.random_cells:,}"
+            )
         if self.seeds < 1:
             raise ConfigError(f"seeds must be >= 1, got {self.seeds}")
         for name in ("train_size", "validation_size", "test_size"):
@@ -226,11 +232,24 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
+#: Up to this many random cells are drawn with `random_cell` until distinct (the published studies' draws);
+#: more are drawn as distinct rows of the cell space (sampling without replacement).
+REJECTION_LIMIT = 1000
+
+
 def candidate_cells(config: StudyConfig) -> list[tuple[str, Cell]]:
-    """(name, cell) of every candidate: the known cells, then distinct seeded random cells."""
+    """(name, cell) of every candidate: the known cells, then distinct seeded random cells (`REJECTION_LIMIT`)."""
     cells = [(name, KNOWN_CELLS[name]) for name in config.known_cells]
     seen = {cell.hash for _, cell in cells}
     rng = np.random.default_rng(config.cell_seed)
+    if config.random_cells > REJECTION_LIMIT:  # drawing until distinct would take ever longer: draw rows instead
+        from nasbench_sim.space.cellspace import CellSpace
+
+        space = CellSpace.load_or_build(progress=False)
+        known = {space.index(cell) for _, cell in cells}
+        rows = rng.permutation(NUM_CELLS)
+        chosen = [int(r) for r in rows if int(r) not in known][: config.random_cells]
+        return cells + [(f"random-{k + 1}", space.cell(row)) for k, row in enumerate(chosen)]
     while len(cells) < config.num_cells:
         cell = random_cell(rng)
         if cell.hash not in seen:
