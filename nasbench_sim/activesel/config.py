@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -117,8 +118,10 @@ class TrainConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ConfigError(f"{name} must be an integer >= 1, got {value!r}")
-        if not self.lr > 0 or not self.weight_decay >= 0:
-            raise ConfigError(f"need lr > 0 and weight_decay >= 0, got {self.lr} and {self.weight_decay}")
+        if not (math.isfinite(self.lr) and self.lr > 0) or not (
+            math.isfinite(self.weight_decay) and self.weight_decay >= 0
+        ):
+            raise ConfigError(f"need a finite lr > 0 and weight_decay >= 0, got {self.lr} and {self.weight_decay}")
         if not 0 < self.bn_momentum <= 1:
             raise ConfigError(f"bn_momentum must be in (0, 1], got {self.bn_momentum}")
         if self.device not in ("auto", "cpu", "cuda") and not re.fullmatch(r"cuda:\d+", self.device):

@@ -44,7 +44,7 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -52,11 +52,15 @@ import pandas as pd
 from scipy import stats
 
 from nasbench_sim.activesel.config import StudyConfig
+from nasbench_sim.activesel.data import NUM_CLASSES
 from nasbench_sim.activesel.selection import REGIMES
 
 MARGIN_PTS = 0.5
 ALPHA = 0.05
 QUERIES = 150
+#: Chance accuracy (%) of the datasets' classes, and how close to it a mean counts as failed training (points).
+CHANCE_PCT = 100.0 / NUM_CLASSES
+CHANCE_BAND_PTS = 5.0
 #: Mean full-data test accuracy (percent) the known cells must reach for the study's setup to count as sound.
 KNOWN_CELLS_TARGET_PCT = 98.5
 
@@ -97,14 +101,27 @@ def tost(diffs: np.ndarray, margin: float = MARGIN_PTS, alpha: float = ALPHA) ->
         mean = float(d.mean()) if n else float("nan")
         return Tost(n, mean, float("nan"), float("nan"), float("nan"), False, f"needs >= 2 pairs, has {n}")
     mean = float(d.mean())
-    if np.ptp(d) == 0:  # zero spread: the t statistic is undefined; the interval is the point itself
-        inside = abs(mean) < margin
-        return Tost(n, mean, mean, mean, 0.0 if inside else 1.0, inside, "all pairs differ by the same amount")
+    if np.ptp(d) == 0:  # zero spread: the t statistic is undefined, so equivalence is not shown
+        nan = float("nan")
+        return Tost(n, mean, mean, mean, nan, False, "all pairs differ by the same amount: no spread to test")
     lower = stats.ttest_1samp(d, -margin, alternative="greater").pvalue
     upper = stats.ttest_1samp(d, margin, alternative="less").pvalue
     half = stats.t.ppf(1 - alpha, n - 1) * d.std(ddof=1) / np.sqrt(n)
     p = float(max(lower, upper))
     return Tost(n, mean, mean - half, mean + half, p, p < alpha, "")
+
+
+def paired_tost(regime_pct: np.ndarray, full_pct: np.ndarray, margin: float = MARGIN_PTS) -> Tost:
+    """`tost` of regime - full accuracies (points), refusing equivalence when both sides are at chance.
+
+    Two failed trainings (every network at 10%, or at 0% on broken labels) agree perfectly and
+    say nothing about the data regime.
+    """
+    test = tost(np.asarray(regime_pct) - np.asarray(full_pct), margin)
+    if test.n and max(float(np.mean(regime_pct)), float(np.mean(full_pct))) <= CHANCE_PCT + CHANCE_BAND_PTS:
+        note = f"both sides at chance accuracy (<= {CHANCE_PCT + CHANCE_BAND_PTS:.0f}%): training failed"
+        return replace(test, p_value=float("nan"), equivalent=False, note=note)
+    return test
 
 
 def _paired(runs: pd.DataFrame, regime: str) -> pd.DataFrame:
@@ -131,7 +148,7 @@ def cell_equivalence(runs: pd.DataFrame, margin: float = MARGIN_PTS) -> pd.DataF
             continue
         paired = _paired(runs, regime)
         for cell_index, group in paired.groupby(level="cell_index"):
-            test = tost((group["regime"] - group["full"]).to_numpy(), margin)
+            test = paired_tost(group["regime"].to_numpy(), group["full"].to_numpy(), margin)
             rows.append(
                 {
                     "cell_index": cell_index,
@@ -226,7 +243,7 @@ def regime_summary(
             )
         else:
             paired = _paired(runs, regime)
-            test = tost((paired["regime"] - paired["full"]).to_numpy(), margin)
+            test = paired_tost(paired["regime"].to_numpy(), paired["full"].to_numpy(), margin)
             mine = per_cell[per_cell["regime"] == regime] if len(per_cell) else per_cell
             row.update(
                 gap_pts=test.mean,

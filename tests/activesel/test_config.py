@@ -81,3 +81,12 @@ def test_many_random_cells_are_distinct_rows_drawn_without_replacement(space):
     cells = candidate_cells(config)
     assert len(cells) == config.num_cells and len({c.hash for _, c in cells}) == len(cells)
     assert candidate_cells(config) == cells  # seeded
+
+
+@pytest.mark.parametrize("lr", [float("inf"), float("nan"), -1.0, 0.0])
+def test_a_learning_rate_that_cannot_train_is_refused(lr):
+    # Catches `--lr inf` training every network to 10% accuracy.
+    from nasbench_sim.activesel.config import TrainConfig
+
+    with pytest.raises(ConfigError, match="need a finite lr > 0"):
+        TrainConfig(lr=lr)
