@@ -6,8 +6,8 @@ from scipy import stats as sps
 
 from nasbench_sim.activesel.stats import (
     cell_equivalence,
-    paired_tost,
     known_cells_accuracy,
+    paired_tost,
     ranking,
     regime_summary,
     tost,
