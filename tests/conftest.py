@@ -298,7 +298,7 @@ def keyed_copy(table, space, order=None):
 
 
 def kill_and_list_survivors(
-    process, *, workers: int, start_timeout: float = 120.0, exit_timeout: float = 10.0
+    process, *, workers: int, start_timeout: float = 120.0, exit_timeout: float = 30.0
 ) -> list[str]:
     """SIGKILL a subprocess once `workers` pool workers run under it; the command lines of its
     descendants still alive `exit_timeout` seconds later (`nasbench_sim.testing.processes`)."""

@@ -51,7 +51,10 @@ def test_help_states_every_default_and_renders_percent_signs(capsys):
         build_parser().parse_args(["activesel", "study", "--help"])
     text = capsys.readouterr().out
     # argparse %-formats argument help but not a description: '%%' must appear in neither output.
-    assert "%%" not in text and "random 25% + the 25% of the pool" in text
+    assert "%%" not in text and "(25% parts)" in text
+    from nasbench_sim.activesel.selection import REGIMES
+
+    assert all(f"  {regime.name:<16} {regime.description}" in text for regime in REGIMES.values())  # from REGIMES
     flat = " ".join(text.split())
     d = StudyConfig()
     assert f"cells added to the known ones (default: {d.random_cells})" in flat
