@@ -51,10 +51,16 @@ INCEPTION_STORED = {
         [0, 0, 0, 0, 0, 0, 0],
     ],
     "module_operations": [
-        "input", "conv3x3-bn-relu", "conv1x1-bn-relu", "maxpool3x3", "conv3x3-bn-relu", "conv3x3-bn-relu", "output"
+        "input",
+        "conv3x3-bn-relu",
+        "conv1x1-bn-relu",
+        "maxpool3x3",
+        "conv3x3-bn-relu",
+        "conv3x3-bn-relu",
+        "output",
     ],
     "trainable_parameters": 2_694_282,
-}  # fmt: skip
+}
 
 
 def shared_file(*parts: str) -> Path:
