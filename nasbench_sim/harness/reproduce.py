@@ -228,7 +228,7 @@ def retest_np_nas(
     closest = tests.loc[tests["mean difference (points)"].idxmax()]
     verdict = "better" if closest["mean difference (points)"] < 0 else "not better"
     lead = (
-        f"NP-NAS has a lower mean test error than every other searcher here; against the closest, "
+        f"NP-NAS has a lower mean test error than every other searcher and ablation here; against the closest, "
         f"{closest['comparison'].removeprefix('NP-NAS vs ')}, it differs by {closest['mean difference (points)']:+.3f} "
         f"± {closest['SE']:.3f} points (Holm-adjusted p = {closest['Holm-adjusted p']:.2g})."
         if verdict == "better"
