@@ -1,4 +1,4 @@
-"""The active-selection study of issue 10 as a benchmark: runs it, writes the report, prints a JSON summary.
+"""The active-selection study as a benchmark: runs it, writes the report, prints a JSON summary.
 
 Usage:
     python benchmarks/activesel.py                 # the full study (see README; hours on 2 CPU cores)
@@ -10,7 +10,8 @@ Options are those of `nasbench-sim activesel study` (every default is in
 rerunning the same command resumes it. The JSON summary, the report
 (Markdown, HTML, CSV) and the figures are written to --out (default
 docs/activesel; with --small, <work>/report so a smoke test never overwrites
-the committed results), and the summary, minus the per-cell rows, is printed.
+the committed results), and the summary, minus the per-cell rows, is printed
+with the report's folder (the written summary holds no path of this machine).
 """
 
 from __future__ import annotations
@@ -31,8 +32,11 @@ def main(argv: list[str] | None = None) -> int:
     add_study_arguments(
         parser, out_flag="--work", out_default="results/activesel; with --small results/activesel-small"
     )
-    parser.add_argument("--out", default=None, help="folder for summary.json, the report and figures "
-                        "(default: docs/activesel; with --small <work>/report)")  # fmt: skip
+    parser.add_argument(
+        "--out",
+        default=None,
+        help="folder for summary.json, the report and figures (default: docs/activesel; with --small <work>/report)",
+    )
     args = parser.parse_args(argv)
 
     import torch
@@ -60,13 +64,14 @@ def main(argv: list[str] | None = None) -> int:
         "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
     }
     summary["benchmark_wall_seconds_this_invocation"] = round(time.perf_counter() - start, 1)
-    summary["report"] = str(out)
     atomic_write_json(out / "summary.json", summary)
+    summary["report"] = str(out)
     for budget in summary["budgets"]:  # the printed summary leaves out the long per-cell and per-class rows
         budget.pop("cells", None)
         budget.pop("class_accuracy_pct", None)
     summary.pop("candidates", None)
     print(json.dumps(summary, indent=2))
+    print(summary["answer"], file=sys.stderr)  # the verdict, last; stdout stays one JSON document
     return 0
 
 

@@ -26,14 +26,9 @@ from scipy import stats
 
 
 def _models(device: str):
-    from nasbench_sim.search.surrogates import (
-        DistanceGP,
-        DistanceGPConfig,
-        EnsembleConfig,
-        MLPEnsemble,
-        NeuralProcess,
-        NeuralProcessConfig,
-    )
+    from nasbench_sim.search.models.ensemble import EnsembleConfig, MLPEnsemble
+    from nasbench_sim.search.models.gp import DistanceGP, DistanceGPConfig
+    from nasbench_sim.search.models.neural_process import NeuralProcess, NeuralProcessConfig
 
     return {
         "np (NP-NAS default)": ("adjacency", lambda rng: NeuralProcess(NeuralProcessConfig(), rng, device=device)),

@@ -22,7 +22,7 @@ Usage:
   validation-test residual sd); the shipped repeat sd, prior sd and posterior
   weight of repeat 0 at a few levels; and the degrees of freedom of a Student-t
   fitted to repeat 0 around the level with the shipped scales.
-- with `--refit`: the noise model refitted from scratch (`noise.calibrate`) next
+- with `--refit`: the noise model refitted from scratch (`noise_fit.calibrate`) next
   to the shipped constants.
 """
 
@@ -42,7 +42,7 @@ LEVEL_BANDS = ((0.85, 0.88), (0.88, 0.90), (0.90, 0.92), (0.92, 0.93), (0.93, 1.
 
 def noise_laws(data, model) -> dict:
     """The evidence behind `model`'s accuracy laws (see the module docstring); `data` is `CalibrationData`."""
-    from nasbench_sim.bench.calibration import _robust_sd
+    from nasbench_sim.bench.calibration import robust_sd
 
     residual = np.asarray(data.repeat0) - np.asarray(data.level)
     tails = []
@@ -54,7 +54,7 @@ def noise_laws(data, model) -> dict:
                 "level_band": f"[{lo:.2f}, {hi:.2f})",
                 "cells": int(r.size),
                 "sd_pts": round(100 * float(r.std()), 3),
-                "robust_sd_pts": round(100 * _robust_sd(r), 3),
+                "robust_sd_pts": round(100 * robust_sd(r), 3),
                 "kurtosis": round(kurtosis, 2),
             }
         )
@@ -111,7 +111,8 @@ def main() -> None:
         nb101_file,
         table_spread_checks,
     )
-    from nasbench_sim.bench.noise import DEFAULT_NOISE, calibrate
+    from nasbench_sim.bench.noise import DEFAULT_NOISE
+    from nasbench_sim.bench.noise_fit import calibrate
     from nasbench_sim.bench.sources import partial_table, surrogate_level
     from nasbench_sim.space import CellSpace
 

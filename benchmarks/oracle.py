@@ -32,7 +32,7 @@ import numpy as np
 
 from nasbench_sim.bench import METRICS, BenchmarkTable, Oracle, open_table
 from nasbench_sim.space import Cell, CellSpace
-from nasbench_sim.space.enumeration import CACHE_NAME
+from nasbench_sim.space.cellspace import CACHE_NAME
 from nasbench_sim.space.sampling import random_cells
 
 
@@ -56,7 +56,7 @@ def median_us(fn, repeats: int) -> float:
 
 CONVERT_SCRIPT = """
 import sys, time
-from nasbench_sim.bench.tfrecord import convert_tfrecord
+from nasbench_sim.bench.conversion import convert_tfrecord
 from nasbench_sim.space import CellSpace
 
 def peak_kb():  # VmHWM is reset at exec, unlike ru_maxrss which a child inherits

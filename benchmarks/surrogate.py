@@ -27,9 +27,10 @@ def main() -> None:
     parser.add_argument("--out", default="results/surrogate_vs_real.png")
     args = parser.parse_args()
 
-    from nasbench_sim.bench.embedded_surrogate import fidelity, holdout_rows, load_embedded, space_features
+    from nasbench_sim.bench.embedded_surrogate import fidelity, holdout_rows, load_embedded
+    from nasbench_sim.bench.features import space_features
     from nasbench_sim.bench.sources import repeat0_path
-    from nasbench_sim.space.enumeration import CellSpace
+    from nasbench_sim.space.cellspace import CellSpace
 
     model = load_embedded()
     result: dict = {"shipped_fidelity": model.meta["fidelity"], "fit_seconds": model.meta["fit_seconds"]}

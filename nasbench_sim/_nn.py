@@ -188,9 +188,20 @@ class StackedAdam:
         data, grad = self.stack.data, self.stack.grad
         if hasattr(torch, "_fused_adam_"):  # one pass over memory (several times faster than separate ops)
             torch._fused_adam_(
-                [data], [grad], [self.exp_avg], [self.exp_avg_sq], [], [self._step],
-                amsgrad=False, lr=self.lr, beta1=b1, beta2=b2, weight_decay=0.0, eps=self.eps, maximize=False,
-            )  # fmt: skip
+                [data],
+                [grad],
+                [self.exp_avg],
+                [self.exp_avg_sq],
+                [],
+                [self._step],
+                amsgrad=False,
+                lr=self.lr,
+                beta1=b1,
+                beta2=b2,
+                weight_decay=0.0,
+                eps=self.eps,
+                maximize=False,
+            )
         else:
             self.exp_avg.mul_(b1).add_(grad, alpha=1 - b1)
             self.exp_avg_sq.mul_(b2).addcmul_(grad, grad, value=1 - b2)

@@ -30,12 +30,17 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from typing import Any, TypeVar
 
 from tqdm.auto import tqdm
 
 from nasbench_sim.errors import ConfigError, NasbenchSimError
+
+#: Seconds between checks on a Dask run, and how long a run may wait with no worker at all.
+WATCH_INTERVAL = 2.0
+NO_WORKER_GRACE = 60.0
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -120,6 +125,11 @@ def run_tasks(
         raise RunInterruptedError(
             f"interrupted after {finished} of {len(todo)} {unit}s; finished ones are kept, "
             "run the same command again to resume"
+        ) from None
+    except BrokenProcessPool:
+        raise NasbenchSimError(
+            f"a worker process died after {finished} of {len(todo)} {unit}s (killed, e.g. by the system when "
+            "memory ran out); finished ones are kept: run the same command again, with fewer workers if memory is short"
         ) from None
     finally:
         bar.close()
@@ -211,7 +221,6 @@ def _take(iterator: Iterable[T], count: int) -> list[T]:
 def _run_dask(todo: Sequence[T], fn: Callable[[T], Any], scheduler: str, finish: Callable[[T, Any], None]) -> None:
     try:
         from distributed import Client
-        from distributed import as_completed as dask_completed
     except ImportError:
         raise ConfigError("a Dask scheduler needs dask.distributed: pip install 'nasbench_sim[dask]'") from None
     _check_reachable(scheduler)
@@ -222,8 +231,44 @@ def _run_dask(todo: Sequence[T], fn: Callable[[T], Any], scheduler: str, finish:
     with client:
         futures = client.map(fn, list(todo), pure=False)
         task_of = {future.key: task for future, task in zip(futures, todo, strict=True)}
-        for future in dask_completed(futures):
-            finish(task_of[future.key], future.result())
+        try:
+            for future in _as_completed_while_workers(futures, client, scheduler):
+                finish(task_of[future.key], future.result())
+        except OSError as exc:  # the scheduler went away (CommClosedError is an OSError)
+            raise NasbenchSimError(
+                f"lost the Dask scheduler at {scheduler} ({type(exc).__name__}); finished runs are kept, rerun to resume"
+            ) from None
+
+
+def _as_completed_while_workers(
+    futures: list[Any], client: Any, scheduler: str, grace: float | None = None
+) -> Iterator[Any]:
+    """Each future as it completes; NasbenchSimError once no worker is left for `grace` seconds.
+
+    Dask itself would wait forever for a worker to come back.
+    """
+    from distributed import wait as dask_wait
+
+    grace = NO_WORKER_GRACE if grace is None else grace
+    pending = list(futures)
+    lonely_since: float | None = None
+    while pending:
+        try:
+            done, not_done = dask_wait(pending, timeout=WATCH_INTERVAL, return_when="FIRST_COMPLETED")
+        except TimeoutError:  # nothing finished in this interval: is anyone still working?
+            if client.scheduler_info().get("workers"):
+                lonely_since = None
+            elif lonely_since is None:
+                lonely_since = time.monotonic()
+            elif time.monotonic() - lonely_since > grace:
+                raise NasbenchSimError(
+                    f"no Dask worker left at {scheduler} for {grace:.0f} s with {len(pending)} task(s) to do: "
+                    f"start workers (dask worker {scheduler}) and run the same command again; finished runs are kept"
+                ) from None
+            continue
+        lonely_since = None
+        yield from done
+        pending = list(not_done)
 
 
 def _check_reachable(scheduler: str, timeout: float = 5.0) -> None:

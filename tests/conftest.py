@@ -51,10 +51,16 @@ INCEPTION_STORED = {
         [0, 0, 0, 0, 0, 0, 0],
     ],
     "module_operations": [
-        "input", "conv3x3-bn-relu", "conv1x1-bn-relu", "maxpool3x3", "conv3x3-bn-relu", "conv3x3-bn-relu", "output"
+        "input",
+        "conv3x3-bn-relu",
+        "conv1x1-bn-relu",
+        "maxpool3x3",
+        "conv3x3-bn-relu",
+        "conv3x3-bn-relu",
+        "output",
     ],
     "trainable_parameters": 2_694_282,
-}  # fmt: skip
+}
 
 
 def shared_file(*parts: str) -> Path:
@@ -154,7 +160,7 @@ def stand_in_repeat0(surrogate, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def space():
-    from nasbench_sim.space.enumeration import CellSpace
+    from nasbench_sim.space.cellspace import CellSpace
 
     return CellSpace.load_or_build(progress=False)
 
@@ -174,7 +180,7 @@ def fresh_data(monkeypatch, tmp_path, surrogate_cache) -> Path:
     import os
 
     from nasbench_sim._io import data_dir
-    from nasbench_sim.space.enumeration import CACHE_NAME
+    from nasbench_sim.space.cellspace import CACHE_NAME
 
     data = tmp_path / "data"
     (data / "tables").mkdir(parents=True)
@@ -189,7 +195,7 @@ def fresh_data(monkeypatch, tmp_path, surrogate_cache) -> Path:
 @pytest.fixture
 def no_space(monkeypatch):
     """Fail if anything loads or enumerates the cell space (a fresh machine has none cached)."""
-    from nasbench_sim.space.enumeration import CellSpace
+    from nasbench_sim.space.cellspace import CellSpace
 
     def refuse(*args, **kwargs):
         raise AssertionError("the cell space was loaded or built")
@@ -246,7 +252,7 @@ def golden_tfrecord(records, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def golden_table(golden_tfrecord, space, tmp_path_factory):
-    from nasbench_sim.bench.tfrecord import convert_tfrecord
+    from nasbench_sim.bench.conversion import convert_tfrecord
 
     return convert_tfrecord(golden_tfrecord, tmp_path_factory.mktemp("tables") / "golden", space=space, progress=False)
 
@@ -298,7 +304,7 @@ def keyed_copy(table, space, order=None):
 
 
 def kill_and_list_survivors(
-    process, *, workers: int, start_timeout: float = 120.0, exit_timeout: float = 10.0
+    process, *, workers: int, start_timeout: float = 120.0, exit_timeout: float = 30.0
 ) -> list[str]:
     """SIGKILL a subprocess once `workers` pool workers run under it; the command lines of its
     descendants still alive `exit_timeout` seconds later (`nasbench_sim.testing.processes`)."""

@@ -29,6 +29,9 @@ def test_query_prints_metrics_as_json(surrogate, capsys):
         (["data", "convert", "/nonexistent/file.tfrecord"], "no such file"),
         # Regression: a 3-D matrix must name its shape, not raise from inside numpy.
         (["query", "--matrix", "[[[0]]]", "--ops", "input,output"], "matrix must be 2-D, got shape (1, 1, 1)"),
+        # A matrix nested 20,000 deep gave a RecursionError traceback.
+        (["query", "--matrix", "[" * 20_000 + "]" * 20_000, "--ops", "input,output"], "a cell's matrix is at most 7x7"),
+        (["query", "--matrix", "[" * 3_000 + "]" * 3_000, "--ops", "input,output"], "not valid JSON: RecursionError"),
     ],
 )
 def test_bad_input_gives_a_clear_error_not_a_traceback(argv, message, capsys, space):
@@ -105,3 +108,24 @@ def test_query_and_compare_on_a_small_file(fresh_data, small_tfrecord, capsys):
     assert "covers 22 of 423,624 cells" in capsys.readouterr().err
     assert main(["compare", "--table", str(small_tfrecord), "--quiet"]) == 2
     assert "a comparison needs a table that covers every cell" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        (OSError(28, "No space left on device", "/data/tables/x/data.npy"), "/data/tables/x/data.npy: No space left"),
+        (OSError(30, "Read-only file system", "/results"), "/results: Read-only file system (EROFS)"),
+        (PermissionError(13, "Permission denied", "/results/e"), "/results/e: Permission denied (EACCES)"),
+    ],
+)
+def test_an_os_error_anywhere_is_one_line_naming_the_path(monkeypatch, capsys, error, message):
+    # Catches a full disk or a read-only results folder ending in a traceback (the CLI caught only its own errors).
+    from nasbench_sim.cli import data
+
+    def fail(args):
+        raise error
+
+    monkeypatch.setattr(data, "_cmd_data_space", fail)
+    assert main(["data", "space"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("nasbench-sim: error: ") and message in err and err.count("\n") == 1

@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nasbench_sim.cli import build_parser, main
-from nasbench_sim.harness.config_file import compare_options, options_budget
 from nasbench_sim.errors import ConfigError
+from nasbench_sim.harness.config_file import compare_options, options_budget
 from nasbench_sim.harness.inputs import parse_seeds
 
 

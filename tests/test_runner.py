@@ -84,3 +84,51 @@ def test_ctrl_c_while_the_workers_start_prints_one_line_and_no_worker_traceback(
     code, err = ctrl_c(process, workers=0)  # the workers are starting up now
     assert code == 130 and "Traceback" not in err, err
     assert err.strip() == "interrupted after 0 of 4 tasks; finished ones are kept, run the same command again to resume"
+
+
+def test_a_dask_run_with_no_worker_left_stops_with_a_hint(monkeypatch):
+    # Catches `compare --scheduler` waiting forever once every Dask worker has died.
+    import threading
+
+    distributed = pytest.importorskip("distributed")
+    from nasbench_sim import _runner
+    from nasbench_sim.errors import NasbenchSimError
+
+    monkeypatch.setattr(_runner, "NO_WORKER_GRACE", 1.0)
+    monkeypatch.setattr(_runner, "WATCH_INTERVAL", 0.2)
+    done = []
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+
+        def retire_after_first_result():
+            while not done:
+                time.sleep(0.05)
+            cluster.scale(0)
+
+        threading.Thread(target=retire_after_first_result, daemon=True).start()
+        with pytest.raises(NasbenchSimError, match=r"no Dask worker left at .* start workers"):
+            run_tasks(
+                [0.01] + [5.0] * 5,
+                time.sleep,
+                on_result=lambda t, r: done.append(t),
+                scheduler=cluster.scheduler_address,
+                progress=False,
+            )
+    assert done[0] == 0.01  # the finished task was kept
+
+
+def _die_on_two(task: int) -> int:
+    if task == 2:
+        os.kill(os.getpid(), 9)  # as the out-of-memory killer does
+    return task
+
+
+def test_a_killed_pool_worker_is_one_clear_error_and_finished_tasks_are_kept():
+    # Catches a worker killed by the OOM killer ending in a BrokenProcessPool traceback.
+    from nasbench_sim.errors import NasbenchSimError
+
+    done = []
+    with pytest.raises(NasbenchSimError, match=r"a worker process died after .* run the same command again"):
+        run_tasks([0, 1, 2, 3], _die_on_two, on_result=lambda t, r: done.append(t), workers=2, progress=False)
+    assert 2 not in done

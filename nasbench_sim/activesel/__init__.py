@@ -1,11 +1,14 @@
 """Active-selection companion: does training NAS candidates on an informative subset of MNIST match full training?
 
-Modules: `data` (MNIST and digits), `selection` (scores, selectors, regimes),
-`config` (StudyConfig, TrainConfig, candidate cells), `train` (one NB101
-network, logged to TensorBoard), `study` (reference models, subsets,
-resumable runs), `stats` (equivalence, ranking, cost) and `report` (figures,
-Markdown, HTML, JSON). Names are imported on first use, so importing the
-package (e.g. for the CLI's `--help`) does not import torch.
+Modules, each importing only those before it: `selection` (scores, selectors,
+regimes), `config` (StudyConfig, TrainConfig, candidate cells), `data` (MNIST
+and digits), `layout` (the study folder and reading its results), `train` (one
+NB101 network, logged to TensorBoard), `stats` (equivalence, ranking, cost),
+`summary` (the answer, verdicts, JSON summary), `tables` (display tables),
+`figures` (the report's figures), `report` (Markdown, HTML, CSV, JSON) and
+`study` (reference models, subsets, resumable runs, then the report). Names
+are imported on first use, so importing the package (e.g. for the CLI's
+`--help`) does not import torch.
 
 Example:
     >>> from nasbench_sim.activesel import StudyConfig
@@ -26,7 +29,7 @@ _WHERE = {
     "REGIMES": "selection",
     "SelectionConfig": "selection",
     "analyse": "stats",
-    "load_results": "study",
+    "load_results": "layout",
     "run_study": "study",
     "write_report": "report",
 }

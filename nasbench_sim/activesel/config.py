@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -23,6 +24,7 @@ import numpy as np
 from nasbench_sim.activesel.selection import REGIMES, SelectionConfig
 from nasbench_sim.errors import ConfigError
 from nasbench_sim.space.cell import CONV1X1, CONV3X3, INPUT, MAXPOOL3X3, OUTPUT, Cell
+from nasbench_sim.space.cellspace import NUM_CELLS
 from nasbench_sim.space.sampling import random_cell
 
 #: Named cells. The first four are strong, well-known designs; the last two are deliberately
@@ -30,8 +32,15 @@ from nasbench_sim.space.sampling import random_cell
 KNOWN_CELLS: dict[str, Cell] = {
     # The NB101 paper's example ("Inception-like") cell, hash 28cfc787...
     "inception-like": Cell(
-        [[0, 1, 1, 1, 1, 0, 0], [0, 0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 0, 0, 1],
-         [0, 0, 0, 0, 0, 1, 0], [0, 0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 0, 0, 0]],
+        [
+            [0, 1, 1, 1, 1, 0, 0],
+            [0, 0, 0, 0, 0, 0, 1],
+            [0, 0, 0, 0, 0, 0, 1],
+            [0, 0, 0, 0, 0, 0, 1],
+            [0, 0, 0, 0, 0, 1, 0],
+            [0, 0, 0, 0, 0, 0, 1],
+            [0, 0, 0, 0, 0, 0, 0],
+        ],
         [INPUT, CONV3X3, CONV1X1, MAXPOOL3X3, CONV3X3, CONV3X3, OUTPUT],
     ),
     # Two 3x3 convolutions with an identity skip, as in a ResNet block.
@@ -44,15 +53,23 @@ KNOWN_CELLS: dict[str, Cell] = {
     # The cell with the highest 108-epoch CIFAR-10 test accuracy of training repeat 0 in NB101
     # (94.66%, hash ba0a27ca...; argmax of ../shared/data/nb101/test108_repeat0.npy).
     "nb101-best": Cell(
-        [[0, 1, 1, 0, 1, 0, 1], [0, 0, 0, 0, 0, 1, 0], [0, 0, 0, 1, 0, 0, 0], [0, 0, 0, 0, 1, 0, 0],
-         [0, 0, 0, 0, 0, 1, 0], [0, 0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 0, 0, 0]],
+        [
+            [0, 1, 1, 0, 1, 0, 1],
+            [0, 0, 0, 0, 0, 1, 0],
+            [0, 0, 0, 1, 0, 0, 0],
+            [0, 0, 0, 0, 1, 0, 0],
+            [0, 0, 0, 0, 0, 1, 0],
+            [0, 0, 0, 0, 0, 0, 1],
+            [0, 0, 0, 0, 0, 0, 0],
+        ],
         [INPUT, CONV3X3, CONV3X3, CONV3X3, CONV3X3, CONV1X1, OUTPUT],
     ),
     "pool-only": Cell([[0, 1, 0], [0, 0, 1], [0, 0, 0]], [INPUT, MAXPOOL3X3, OUTPUT]),
     "conv1x1-only": Cell([[0, 1, 0], [0, 0, 1], [0, 0, 0]], [INPUT, CONV1X1, OUTPUT]),
-}  # fmt: skip
+}
 DEFAULT_KNOWN_CELLS = ("inception-like", "resnet-like", "vgg-like", "nb101-best")
-DEFAULT_REGIMES = ("full", "active", "random", "random-part", "el2n", "entropy-hist", "compute-matched")
+#: The regimes a study runs unless told otherwise (`Regime.default`), in `REGIMES` order.
+DEFAULT_REGIMES = tuple(name for name, regime in REGIMES.items() if regime.default)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -89,13 +106,22 @@ class TrainConfig:
     log_every: int = 50
 
     def __post_init__(self) -> None:
-        for name in ("epochs", "batch_size", "stem_channels", "num_stacks", "cells_per_stack", "eval_batch_size",
-                     "log_every"):  # fmt: skip
+        for name in (
+            "epochs",
+            "batch_size",
+            "stem_channels",
+            "num_stacks",
+            "cells_per_stack",
+            "eval_batch_size",
+            "log_every",
+        ):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ConfigError(f"{name} must be an integer >= 1, got {value!r}")
-        if not self.lr > 0 or not self.weight_decay >= 0:
-            raise ConfigError(f"need lr > 0 and weight_decay >= 0, got {self.lr} and {self.weight_decay}")
+        if not (math.isfinite(self.lr) and self.lr > 0) or not (
+            math.isfinite(self.weight_decay) and self.weight_decay >= 0
+        ):
+            raise ConfigError(f"need a finite lr > 0 and weight_decay >= 0, got {self.lr} and {self.weight_decay}")
         if not 0 < self.bn_momentum <= 1:
             raise ConfigError(f"bn_momentum must be in (0, 1], got {self.bn_momentum}")
         if self.device not in ("auto", "cpu", "cuda") and not re.fullmatch(r"cuda:\d+", self.device):
@@ -152,6 +178,11 @@ class StudyConfig:
             raise ConfigError("regimes must include 'full' (every other regime is compared with it)")
         if len(self.known_cells) + self.random_cells < 2 or self.random_cells < 0:
             raise ConfigError("need at least 2 candidate cells (known_cells + random_cells) and random_cells >= 0")
+        if self.random_cells > NUM_CELLS - len(self.known_cells):
+            raise ConfigError(
+                f"random_cells must be at most {NUM_CELLS - len(self.known_cells):,} (the {NUM_CELLS:,} cells of the "
+                f"space less the known ones), got {self.random_cells:,}"
+            )
         if self.seeds < 1:
             raise ConfigError(f"seeds must be >= 1, got {self.seeds}")
         for name in ("train_size", "validation_size", "test_size"):
@@ -204,11 +235,24 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
+#: Up to this many random cells are drawn with `random_cell` until distinct (the published studies' draws);
+#: more are drawn as distinct rows of the cell space (sampling without replacement).
+REJECTION_LIMIT = 1000
+
+
 def candidate_cells(config: StudyConfig) -> list[tuple[str, Cell]]:
-    """(name, cell) of every candidate: the known cells, then distinct seeded random cells."""
+    """(name, cell) of every candidate: the known cells, then distinct seeded random cells (`REJECTION_LIMIT`)."""
     cells = [(name, KNOWN_CELLS[name]) for name in config.known_cells]
     seen = {cell.hash for _, cell in cells}
     rng = np.random.default_rng(config.cell_seed)
+    if config.random_cells > REJECTION_LIMIT:  # drawing until distinct would take ever longer: draw rows instead
+        from nasbench_sim.space.cellspace import CellSpace
+
+        space = CellSpace.load_or_build(progress=False)
+        known = {space.index(cell) for _, cell in cells}
+        rows = rng.permutation(NUM_CELLS)
+        chosen = [int(r) for r in rows if int(r) not in known][: config.random_cells]
+        return cells + [(f"random-{k + 1}", space.cell(row)) for k, row in enumerate(chosen)]
     while len(cells) < config.num_cells:
         cell = random_cell(rng)
         if cell.hash not in seen:

@@ -92,11 +92,19 @@ class ImageData:
         )
 
 
+#: Classes of every supported dataset (MNIST and scikit-learn's digits: 0-9).
+NUM_CLASSES = 10
+
+
 def _split(x: np.ndarray, y: np.ndarray, side: int) -> Split:
     x = np.asarray(x, dtype=np.float32).reshape(-1, 1, side, side)
     y = np.asarray(y, dtype=np.int64)
     if x.shape[0] != y.shape[0]:
         raise DataFormatError(f"{x.shape[0]} images but {y.shape[0]} labels")
+    if y.size and (y.min() < 0 or y.max() >= NUM_CLASSES):
+        raise DataFormatError(f"labels must be classes 0-{NUM_CLASSES - 1}, found {y.min()} to {y.max()}")
+    if x.size and not (np.isfinite(x).all() and x.min() >= 0 and x.max() <= 1):
+        raise DataFormatError("pixel values must be finite and in [0, 1]")
     return Split(x, y)
 
 

@@ -17,13 +17,17 @@ random draws come from numpy generators the caller seeds on the CPU, so a seed
 gives the same random parts on any device.
 
 The compute-matched control is `compute-matched`: the whole pool, trained for
-as many SGD steps as `active` (half of full data's at the default fractions).
-It was chosen over "a random 50% for twice the epochs" because the claim under
+as many SGD steps as `active` (half of full data's at the default fractions),
+rather than "a random 50% for twice the epochs", because the claim under
 test is about cost: the fair competitor of a subset that halves the compute is
 the same halved compute spent on all the data. A random 50% for two epochs
 would match full data's compute instead and ask another question (less data
 at equal compute); `random` already isolates the choice of samples at equal
 size and steps.
+
+`REGIMES` is the one home of every fact about a regime: its name, how it
+builds its training set, its colour in the figures and whether a study runs
+it by default.
 
 Example:
     >>> import numpy as np
@@ -67,9 +71,9 @@ def margin_score(probs: np.ndarray, labels: np.ndarray | None = None) -> np.ndar
 SCORES = {"l1": l1_score, "el2n": el2n_score, "entropy": entropy_score, "margin": margin_score}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Regime:
-    """How a regime builds its training set.
+    """How a regime builds its training set, and how the report draws it.
 
     Attributes:
         name: short key used in files and tables.
@@ -78,35 +82,92 @@ class Regime:
             'random' (random part + a random extra part), 'top' (random part +
             the top-scored remaining samples) or 'entropy-hist' (random part +
             Na et al.'s entropy-histogram sample of the remaining samples).
+        colour: its colour in every figure (a matplotlib colour, colour-blind-safe palette).
         score: the score ranking the remaining samples ('top' only).
         references: reference models the selection needs: 0, 1 (the first) or
             -1 (all of them, `SelectionConfig.reference_models`).
         matched_steps: train for as many SGD steps as a run on a random+informative
             subset (the compute-matched control) instead of whole epochs.
+        default: a study runs it unless its regimes are given (`config.DEFAULT_REGIMES`).
     """
 
     name: str
     description: str
     subset: str
+    colour: str
     score: str | None = None
     references: int = 0
     matched_steps: bool = False
+    default: bool = True
 
 
+#: Every regime by name, in the order of the tables and figures.
 REGIMES: dict[str, Regime] = {
     r.name: r
     for r in (
-        Regime("full", "the whole pool", "all"),
-        Regime("active", "random part + top remaining samples by L1 error under the reference", "top", "l1", 1),
-        Regime("random", "random part + a random extra part of the same size as active's", "random"),
-        Regime("random-part", "the random part alone (the reference's training set)", "random-part"),
-        Regime("el2n", "random part + top remaining samples by EL2N averaged over the references", "top", "el2n", -1),
-        Regime("entropy-hist", "random part + Na et al. 2021 entropy-histogram sample of the rest", "entropy-hist", references=1),
-        Regime("compute-matched", "the whole pool, trained for as many SGD steps as active", "all", matched_steps=True),
-        Regime("entropy", "random part + top remaining samples by predictive entropy", "top", "entropy", 1),
-        Regime("margin", "random part + top remaining samples by small top-2 margin", "top", "margin", 1),
+        Regime(name="full", description="the whole pool", subset="all", colour="#000000"),
+        Regime(
+            name="active",
+            description="random part + top remaining samples by L1 error under the reference",
+            subset="top",
+            colour="#D55E00",
+            score="l1",
+            references=1,
+        ),
+        Regime(
+            name="random",
+            description="random part + a random extra part of the same size as active's",
+            subset="random",
+            colour="#0072B2",
+        ),
+        Regime(
+            name="random-part",
+            description="the random part alone (the reference's training set)",
+            subset="random-part",
+            colour="#56B4E9",
+        ),
+        Regime(
+            name="el2n",
+            description="random part + top remaining samples by EL2N averaged over the references",
+            subset="top",
+            colour="#CC79A7",
+            score="el2n",
+            references=-1,
+        ),
+        Regime(
+            name="entropy-hist",
+            description="random part + Na et al. 2021 entropy-histogram sample of the rest",
+            subset="entropy-hist",
+            colour="#009E73",
+            references=1,
+        ),
+        Regime(
+            name="compute-matched",
+            description="the whole pool, trained for as many SGD steps as active",
+            subset="all",
+            colour="#E69F00",
+            matched_steps=True,
+        ),
+        Regime(
+            name="entropy",
+            description="random part + top remaining samples by predictive entropy",
+            subset="top",
+            colour="#999999",
+            score="entropy",
+            references=1,
+            default=False,
+        ),
+        Regime(
+            name="margin",
+            description="random part + top remaining samples by small top-2 margin",
+            subset="top",
+            colour="#F0E442",
+            score="margin",
+            references=1,
+            default=False,
+        ),
     )
-}  # fmt: skip
+}
 
 
 @dataclass(frozen=True, kw_only=True)

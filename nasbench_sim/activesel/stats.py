@@ -44,7 +44,7 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -52,12 +52,16 @@ import pandas as pd
 from scipy import stats
 
 from nasbench_sim.activesel.config import StudyConfig
+from nasbench_sim.activesel.data import NUM_CLASSES
 from nasbench_sim.activesel.selection import REGIMES
 
 MARGIN_PTS = 0.5
 ALPHA = 0.05
 QUERIES = 150
-#: Done-criterion of issue 10: mean full-data test accuracy of the known cells, percent.
+#: Chance accuracy (%) of the datasets' classes, and how close to it a mean counts as failed training (points).
+CHANCE_PCT = 100.0 / NUM_CLASSES
+CHANCE_BAND_PTS = 5.0
+#: Mean full-data test accuracy (percent) the known cells must reach for the study's setup to count as sound.
 KNOWN_CELLS_TARGET_PCT = 98.5
 
 
@@ -97,14 +101,27 @@ def tost(diffs: np.ndarray, margin: float = MARGIN_PTS, alpha: float = ALPHA) ->
         mean = float(d.mean()) if n else float("nan")
         return Tost(n, mean, float("nan"), float("nan"), float("nan"), False, f"needs >= 2 pairs, has {n}")
     mean = float(d.mean())
-    if np.ptp(d) == 0:  # zero spread: the t statistic is undefined; the interval is the point itself
-        inside = abs(mean) < margin
-        return Tost(n, mean, mean, mean, 0.0 if inside else 1.0, inside, "all pairs differ by the same amount")
+    if np.ptp(d) == 0:  # zero spread: the t statistic is undefined, so equivalence is not shown
+        nan = float("nan")
+        return Tost(n, mean, mean, mean, nan, False, "all pairs differ by the same amount: no spread to test")
     lower = stats.ttest_1samp(d, -margin, alternative="greater").pvalue
     upper = stats.ttest_1samp(d, margin, alternative="less").pvalue
     half = stats.t.ppf(1 - alpha, n - 1) * d.std(ddof=1) / np.sqrt(n)
     p = float(max(lower, upper))
     return Tost(n, mean, mean - half, mean + half, p, p < alpha, "")
+
+
+def paired_tost(regime_pct: np.ndarray, full_pct: np.ndarray, margin: float = MARGIN_PTS) -> Tost:
+    """`tost` of regime - full accuracies (points), refusing equivalence when both sides are at chance.
+
+    Two failed trainings (every network at 10%, or at 0% on broken labels) agree perfectly and
+    say nothing about the data regime.
+    """
+    test = tost(np.asarray(regime_pct) - np.asarray(full_pct), margin)
+    if test.n and max(float(np.mean(regime_pct)), float(np.mean(full_pct))) <= CHANCE_PCT + CHANCE_BAND_PTS:
+        note = f"both sides at chance accuracy (<= {CHANCE_PCT + CHANCE_BAND_PTS:.0f}%): training failed"
+        return replace(test, p_value=float("nan"), equivalent=False, note=note)
+    return test
 
 
 def _paired(runs: pd.DataFrame, regime: str) -> pd.DataFrame:
@@ -131,15 +148,25 @@ def cell_equivalence(runs: pd.DataFrame, margin: float = MARGIN_PTS) -> pd.DataF
             continue
         paired = _paired(runs, regime)
         for cell_index, group in paired.groupby(level="cell_index"):
-            test = tost((group["regime"] - group["full"]).to_numpy(), margin)
-            rows.append({
-                "cell_index": cell_index, "cell": names.loc[cell_index, "cell"],
-                "known": bool(names.loc[cell_index, "known"]), "regime": regime, "seeds": test.n,
-                "full_pct": group["full"].mean(), "regime_pct": group["regime"].mean(),
-                "regime_sd_pct": group["regime"].std(ddof=1) if len(group) > 1 else float("nan"),
-                "gap_pts": test.mean, "ci_low_pts": test.ci_low, "ci_high_pts": test.ci_high,
-                "tost_p": test.p_value, "equivalent": test.equivalent, "note": test.note,
-            })  # fmt: skip
+            test = paired_tost(group["regime"].to_numpy(), group["full"].to_numpy(), margin)
+            rows.append(
+                {
+                    "cell_index": cell_index,
+                    "cell": names.loc[cell_index, "cell"],
+                    "known": bool(names.loc[cell_index, "known"]),
+                    "regime": regime,
+                    "seeds": test.n,
+                    "full_pct": group["full"].mean(),
+                    "regime_pct": group["regime"].mean(),
+                    "regime_sd_pct": group["regime"].std(ddof=1) if len(group) > 1 else float("nan"),
+                    "gap_pts": test.mean,
+                    "ci_low_pts": test.ci_low,
+                    "ci_high_pts": test.ci_high,
+                    "tost_p": test.p_value,
+                    "equivalent": test.equivalent,
+                    "note": test.note,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -189,26 +216,46 @@ def regime_summary(
         measured = float(full_cost_per_seed.loc[seeds].sum() / (cost_per_seed.sum() + sum(ref_costs)))
         amortised = queries * full_cost_per_run / (float(np.mean(ref_costs)) + queries * float(group["cost"].mean()))
         row: dict[str, Any] = {
-            "regime": regime, "description": REGIMES[regime].description,
-            "subset_size": float(group["subset_size"].mean()), "steps_per_run": float(group["steps"].mean()),
+            "regime": regime,
+            "description": REGIMES[regime].description,
+            "subset_size": float(group["subset_size"].mean()),
+            "steps_per_run": float(group["steps"].mean()),
             "train_s_per_run": float(group["train_seconds"].mean()),
             "validation_s_per_run": float(group["validation_seconds"].mean()),
             "reference_s_per_seed": float(np.mean(ref_costs)),
-            "cost_s_per_seed": float((cost_per_seed.sum() + sum(ref_costs)) / len(seeds)), "test_pct": float(100 * group["test_accuracy"].mean()),
-            "speedup_measured": measured, "speedup_amortised": amortised,
-        }  # fmt: skip
+            "cost_s_per_seed": float((cost_per_seed.sum() + sum(ref_costs)) / len(seeds)),
+            "test_pct": float(100 * group["test_accuracy"].mean()),
+            "speedup_measured": measured,
+            "speedup_amortised": amortised,
+        }
         if regime == "full":
-            row.update(gap_pts=float("nan"), ci_low_pts=float("nan"), ci_high_pts=float("nan"), tost_p=float("nan"),
-                       equivalent=False, pairs=0, cells_equivalent=0, cells_tested=0,
-                       note="the reference every other regime is compared with")  # fmt: skip
+            nan = float("nan")
+            row.update(
+                gap_pts=nan,
+                ci_low_pts=nan,
+                ci_high_pts=nan,
+                tost_p=nan,
+                equivalent=False,
+                pairs=0,
+                cells_equivalent=0,
+                cells_tested=0,
+                note="the reference every other regime is compared with",
+            )
         else:
             paired = _paired(runs, regime)
-            test = tost((paired["regime"] - paired["full"]).to_numpy(), margin)
+            test = paired_tost(paired["regime"].to_numpy(), paired["full"].to_numpy(), margin)
             mine = per_cell[per_cell["regime"] == regime] if len(per_cell) else per_cell
-            row.update(gap_pts=test.mean, ci_low_pts=test.ci_low, ci_high_pts=test.ci_high, tost_p=test.p_value,
-                       equivalent=test.equivalent, pairs=test.n,
-                       cells_equivalent=int(mine["equivalent"].sum()) if len(mine) else 0,
-                       cells_tested=int((mine["seeds"] >= 2).sum()) if len(mine) else 0, note=test.note)  # fmt: skip
+            row.update(
+                gap_pts=test.mean,
+                ci_low_pts=test.ci_low,
+                ci_high_pts=test.ci_high,
+                tost_p=test.p_value,
+                equivalent=test.equivalent,
+                pairs=test.n,
+                cells_equivalent=int(mine["equivalent"].sum()) if len(mine) else 0,
+                cells_tested=int((mine["seeds"] >= 2).sum()) if len(mine) else 0,
+                note=test.note,
+            )
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -262,15 +309,23 @@ def ranking(runs: pd.DataFrame) -> pd.DataFrame:
             if pairs[0][0] == pairs[0][1]:
                 notes.append("one seed: same-seed tau, which shares that seed's noise with the target")
             note = "; ".join(notes)
-            rows.append({
-                "regime": regime, "score": score,
-                "kendall_tau": float(np.mean(finite)) if finite else float("nan"),
-                "kendall_tau_sd": float(np.std(finite, ddof=1)) if len(finite) > 1 else float("nan"),
-                "seed_pairs": len(finite), "cross_seed": pairs[0][0] != pairs[0][1], "top_k": k,
-                "top_k_overlap": float(np.mean(overlaps)), "picks": ", ".join(names.iloc[p] for p in picks),
-                "pick_full_pct": pick_pct, "best_full_pct": float(mean_full.max()),
-                "regret_pts": float(mean_full.max() - pick_pct), "note": note,
-            })  # fmt: skip
+            rows.append(
+                {
+                    "regime": regime,
+                    "score": score,
+                    "kendall_tau": float(np.mean(finite)) if finite else float("nan"),
+                    "kendall_tau_sd": float(np.std(finite, ddof=1)) if len(finite) > 1 else float("nan"),
+                    "seed_pairs": len(finite),
+                    "cross_seed": pairs[0][0] != pairs[0][1],
+                    "top_k": k,
+                    "top_k_overlap": float(np.mean(overlaps)),
+                    "picks": ", ".join(names.iloc[p] for p in picks),
+                    "pick_full_pct": pick_pct,
+                    "best_full_pct": float(mean_full.max()),
+                    "regret_pts": float(mean_full.max() - pick_pct),
+                    "note": note,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -288,9 +343,18 @@ def known_cells_accuracy(runs: pd.DataFrame) -> float:
     return float(100 * known.groupby("cell_index")["test_accuracy"].mean().mean()) if len(known) else float("nan")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Analysis:
-    """Tables of one epoch budget (`epochs`); see the functions that build them."""
+    """Tables of one epoch budget.
+
+    Attributes:
+        epochs: the budget's epochs per run.
+        cells: `cell_equivalence`'s table (one row per cell and regime other than full).
+        regimes: `regime_summary`'s table (one row per regime).
+        ranking: `ranking`'s table (one row per regime and score).
+        classes: `class_accuracy`'s (regime x class) table, percent.
+        known_full_pct: `known_cells_accuracy`, percent (NaN without known cells).
+    """
 
     epochs: int
     cells: pd.DataFrame
@@ -308,89 +372,14 @@ def analyse(runs: pd.DataFrame, references: pd.DataFrame, config: StudyConfig) -
         subset = runs[runs["epochs"] == epochs]
         if subset.empty or "full" not in set(subset["regime"]):
             continue
-        out.append(Analysis(
-            epochs, cell_equivalence(subset), regime_summary(subset, references), ranking(subset),
-            class_accuracy(subset), known_cells_accuracy(subset),
-        ))  # fmt: skip
-    return out
-
-
-def verdict(analysis: Analysis, regime: str) -> str:
-    """One sentence on a regime: equivalence, ranking, speed-up (numbers with units, no NaN)."""
-    row = analysis.regimes.set_index("regime").loc[regime]
-    rank = analysis.ranking.set_index(["regime", "score"])
-    tau = rank.loc[(regime, "validation accuracy")]
-    ceiling = rank.loc[("full", "validation accuracy")]
-    if row["pairs"] < 2:
-        equivalence = f"equivalence not testable ({row['note']})"
-    else:
-        shown = "equivalent to" if row["equivalent"] else "not shown equivalent to"
-        equivalence = (
-            f"{shown} full data within ±{MARGIN_PTS} points: mean gap {row['gap_pts']:+.2f} points "
-            f"(90% CI {row['ci_low_pts']:+.2f} to {row['ci_high_pts']:+.2f}, TOST p = {row['tost_p']:.2g}, "
-            f"{int(row['pairs'])} cell-seed pairs)"
+        out.append(
+            Analysis(
+                epochs=epochs,
+                cells=cell_equivalence(subset),
+                regimes=regime_summary(subset, references),
+                ranking=ranking(subset),
+                classes=class_accuracy(subset),
+                known_full_pct=known_cells_accuracy(subset),
+            )
         )
-    cells = (
-        f"per cell (paired over seeds) equivalent for {int(row['cells_equivalent'])} of {int(row['cells_tested'])} cells"
-        if row["cells_tested"]
-        else "per-cell tests need >= 2 seeds"
-    )
-    if np.isfinite(tau["kendall_tau"]):
-        if not tau["cross_seed"]:
-            ceiling_text = "no full-vs-full ceiling with one seed"
-        elif np.isfinite(ceiling["kendall_tau"]):
-            ceiling_text = f"full-vs-full ceiling {ceiling['kendall_tau']:.2f}"
-        else:
-            ceiling_text = f"full-vs-full ceiling undefined: {ceiling['note']}"
-        kind = "cross-seed" if tau["cross_seed"] else "same-seed"
-        ranking_text = f"{kind} Kendall tau {tau['kendall_tau']:.2f} ({ceiling_text})"
-    else:
-        ranking_text = f"Kendall tau undefined: {tau['note']}"
-    return (
-        f"{regime} ({analysis.epochs} epoch(s)): {equivalence}; {cells}; {ranking_text}; picks a cell with "
-        f"{tau['pick_full_pct']:.2f}% full-data test accuracy (best {tau['best_full_pct']:.2f}%); speed-up "
-        f"{row['speedup_measured']:.2f}x as measured, {row['speedup_amortised']:.2f}x amortised over {QUERIES} queries."
-    )
-
-
-def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
-    """JSON-ready rows: NaN becomes None, numpy scalars become Python ones."""
-    clean = table.astype(object).where(pd.notna(table), None)
-    return [{k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()} for row in clean.to_dict("records")]
-
-
-def summary(analyses: list[Analysis], config: StudyConfig, runs: pd.DataFrame, references: pd.DataFrame) -> dict:
-    """JSON-ready summary of the study (no NaN: undefined values are null with a note)."""
-    main = analyses[0]
-    known = main.known_full_pct
-    out: dict[str, Any] = {
-        "definitions": {"equivalence_margin_pts": MARGIN_PTS, "alpha": ALPHA, "search_queries": QUERIES,
-                        "known_cells_target_pct": KNOWN_CELLS_TARGET_PCT},
-        "known_cells": {
-            "cells": list(config.known_cells),
-            "mean_full_test_accuracy_pct": known if np.isfinite(known) else None,
-            "target_met": bool(np.isfinite(known) and known >= KNOWN_CELLS_TARGET_PCT),
-        },
-        "runs": len(runs), "reference_models": len(references),
-        "training_seconds_total": float(runs["train_seconds"].sum()),
-        "wall_seconds_total": float(runs["wall_seconds"].sum()
-                                    + (references["train_seconds"] + references["scoring_seconds"]
-                                       + references["validation_seconds"]).sum()),
-        "budgets": [],
-    }  # fmt: skip
-    for analysis in analyses:
-        out["budgets"].append({
-            "epochs": analysis.epochs,
-            "verdicts": [verdict(analysis, r) for r in analysis.regimes["regime"] if r != "full"],
-            "regimes": _records(analysis.regimes),
-            "ranking": _records(analysis.ranking),
-            "cells": _records(analysis.cells),
-            "class_accuracy_pct": {r: [float(v) for v in row] for r, row in analysis.classes.iterrows()},
-        })  # fmt: skip
     return out
-
-
-__all__ = [
-    "ALPHA", "KNOWN_CELLS_TARGET_PCT", "MARGIN_PTS", "QUERIES", "Analysis", "Tost", "analyse", "cell_equivalence",
-    "class_accuracy", "known_cells_accuracy", "ranking", "regime_summary", "summary", "tost", "verdict",
-]  # fmt: skip

@@ -22,21 +22,15 @@ a seed gives the same random parts and batch orders on any device (score-based
 parts follow the reference models' outputs, which can differ in the last bits
 between devices).
 
-Layout of the output folder:
-    config.json                                the configuration, data sizes and candidates
-    references/seed<S>/ref<K>.json             reference model record (accuracy, seconds)
-    references/seed<S>/ref<K>.probs.npy        (R, C) float32 probabilities of the R remaining samples
-    subsets/seed<S>/<regime>.npy               (M,) sorted pool indices of the regime's training set
-    subsets/seed<S>/<regime>.added.npy         (A,) indices added to the random part, selection order
-    subsets/seed<S>/<regime>.added_scores.npy  (A,) their scores
-    subsets/seed<S>/subsets.json               sizes and class counts (written last)
-    runs/seed<S>/e<E>/<regime>/<NN>-<cell>.json         one training run's record
-    runs/seed<S>/e<E>/<regime>/<NN>-<cell>.losses.npy   (steps,) float32 minibatch losses (nats)
-    tensorboard/                               event files of every run (`nasbench-sim activesel dashboard`)
-    report.md, report.html, summary.json, *.csv, *.png   (`report.write_report`)
+Every file goes where `layout.StudyLayout` says (the layout of a study folder
+is described there).
 
 Example:
     >>> from nasbench_sim.activesel import StudyConfig, TrainConfig, run_study
+    >>> from nasbench_sim.activesel.study import study_tasks
+    >>> tiny = StudyConfig(known_cells=("resnet-like",), random_cells=1, seeds=2, control_cells=1)
+    >>> len(study_tasks(tiny))  # 2 cells x 2 seeds x 7 regimes, plus 1 cell x 2 seeds x 3 control regimes
+    34
     >>> config = StudyConfig(data="digits", known_cells=("resnet-like",), random_cells=1, seeds=2,
     ...                      training=TrainConfig(stem_channels=4, device="cpu"), out="results/demo")
     >>> run_study(config)  # doctest: +SKIP
@@ -52,14 +46,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from nasbench_sim._io import atomic_write_bytes, atomic_write_json
+from nasbench_sim._nn import resolve_device
 from nasbench_sim._runner import run_tasks
 from nasbench_sim.activesel.config import KNOWN_CELLS, StudyConfig, candidate_cells
 from nasbench_sim.activesel.data import ImageData, load_dataset
+from nasbench_sim.activesel.layout import StudyLayout
+from nasbench_sim.activesel.report import write_report
 from nasbench_sim.activesel.selection import REGIMES, build_subsets, random_part
-from nasbench_sim.activesel.train import predict_proba, require_device, steps_per_epoch, train
+from nasbench_sim.activesel.train import predict_proba, steps_per_epoch, train
 from nasbench_sim.errors import ConfigError, DataFormatError
 
 #: SeedSequence tags of the streams of a seed (kept fixed so results stay reproducible).
@@ -75,9 +71,13 @@ def load_study_data(config: StudyConfig) -> ImageData:
 _DATA_CACHE: dict[str, ImageData] = {}
 
 
+def _data_key(config: StudyConfig) -> str:
+    return json.dumps([config.data, config.train_size, config.validation_size, config.test_size])
+
+
 def _cached_data(config: StudyConfig) -> ImageData:
     """Per-process cache: a worker loads the data once for all its tasks."""
-    key = json.dumps([config.data, config.train_size, config.validation_size, config.test_size])
+    key = _data_key(config)
     if key not in _DATA_CACHE:
         _DATA_CACHE[key] = load_study_data(config)
     return _DATA_CACHE[key]
@@ -86,7 +86,7 @@ def _cached_data(config: StudyConfig) -> ImageData:
 def _set_threads(config: StudyConfig) -> None:
     import torch
 
-    if require_device(config.training.device).type == "cpu":
+    if resolve_device(config.training.device).type == "cpu":
         torch.set_num_threads(1)
 
 
@@ -104,7 +104,7 @@ class ReferenceTask:
 
     @property
     def stem(self) -> Path:
-        return Path(self.config.out) / "references" / f"seed{self.seed}" / f"ref{self.index}"
+        return StudyLayout(self.config.out).reference(self.seed, self.index)
 
 
 @dataclass(frozen=True)
@@ -119,15 +119,19 @@ class RunTask:
     epochs: int
 
     @property
+    def where(self) -> dict[str, Any]:
+        """The run's keys in `StudyLayout.run` and `StudyLayout.run_log`."""
+        return {
+            "seed": self.seed,
+            "epochs": self.epochs,
+            "regime": self.regime,
+            "cell_index": self.cell_index,
+            "cell": self.cell_name,
+        }
+
+    @property
     def stem(self) -> Path:
-        return (
-            Path(self.config.out) / "runs" / f"seed{self.seed}" / f"e{self.epochs}" / self.regime
-            / f"{self.cell_index:02d}-{self.cell_name}"
-        )  # fmt: skip
-
-
-def _subset_file(config: StudyConfig, seed: int, name: str) -> Path:
-    return Path(config.out) / "subsets" / f"seed{seed}" / f"{name}.npy"
+        return StudyLayout(self.config.out).run(**self.where)
 
 
 def _save_npy(path: Path, array: np.ndarray) -> None:
@@ -140,16 +144,26 @@ def _run_reference(task: ReferenceTask) -> dict[str, Any]:
     _set_threads(task.config)
     config = task.config
     data = _cached_data(config)
-    base = np.load(_subset_file(config, task.seed, "random-part"), allow_pickle=False)
+    layout = StudyLayout(config.out)
+    base = np.load(layout.subset(task.seed, "random-part"), allow_pickle=False)
     result = train(
-        KNOWN_CELLS[config.reference_cell], data, base, config.training,
-        seed=_seed_int(task.seed, _REFERENCE_STREAM, task.index), keep_model=True,
-        log_dir=Path(config.out) / "tensorboard" / f"seed{task.seed}" / f"reference{task.index}",
-        hparams={"regime": "reference", "arch": config.reference_cell, "seed": task.seed, "subset_size": int(base.size)},
-    )  # fmt: skip
+        KNOWN_CELLS[config.reference_cell],
+        data,
+        base,
+        config.training,
+        seed=_seed_int(task.seed, _REFERENCE_STREAM, task.index),
+        keep_model=True,
+        log_dir=layout.reference_log(task.seed, task.index),
+        hparams={
+            "regime": "reference",
+            "arch": config.reference_cell,
+            "seed": task.seed,
+            "subset_size": int(base.size),
+        },
+    )
     start = time.perf_counter()
     rest = np.setdiff1d(np.arange(len(data.train)), base)
-    device = require_device(config.training.device)
+    device = resolve_device(config.training.device)
     probs = predict_proba(result.model, data.train.take(rest), device, config.training.eval_batch_size)
     record = {
         "seed": task.seed,
@@ -177,24 +191,32 @@ def _run_training(task: RunTask) -> dict[str, Any]:
     config = task.config
     data = _cached_data(config)
     name, cell = candidate_cells(config)[task.cell_index]
-    indices = np.load(_subset_file(config, task.seed, task.regime), allow_pickle=False)
+    layout = StudyLayout(config.out)
+    indices = np.load(layout.subset(task.seed, task.regime), allow_pickle=False)
     training = replace(config.training, epochs=task.epochs)
     max_steps = None
     if REGIMES[task.regime].matched_steps:  # as many steps as a random part + added part subset
         n = len(data.train)
         size = config.selection.random_size(n) + config.selection.informative_size(n)
         max_steps = task.epochs * steps_per_epoch(size, training.batch_size)
-    log_dir = (
-        Path(config.out) / "tensorboard" / f"seed{task.seed}" / f"e{task.epochs}" / task.regime
-        / f"{task.cell_index:02d}-{name}"
-    )  # fmt: skip
-    hparams = {"regime": task.regime, "arch": name, "seed": task.seed, "epochs": task.epochs,
-               "subset_size": int(indices.size)}  # fmt: skip
+    hparams = {
+        "regime": task.regime,
+        "arch": name,
+        "seed": task.seed,
+        "epochs": task.epochs,
+        "subset_size": int(indices.size),
+    }
     start = time.perf_counter()
     result = train(
-        cell, data, indices, training, seed=_seed_int(task.seed, _RUN_STREAM, task.cell_index),
-        max_steps=max_steps, log_dir=log_dir, hparams=hparams,
-    )  # fmt: skip
+        cell,
+        data,
+        indices,
+        training,
+        seed=_seed_int(task.seed, _RUN_STREAM, task.cell_index),
+        max_steps=max_steps,
+        log_dir=layout.run_log(**task.where),
+        hparams=hparams,
+    )
     steps_per_full_epoch = steps_per_epoch(indices.size, training.batch_size)
     record = {
         "seed": task.seed,
@@ -241,7 +263,7 @@ def _needed_references(config: StudyConfig) -> int:
 
 def _prepare_seed(config: StudyConfig, data: ImageData, seed: int) -> None:
     """The random part of a seed (drawn first: reference models train on it)."""
-    path = _subset_file(config, seed, "random-part")
+    path = StudyLayout(config.out).subset(seed, "random-part")
     if not path.exists():
         rng = np.random.default_rng(np.random.SeedSequence([seed, _SUBSET_STREAM]))
         _save_npy(path, random_part(len(data.train), config.selection, rng))
@@ -249,25 +271,25 @@ def _prepare_seed(config: StudyConfig, data: ImageData, seed: int) -> None:
 
 def _write_subsets(config: StudyConfig, data: ImageData, seed: int) -> dict[str, Any]:
     """Every regime's training set of a seed, from its reference models (cached)."""
-    folder = Path(config.out) / "subsets" / f"seed{seed}"
-    meta_file = folder / "subsets.json"
+    layout = StudyLayout(config.out)
+    meta_file = layout.subsets_meta(seed)
     if meta_file.exists():
         return json.loads(meta_file.read_text())
-    base = np.load(folder / "random-part.npy", allow_pickle=False)
+    base = np.load(layout.subset(seed, "random-part"), allow_pickle=False)
     count = _needed_references(config)
     probs = None
     if count:
-        probs = np.stack(
-            [np.load(folder.parent.parent / "references" / f"seed{seed}" / f"ref{k}.probs.npy") for k in range(count)]
-        ).astype(np.float64)
+        probs = np.stack([np.load(layout.reference(seed, k).with_suffix(".probs.npy")) for k in range(count)]).astype(
+            np.float64
+        )
     rng = np.random.default_rng(np.random.SeedSequence([seed, _SUBSET_STREAM, 1]))
     subsets = build_subsets(config.regimes, data.train.y, base, probs, config.selection, rng)
     meta: dict[str, Any] = {"seed": seed, "regimes": {}}
     for name, subset in subsets.items():
         if name != "random-part":
-            _save_npy(folder / f"{name}.npy", subset.indices)
-        _save_npy(folder / f"{name}.added.npy", subset.added)
-        _save_npy(folder / f"{name}.added_scores.npy", subset.added_scores)
+            _save_npy(layout.subset(seed, name), subset.indices)
+        _save_npy(layout.subset(seed, name, "added"), subset.added)
+        _save_npy(layout.subset(seed, name, "added_scores"), subset.added_scores)
         meta["regimes"][name] = {
             "size": int(subset.indices.size),
             "class_counts": np.bincount(data.train.y[subset.indices], minlength=data.num_classes).tolist(),
@@ -277,13 +299,15 @@ def _write_subsets(config: StudyConfig, data: ImageData, seed: int) -> dict[str,
 
 
 def _describe(config: StudyConfig, data: ImageData) -> dict[str, Any]:
+    sizes = {"train": len(data.train), "validation": len(data.validation), "test": len(data.test)}
     return {
         "config": config.identity(),
-        "data": {"name": data.name, "source": data.source,
-                 "sizes": {"train": len(data.train), "validation": len(data.validation), "test": len(data.test)}},
-        "candidates": [{"name": n, "hash": c.hash, "matrix": c.matrix.tolist(), "ops": list(c.ops)}
-                       for n, c in candidate_cells(config)],
-    }  # fmt: skip
+        "data": {"name": data.name, "source": data.source, "sizes": sizes},
+        "candidates": [
+            {"name": n, "hash": c.hash, "matrix": c.matrix.tolist(), "ops": list(c.ops)}
+            for n, c in candidate_cells(config)
+        ],
+    }
 
 
 def study_tasks(config: StudyConfig) -> list[RunTask]:
@@ -320,16 +344,14 @@ def run_study(config: StudyConfig, *, progress: bool = True, report: bool = True
         DataFormatError: the data cannot be found or read.
         RunInterruptedError: Ctrl-C; finished runs are kept and a rerun resumes.
     """
-    from nasbench_sim.activesel.report import write_report
-
-    require_device(config.training.device)
+    resolve_device(config.training.device)
     data = load_study_data(config)
     if len(data.train) < 4:
         raise ConfigError(f"the training pool has {len(data.train)} images; need at least 4")
-    _DATA_CACHE[json.dumps([config.data, config.train_size, config.validation_size, config.test_size])] = data
-    out = Path(config.out)
+    _DATA_CACHE[_data_key(config)] = data
+    layout = StudyLayout(config.out)
     description = _describe(config, data)
-    previous = out / "config.json"
+    previous = layout.config
     if previous.exists():
         try:
             earlier = json.loads(previous.read_text())
@@ -337,7 +359,7 @@ def run_study(config: StudyConfig, *, progress: bool = True, report: bool = True
             raise DataFormatError(f"{previous}: corrupt JSON ({exc})") from None
         if earlier.get("config") != description["config"]:
             raise ConfigError(
-                f"{out} holds a study with another configuration; use another output folder (or delete it)"
+                f"{layout.root} holds a study with another configuration; use another output folder (or delete it)"
             )
     atomic_write_json(previous, description)
 
@@ -345,44 +367,29 @@ def run_study(config: StudyConfig, *, progress: bool = True, report: bool = True
         _prepare_seed(config, data, seed)
     count = _needed_references(config)
     references = [ReferenceTask(config, seed, k) for seed in range(config.seeds) for k in range(count)]
-    run_tasks(references, _run_reference, on_result=_write_reference, is_done=_done, workers=config.workers,
-              progress=progress, desc="reference models", unit="model")  # fmt: skip
+    run_tasks(
+        references,
+        _run_reference,
+        on_result=_write_reference,
+        is_done=_done,
+        workers=config.workers,
+        progress=progress,
+        desc="reference models",
+        unit="model",
+    )
     for seed in range(config.seeds):
         _write_subsets(config, data, seed)
     tasks = study_tasks(config)
-    run_tasks(tasks, _run_training, on_result=_write_training, is_done=_done, workers=config.workers,
-              progress=progress, desc="training runs", unit="run")  # fmt: skip
+    run_tasks(
+        tasks,
+        _run_training,
+        on_result=_write_training,
+        is_done=_done,
+        workers=config.workers,
+        progress=progress,
+        desc="training runs",
+        unit="run",
+    )
     if report:
-        write_report(out, config, data=data)
-    return out
-
-
-def load_results(out: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(runs, references) of a study folder as DataFrames, one row per finished run / reference model.
-
-    Run columns: seed, cell_index, cell, cell_hash, known, regime, epochs, subset_size, steps,
-    samples_seen, validation_accuracy and test_accuracy in [0, 1], class_test_accuracy (list),
-    tse (nats), final_train_loss (nats), train/validation/test/wall_seconds, history.
-
-    Raises:
-        DataFormatError: the folder holds no finished run.
-    """
-    out = Path(out)
-    runs = [json.loads(p.read_text()) for p in sorted((out / "runs").rglob("*.json"))]
-    refs = [json.loads(p.read_text()) for p in sorted((out / "references").rglob("*.json"))]
-    if not runs:
-        raise DataFormatError(f"{out}: no finished training runs")
-    references = pd.DataFrame(
-        refs, columns=["seed", "index", "cell", "subset_size", "steps", "test_accuracy", "validation_accuracy",
-                       "train_seconds", "validation_seconds", "scoring_seconds", "scored_samples"],
-    )  # fmt: skip
-    return pd.DataFrame(runs), references
-
-
-def load_losses(out: str | Path, record: dict[str, Any] | pd.Series) -> np.ndarray:
-    """(steps,) float32 minibatch losses (nats) of one run record."""
-    path = (
-        Path(out) / "runs" / f"seed{record['seed']}" / f"e{record['epochs']}" / record["regime"]
-        / f"{int(record['cell_index']):02d}-{record['cell']}.losses.npy"
-    )  # fmt: skip
-    return np.load(path, allow_pickle=False)
+        write_report(layout.root, config, data=data)
+    return layout.root

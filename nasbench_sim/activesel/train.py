@@ -33,23 +33,8 @@ from torch import nn
 from nasbench_sim._nn import resolve_device, seeded
 from nasbench_sim.activesel.config import TrainConfig
 from nasbench_sim.activesel.data import ImageData, Split
-from nasbench_sim.errors import ConfigError
 from nasbench_sim.space.cell import Cell
 from nasbench_sim.space.network import NB101Network
-
-
-def require_device(device: str) -> torch.device:
-    """The torch device for `device`; a ConfigError when CUDA is asked for but absent.
-
-    Raises:
-        ConfigError: 'cuda' (or 'cuda:N') while `torch.cuda.is_available()` is False.
-    """
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ConfigError(
-            f"device {device!r}: torch.cuda.is_available() is False (no GPU or a CPU-only torch build); "
-            "use device 'cpu' or 'auto'"
-        )
-    return resolve_device(device)
 
 
 @dataclass
@@ -159,7 +144,7 @@ def train(
         hparams: HParams to record with the final metrics.
         keep_model: return the trained model (for scoring).
     """
-    device = require_device(config.device)
+    device = resolve_device(config.device)
     init_seed, order_seed = (int(s) for s in np.random.SeedSequence(seed).generate_state(2))
     model = seeded(init_seed, lambda: build_network(cell, data, config)).to(device)
     generator = torch.Generator().manual_seed(order_seed)
@@ -256,27 +241,3 @@ def train(
         writer.add_hparams(dict(hparams or {}), metrics, run_name=".")
         writer.close()
     return result
-
-
-def log_informative_samples(
-    log_dir: str | Path, split: Split, indices: np.ndarray, scores: np.ndarray, count: int = 16
-) -> None:
-    """Image grid of the most informative samples, titled with label and score."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from torch.utils.tensorboard import SummaryWriter
-
-    count = min(count, len(indices))
-    cols = 4
-    rows = math.ceil(count / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.6, rows * 1.8))
-    for ax in np.atleast_1d(axes).ravel():
-        ax.axis("off")
-    for k, ax in enumerate(np.atleast_1d(axes).ravel()[:count]):
-        i = indices[k]
-        ax.imshow(split.x[i, 0], cmap="gray")
-        ax.set_title(f"y={split.y[i]} s={scores[k]:.2f}", fontsize=7)
-    with SummaryWriter(str(log_dir)) as writer:
-        writer.add_figure("most_informative_samples", fig, 0)

@@ -10,6 +10,6 @@ Example:
 
 from nasbench_sim.bench.oracle import Optimum, Oracle
 from nasbench_sim.bench.sources import open_table
-from nasbench_sim.bench.table import EPOCHS, METRICS, POINTS, BenchmarkTable
+from nasbench_sim.bench.table import METRICS, POINTS, BenchmarkTable
 
-__all__ = ["EPOCHS", "METRICS", "POINTS", "BenchmarkTable", "Optimum", "Oracle", "open_table"]
+__all__ = ["METRICS", "POINTS", "BenchmarkTable", "Optimum", "Oracle", "open_table"]

@@ -9,7 +9,8 @@ the surrogate; this module models the rest:
   (adjacency + one-hot ops, path encoding), log parameter count and level (the
   embedded surrogate's 108-epoch prediction). Fitted on the REAL validation
   accuracies of 80% of the 20,001 cells of `validation_budgets_20k.csv.gz`; its
-  fidelity on the other 20% is in its metadata. Shipped as `.npz` + `.json`.
+  fidelity on the other 20% is in its metadata. Shipped as `.npz` + `.json`
+  (`bench.artifact`).
 - noise around the prediction, in logit units, fitted on the held-out
   residuals: a cell-level part (shared by a cell's repeats) and a repeat part,
   split by the repeat-to-repeat spread of the one cell whose three repeats are
@@ -28,23 +29,25 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
-import os
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nasbench_sim._io import read_npz_artifact, write_npz_artifact
+from nasbench_sim.bench.artifact import EnsembleArtifact
+from nasbench_sim.bench.features import features
 from nasbench_sim.bench.table import NUM_REPEATS
-from nasbench_sim.errors import DataFormatError
+from nasbench_sim.nb101 import EPOCHS
 
-BUDGETS = (4, 12, 36)
-ARTIFACT_VERSION = 1
+if TYPE_CHECKING:
+    from torch import nn
+
+#: The budgets the model predicts: every NB101 budget below the full one.
+BUDGETS: tuple[int, ...] = EPOCHS[:-1]
 EMBEDDED_NAME = "budgets_v1"
 #: The golden record with all budgets (the NB101 README's Inception-like cell).
 ALL_BUDGETS_HASH = "28cfc7874f6d200472e1a9dcd8650aa0"
@@ -63,9 +66,7 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 def budget_features(
     num_vertices: np.ndarray, bits: np.ndarray, labels: np.ndarray, params: np.ndarray, level: np.ndarray
 ) -> np.ndarray:
-    """(B, 404) float32 inputs: the surrogate's 403 features plus log(1 - level)."""
-    from nasbench_sim.bench.embedded_surrogate import features
-
+    """(B, 404) float32 inputs: the surrogate's 403 features (`bench.features`) plus log(1 - level)."""
     base = features(num_vertices, bits, labels, params)
     return np.column_stack([base, np.log(1.0 - np.clip(level, 0, 1) + _LOGIT_EPS)]).astype(np.float32)
 
@@ -93,26 +94,31 @@ class BudgetModelConfig:
     seed: int = 0
 
 
-class BudgetModel:
-    """A fitted budget model: `predict_logit` gives (N, 3) logits of validation accuracy at 4, 12, 36 epochs."""
+class BudgetModel(EnsembleArtifact):
+    """A fitted budget model: `predict_logit` gives (N, 3) logits of validation accuracy at 4, 12, 36 epochs.
+
+    Args:
+        weights: `x_mean`, `x_scale` (404,), `y_mean`, `y_scale` (3,) and `<member>/<state_dict key>` per network.
+        meta: the artifact's metadata (`architecture`, `noise`, `fidelity`, ...).
+    """
+
+    WHAT = "budget-model"
 
     def __init__(self, weights: Mapping[str, np.ndarray], meta: dict[str, Any]) -> None:
+        super().__init__(weights, meta)
+        self._scale = {k: np.asarray(weights[k], dtype=np.float32) for k in ("x_mean", "x_scale", "y_mean", "y_scale")}
+
+    @staticmethod
+    def new_members(architecture: Mapping[str, Any]) -> list[nn.Module]:
+        """`members` MLPs of two hidden SiLU layers of width `hidden`, one output per budget."""
         import torch
 
         from nasbench_sim._nn import mlp
 
-        self.meta = meta
-        self._scale = {k: np.asarray(weights[k], dtype=np.float32) for k in ("x_mean", "x_scale", "y_mean", "y_scale")}
-        arch = meta["architecture"]
-        self._nets = []
-        for m in range(arch["members"]):
-            net = mlp(arch["inputs"], arch["hidden"], len(BUDGETS), layers=2, activation=torch.nn.SiLU)
-            state = {
-                k.split("/", 1)[1]: torch.from_numpy(np.array(v)) for k, v in weights.items() if k.startswith(f"{m}/")
-            }
-            net.load_state_dict(state)
-            net.eval()
-            self._nets.append(net)
+        return [
+            mlp(architecture["inputs"], architecture["hidden"], len(BUDGETS), layers=2, activation=torch.nn.SiLU)
+            for _ in range(architecture["members"])
+        ]
 
     def predict_logit(self, x: np.ndarray, batch: int = 65536) -> np.ndarray:
         """(B, 3) predicted logit validation accuracy at 4, 12, 36 epochs from (B, 404) inputs."""
@@ -122,40 +128,14 @@ class BudgetModel:
         with torch.inference_mode():
             for s in range(0, x.shape[0], batch):
                 xb = torch.from_numpy((x[s : s + batch] - self._scale["x_mean"]) / self._scale["x_scale"])
-                z = torch.stack([net(xb) for net in self._nets]).mean(0).double().numpy()
+                z = torch.stack([net(xb) for net in self.nets]).mean(0).double().numpy()
                 out[s : s + batch] = z * self._scale["y_scale"] + self._scale["y_mean"]
         return out
 
     @property
     def noise(self) -> dict[str, Any]:
+        """Per budget (`"4"`, `"12"`, `"36"`), the noise constants `sample_budgets` draws with."""
         return self.meta["noise"]
-
-    @property
-    def sha256(self) -> str:
-        digest = hashlib.sha256()
-        for net in self._nets:
-            for v in net.state_dict().values():
-                digest.update(v.numpy().tobytes())
-        return digest.hexdigest()
-
-    def save(self, path: str | os.PathLike, weights: Mapping[str, np.ndarray]) -> None:
-        """Write `<path>.npz` (weights and scaling) and `<path>.json` (metadata) atomically."""
-        write_npz_artifact(path, weights, self.meta)
-
-    @classmethod
-    def load(cls, path: str | os.PathLike) -> BudgetModel:
-        """Load `<path>.npz` + `<path>.json` without pickle.
-
-        Raises:
-            DataFormatError: missing or corrupt artifact.
-        """
-        weights, meta = read_npz_artifact(path, "budget-model")
-        try:
-            if meta.get("artifact_version") != ARTIFACT_VERSION:
-                raise ValueError(f"artifact version {meta.get('artifact_version')}, expected {ARTIFACT_VERSION}")
-            return cls(weights, meta)
-        except (ValueError, KeyError, RuntimeError) as exc:
-            raise DataFormatError(f"{path}: not a readable budget-model artifact ({exc})") from None
 
 
 def embedded_path() -> Path:
@@ -164,6 +144,7 @@ def embedded_path() -> Path:
 
 
 def load_budget_model() -> BudgetModel:
+    """The budget model shipped in the package."""
     return BudgetModel.load(embedded_path())
 
 
@@ -210,7 +191,7 @@ def fit_budget_model(
     config: BudgetModelConfig = BudgetModelConfig(),
     *,
     progress: bool = True,
-) -> tuple[BudgetModel, dict[str, np.ndarray]]:
+) -> BudgetModel:
     """Fit the budget model on the real 20k validation accuracies and calibrate its noise.
 
     Args:
@@ -222,7 +203,7 @@ def fit_budget_model(
         progress: a progress bar over the members' epochs.
 
     Returns:
-        (model, weights): the model (fidelity and noise in `meta`) and its arrays for `save`.
+        The fitted model; `meta` holds its fidelity and noise.
     """
     import torch
     from scipy import stats
@@ -268,7 +249,7 @@ def fit_budget_model(
         weights.update({f"{m}/{k}": v.detach().numpy().copy() for k, v in net.state_dict().items()})
     bar.close()
     meta: dict[str, Any] = {
-        "artifact_version": ARTIFACT_VERSION,
+        "artifact_version": BudgetModel.VERSION,
         "about": "MLP ensemble: logit validation accuracy at 4/12/36 epochs from structure + 108-epoch level (modelled)",
         "architecture": {"inputs": int(x.shape[1]), "hidden": config.hidden, "members": config.members},
         "config": asdict(config),
@@ -297,7 +278,7 @@ def fit_budget_model(
         },
     }
     meta["fit_seconds"] = round(time.perf_counter() - start, 1)
-    return BudgetModel(weights, meta), weights
+    return model
 
 
 def predict_space(model: BudgetModel, space: Any, level: np.ndarray, chunk: int = 50_000) -> np.ndarray:

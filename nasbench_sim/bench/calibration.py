@@ -28,7 +28,8 @@ import numpy as np
 import pandas as pd
 
 from nasbench_sim._io import shared_dir
-from nasbench_sim.bench.noise import CalibrationData, CellFeatures
+from nasbench_sim.bench.noise import CellFeatures
+from nasbench_sim.bench.noise_fit import CalibrationData
 from nasbench_sim.errors import DataFormatError
 
 REPEAT0_FILE = "test108_repeat0.npy"
@@ -96,7 +97,7 @@ def load_validation_budgets(path: str | os.PathLike, num_cells: int = 423_624) -
 
 
 def load_calibration_data(space: Any, level: np.ndarray, repeat0: np.ndarray) -> CalibrationData:
-    """Everything `noise.calibrate` fits on, from `../shared`.
+    """Everything `noise_fit.calibrate` fits on, from `../shared`.
 
     Args:
         space: the `CellSpace` (hash -> row, cell structure).
@@ -129,7 +130,8 @@ def load_calibration_data(space: Any, level: np.ndarray, repeat0: np.ndarray) ->
     )
 
 
-def _robust_sd(x: np.ndarray) -> float:
+def robust_sd(x: np.ndarray) -> float:
+    """Robust standard deviation of (N,) values: interquartile range / 1.349 (the SD of a normal)."""
     q75, q25 = np.quantile(x, [0.75, 0.25])
     return float((q75 - q25) / 1.349)
 
@@ -167,7 +169,7 @@ def spread_checks(
         for name, values in (("real", real), ("modelled", model)):
             row[f"{name}_mean_pts"] = round(float(values.mean()), 3)
             row[f"{name}_sd_pts"] = round(float(values.std(ddof=1)), 3)
-            row[f"{name}_robust_sd_pts"] = round(_robust_sd(values), 3)
+            row[f"{name}_robust_sd_pts"] = round(robust_sd(values), 3)
         row["sd_ratio"] = round(row["modelled_sd_pts"] / row["real_sd_pts"], 3)
         row["robust_sd_ratio"] = round(row["modelled_robust_sd_pts"] / row["real_robust_sd_pts"], 3)
         if rng is not None:

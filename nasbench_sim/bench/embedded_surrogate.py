@@ -6,9 +6,10 @@ test accuracies with a held-out 10% of cells for the fidelity figures. The
 target is `log(1 - accuracy)` (standardised), which spreads out the top of the
 distribution, where NAS operates, and tames the ~10%-accuracy failures.
 
-The fitted artifact is a `.npz` of weight arrays plus a `.json` of metadata
-(architecture, feature scaling, fidelity, SHA-256 of the data it was fitted
-on), loaded with `allow_pickle=False`. A table built from it is marked
+The fitted artifact (`bench.artifact`) is a `.npz` of weight arrays plus a
+`.json` of metadata (architecture, feature scaling, fidelity, SHA-256 of the
+data it was fitted on), loaded with `allow_pickle=False`. The table built from
+it (`build_surrogate_table`, through the recipe of `bench.modelled`) is marked
 "surrogate" everywhere.
 
 Example:
@@ -20,10 +21,8 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
-import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from importlib import resources
@@ -36,14 +35,15 @@ from scipy import stats
 from torch import nn
 from tqdm.auto import tqdm
 
-from nasbench_sim._io import read_npz_artifact, write_npz_artifact
 from nasbench_sim._nn import mlp, seeded
-from nasbench_sim.bench.noise import DEFAULT_NOISE, CellFeatures, NoiseModel
+from nasbench_sim.bench.artifact import EnsembleArtifact
+from nasbench_sim.bench.budgets import BudgetModel
+from nasbench_sim.bench.features import space_features
+from nasbench_sim.bench.modelled import Provenance, build_modelled_table
+from nasbench_sim.bench.noise import DEFAULT_NOISE, NoiseModel
 from nasbench_sim.bench.table import BenchmarkTable
-from nasbench_sim.errors import ConfigError, DataFormatError
-from nasbench_sim.space.encodings import adjacency_onehot_compact, path_encoding_compact
+from nasbench_sim.errors import ConfigError
 
-ARTIFACT_VERSION = 1
 EMBEDDED_NAME = "surrogate_v1"
 SURROGATE_SEED = 301
 _EPS = 1e-3
@@ -82,32 +82,6 @@ class SurrogateConfig:
             raise ConfigError(f"holdout must be in (0, 1), got {self.holdout}")
         if min(self.hidden, self.layers, self.ensemble, self.epochs, self.batch_size) < 1:
             raise ConfigError("hidden, layers, ensemble, epochs and batch_size must be >= 1")
-
-
-def features(num_vertices: np.ndarray, bits: np.ndarray, labels: np.ndarray, params: np.ndarray) -> np.ndarray:
-    """(B, 403) float32 surrogate input (unscaled)."""
-    labels = np.asarray(labels, dtype=np.int64)
-    extra = np.column_stack(
-        [
-            np.log(np.asarray(params, dtype=np.float64)),
-            np.asarray(num_vertices, dtype=np.float64),
-            np.bitwise_count(np.asarray(bits, dtype=np.int64)),
-        ]
-    ).astype(np.float32)
-    return np.concatenate(
-        [
-            adjacency_onehot_compact(num_vertices, bits, labels),
-            path_encoding_compact(num_vertices, bits, labels),
-            extra,
-        ],
-        axis=1,
-    )
-
-
-def space_features(space: Any, rows: slice | np.ndarray | None = None) -> np.ndarray:
-    """(B, 403) float32 features of the cells at `rows` (default: all 423,624), in row order."""
-    rows = slice(None) if rows is None else rows
-    return features(space.num_vertices[rows], space.bits[rows], space.labels[rows], space.trainable_parameters[rows])
 
 
 def _mlp(n_in: int, hidden: int, layers: int) -> nn.Sequential:
@@ -149,25 +123,28 @@ def fidelity(predicted: np.ndarray, real: np.ndarray, top: int = 1000) -> dict[s
     }
 
 
-class SurrogateModel:
-    """A fitted surrogate: `predict` gives mean test accuracy in [0, 1]."""
+class SurrogateModel(EnsembleArtifact):
+    """A fitted surrogate: `predict_features` / `predict_space` give mean test accuracy in [0, 1].
+
+    Args:
+        weights: `feature_mean`, `feature_scale` (403,) and `<member>/<state_dict key>` per network.
+        meta: the artifact's metadata (`architecture`, `target`, `fidelity`, ...).
+    """
+
+    WHAT = "surrogate"
 
     def __init__(self, weights: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
-        self.meta = meta
-        self._mean = weights["feature_mean"].astype(np.float32)
-        self._scale = weights["feature_scale"].astype(np.float32)
-        self._mean_t = torch.from_numpy(self._mean)
-        self._scale_t = torch.from_numpy(self._scale)
-        arch = meta["architecture"]
-        self._nets = []
-        for m in range(arch["ensemble"]):
-            net = _mlp(arch["inputs"], arch["hidden"], arch["layers"])
-            state = {
-                k.split("/", 1)[1]: torch.from_numpy(np.array(v)) for k, v in weights.items() if k.startswith(f"{m}/")
-            }
-            net.load_state_dict(state)
-            net.eval()
-            self._nets.append(net)
+        super().__init__(weights, meta)
+        self._mean_t = torch.from_numpy(weights["feature_mean"].astype(np.float32))
+        self._scale_t = torch.from_numpy(weights["feature_scale"].astype(np.float32))
+
+    @staticmethod
+    def new_members(architecture: Mapping[str, Any]) -> list[nn.Module]:
+        """`ensemble` MLPs of `layers` hidden SiLU layers of width `hidden`, one output."""
+        return [
+            _mlp(architecture["inputs"], architecture["hidden"], architecture["layers"])
+            for _ in range(architecture["ensemble"])
+        ]
 
     def predict_features(self, x: np.ndarray, batch: int = 8192) -> np.ndarray:
         """(B,) predicted mean test accuracy in [0, 1] from (B, 403) unscaled features."""
@@ -204,7 +181,7 @@ class SurrogateModel:
             with torch.inference_mode():
                 x = features_of(slice(start, start + batch)).sub_(self._mean_t).div_(self._scale_t)
                 members = []
-                for net in self._nets:
+                for net in self.nets:
                     h = x
                     for layer in net:  # the nets' layers, with the activations in place (inference only)
                         h = nn.functional.silu(h, inplace=True) if isinstance(layer, nn.SiLU) else layer(h)
@@ -227,36 +204,6 @@ class SurrogateModel:
         finally:
             torch.set_num_threads(threads)
         return out
-
-    def save(self, path: str | os.PathLike) -> None:
-        """Write `<path>.npz` (weights) and `<path>.json` (metadata) atomically."""
-        write_npz_artifact(path, _weight_arrays(self._nets, self._mean, self._scale), self.meta)
-
-    @classmethod
-    def load(cls, path: str | os.PathLike) -> SurrogateModel:
-        """Load `<path>.npz` + `<path>.json` without pickle.
-
-        Raises:
-            DataFormatError: missing or corrupt artifact.
-        """
-        weights, meta = read_npz_artifact(path, "surrogate")
-        if meta.get("artifact_version") != ARTIFACT_VERSION:
-            raise DataFormatError(
-                f"{path}: surrogate artifact version {meta.get('artifact_version')}, expected {ARTIFACT_VERSION}"
-            )
-        try:
-            return cls(weights, meta)
-        except (KeyError, RuntimeError) as exc:
-            raise DataFormatError(f"{path}: not a readable surrogate artifact ({exc})") from None
-
-    @property
-    def sha256(self) -> str:
-        """Hash of the weights (identifies the model in cache names)."""
-        digest = hashlib.sha256()
-        for net in self._nets:
-            for v in net.state_dict().values():
-                digest.update(v.numpy().tobytes())
-        return digest.hexdigest()
 
 
 def fit_surrogate(
@@ -320,7 +267,7 @@ def fit_surrogate(
 
     weights = _weight_arrays(nets, f_mean, f_scale)
     meta = {
-        "artifact_version": ARTIFACT_VERSION,
+        "artifact_version": SurrogateModel.VERSION,
         "about": "MLP-ensemble surrogate of NB101 108-epoch mean test accuracy (modelled, not real data)",
         "architecture": {
             "inputs": int(x_all.shape[1]),
@@ -357,6 +304,7 @@ def embedded_path() -> Path:
 
 
 def load_embedded() -> SurrogateModel:
+    """The surrogate shipped in the package."""
     return SurrogateModel.load(embedded_path())
 
 
@@ -367,45 +315,40 @@ def build_surrogate_table(
     noise: NoiseModel = DEFAULT_NOISE,
     realization: int = 0,
     mean: np.ndarray | None = None,
-    budget_model: Any = None,
+    budget_model: BudgetModel | None = None,
     budget_base: np.ndarray | None = None,
 ) -> BenchmarkTable:
-    """A full table from the surrogate's mean predictions plus the noise model.
+    """One noise realization of the surrogate table: the noise model around the surrogate's mean predictions.
 
     Args:
         model: the fitted surrogate.
         space: the `CellSpace`.
         noise: the noise model of the repeats and the other fields.
         realization: which noise realization (each has its own seeded stream).
-        mean: the model's predictions for every cell if already computed (else predicted here).
-        budget_model: a `budgets.BudgetModel` for the 4, 12 and 36-epoch budgets (None: 108 epochs only).
+        mean: (423624,) the model's predictions of every cell if already computed (else predicted here).
+        budget_model: models the 4, 12 and 36-epoch budgets (None: the table has 108 epochs only).
         budget_base: its predictions of every cell if already computed (`budgets.predict_space`).
     """
-    mean = model.predict_space(space) if mean is None else mean
-    rng = np.random.default_rng(np.random.SeedSequence([SURROGATE_SEED, realization]))
-    data = noise.sample_around_mean(mean, CellFeatures.from_space(space), rng)
-    if budget_model is not None:
-        from nasbench_sim.bench.budgets import predict_space, with_lower_budgets
-
-        base = predict_space(budget_model, space, mean) if budget_base is None else budget_base
-        data = with_lower_budgets(data, base, budget_model, rng)
-    meta = {
-        "kind": "surrogate",
-        "source": f"embedded NB101 surrogate ({model.meta['about']})",
-        "surrogate_sha256": model.sha256,
-        "surrogate_fidelity": model.meta["fidelity"],
-        "surrogate_data_sha256": model.meta["data_sha256"],
-        "epochs": [4, 12, 36, 108] if budget_model is not None else [108],
-        "real_fields": ["trainable_parameters (computed exactly)"],
-        "modelled_fields": [
+    provenance = Provenance(
+        kind="surrogate",
+        seed=SURROGATE_SEED,
+        origin={
+            "source": f"embedded NB101 surrogate ({model.meta['about']})",
+            "surrogate_sha256": model.sha256,
+            "surrogate_fidelity": model.meta["fidelity"],
+            "surrogate_data_sha256": model.meta["data_sha256"],
+        },
+        modelled_fields=(
             "mean test_accuracy (surrogate prediction)",
             "all repeats, validation, train, time, halfway values",
-            *(["every value at 4, 12 and 36 epochs (budget model)"] if budget_model is not None else []),
-        ],
-        "noise_model": noise.to_dict(),
-        "noise_seed": [SURROGATE_SEED, realization],
-        "realization": realization,
-    }
-    if budget_model is not None:
-        meta["budget_model"] = {"sha256": budget_model.sha256, "fidelity": budget_model.meta["fidelity"]}
-    return BenchmarkTable(data, np.asarray(space.trainable_parameters), meta)
+        ),
+    )
+    return build_modelled_table(
+        space,
+        provenance,
+        level=model.predict_space(space) if mean is None else mean,
+        noise=noise,
+        realization=realization,
+        budget_model=budget_model,
+        budget_base=budget_base,
+    )

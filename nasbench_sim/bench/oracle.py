@@ -1,9 +1,16 @@
 """The budgeted tabular oracle, with the official API's query semantics.
 
 `query` samples one training repeat like `nasbench.api.NASBench.query` and
-adds the training time and epochs to the budget counters. Analysis lookups
-(`metrics`, `mean`, `optimum`, `hash_iterator`) are free: they never touch
-the counters and never sample.
+adds the training time and epochs to the budget counters; a budget the cell
+has no data for raises `MissingDataError` (a `KeyError`), a drawn repeat the
+table lacks `MissingRepeatError` (an `IndexError`). Analysis lookups
+(`metrics`, `fixed_statistics`, `computed_statistics`, `mean`, `optimum`,
+`hashes`) are free: they never touch the counters and never sample.
+
+Cells are found by `Cell` (`query`, `metrics`), by space row (`query_row`,
+`metrics_of_row`, `mean`, ...) or by official hash (`query_hash`,
+`fixed_statistics`, `computed_statistics`); `compat.api.NASBench` is the
+official API's surface over these.
 
 Example:
     >>> import numpy as np
@@ -13,22 +20,32 @@ Example:
     >>> result = oracle.query(random_cell(np.random.default_rng(1)), epochs=12)
     >>> 0 < result["validation_accuracy"] < 1, oracle.get_budget_counters()[1]
     (True, 12)
+    >>> module_hash = next(oracle.hash_iterator())
+    >>> sorted(oracle.computed_statistics(module_hash)), len(oracle.computed_statistics(module_hash)[108])
+    ([4, 12, 36, 108], 3)
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, KeysView, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from nasbench_sim.bench.table import METRICS, POINTS, BenchmarkTable
-from nasbench_sim.errors import DataFormatError, MissingDataError, OutOfDomainError
+from nasbench_sim.bench.table_rows import TableRows
+from nasbench_sim.errors import MissingDataError, MissingRepeatError, OutOfDomainError
 from nasbench_sim.space.cell import Cell
-from nasbench_sim.space.enumeration import CellSpace
+from nasbench_sim.space.cellspace import CellSpace
 
 _RNG_BUFFER = 4096
+#: Metrics of a repeat in the official API's order.
+OFFICIAL_METRICS = ("training_time", "train_accuracy", "validation_accuracy", "test_accuracy")
+#: (key, point, metric column) of each value of a repeat in `computed_statistics`, in the official order.
+_REPEAT_KEYS = tuple(
+    (f"{point}_{metric}", p, METRICS.index(metric)) for p, point in enumerate(POINTS) for metric in OFFICIAL_METRICS
+)
 
 
 @dataclass(frozen=True)
@@ -57,6 +74,7 @@ class Oracle:
     every layout: a keyed table (a converted official-format file) is mapped
     onto the space's rows, and a cell that the file lacks raises
     `MissingDataError` (a `KeyError`) saying how many cells the file covers.
+    The repeats of a cell at a budget are repeats 0 .. count-1 of the table.
 
     Args:
         table: the benchmark table.
@@ -65,6 +83,9 @@ class Oracle:
         space: the cell space (default: this machine's cached one; for a keyed
             table it is loaded only when a row-based method needs it, so
             `query(cell)` on a small file works without enumerating the space).
+        num_repeats: repeats each query draws from, uniformly (default: the
+            table's; the official API draws from its configured 3, whatever the
+            file holds).
 
     Raises:
         ValueError: a dense table whose row count is not the space's.
@@ -76,47 +97,58 @@ class Oracle:
         rng: np.random.Generator | int | None = None,
         *,
         space: CellSpace | None = None,
+        num_repeats: int | None = None,
     ) -> None:
         self.table = table
-        self._space = space
+        self._rows = TableRows(table, space)
         if not table.keyed and len(self.space) != table.num_cells:
             raise ValueError(f"table has {table.num_cells} cells, space has {len(self.space)}")
         self.rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        self.num_repeats = table.num_repeats if num_repeats is None else int(num_repeats)
         self._data = np.asarray(table.data)  # plain ndarray view: faster scalar indexing than np.memmap
         self._repeats: list[int] = []
         self.training_time_spent = 0.0
         self.total_epochs_spent = 0
         self._optimum: Optimum | None = None
-        self._table_rows: np.ndarray | None = None  # keyed table: space row -> table row (-1: no data)
         self._means: dict[tuple[str, int, str], np.ndarray] = {}
 
     @property
     def space(self) -> CellSpace:
         """The cell space (loaded on first use)."""
-        if self._space is None:
-            self._space = CellSpace.load_or_build()
-        return self._space
-
-    def _space_to_table(self) -> np.ndarray:
-        """Keyed table: (len(space),) table row of each space row, -1 where the file has no data (built once)."""
-        if self._table_rows is None:
-            self._table_rows = table_rows_in_space(self.table, self.space)
-        return self._table_rows
-
-    def _table_row(self, row: int) -> int:
-        """Table row of a space row."""
-        if not self.table.keyed:
-            return row
-        table_row = int(self._space_to_table()[row])
-        if table_row < 0:
-            raise self.table.missing_cell(self.space.hashes[row].decode())
-        return table_row
+        return self._rows.space
 
     # --- budgeted queries ---------------------------------------------------
     def _next_repeat(self) -> int:
         if not self._repeats:
-            self._repeats = self.rng.integers(0, self.table.num_repeats, size=_RNG_BUFFER).tolist()[::-1]
+            self._repeats = self.rng.integers(0, self.num_repeats, size=_RNG_BUFFER).tolist()[::-1]
         return self._repeats.pop()
+
+    def _sample(self, table_row: int, epochs: int, stop_halfway: bool) -> dict[str, float]:
+        """One drawn repeat of a table row, added to the counters (the draw is spent also when it fails)."""
+        budget = self.table.budget_index(epochs)
+        repeat = self._next_repeat()
+        values = [float("nan")] * len(METRICS)
+        if repeat < self.table.num_repeats:
+            values = self._data[table_row, repeat, budget, 0 if stop_halfway else 1].tolist()
+        train, val, test, time = values
+        if time != time or test != test:  # NaN: the table has no such repeat
+            present = self._rows.repeat_count(table_row, budget)
+            module_hash = self._rows.hash_of(table_row)
+            if present == 0:
+                raise MissingDataError(f"cell {module_hash} has no data for {epochs} epochs in this table", epochs)
+            raise MissingRepeatError(
+                f"repeat {repeat} of cell {module_hash} at {epochs} epochs is not in the table "
+                f"(it has {present} of {self.num_repeats})"
+            )
+        self.training_time_spent += time
+        self.total_epochs_spent += epochs // 2 if stop_halfway else epochs
+        return {"train_accuracy": train, "validation_accuracy": val, "test_accuracy": test, "training_time": time}
+
+    def _query_table_row(self, table_row: int, epochs: int, stop_halfway: bool) -> dict[str, Any]:
+        result: dict[str, Any] = self._sample(table_row, epochs, stop_halfway)
+        result["module_adjacency"], result["module_operations"] = self._rows.stored_spec(table_row)
+        result["trainable_parameters"] = int(self.table.trainable_parameters[table_row])
+        return result
 
     def query_row(self, row: int, epochs: int = 108, stop_halfway: bool = False) -> dict[str, float]:
         """Budgeted query of a space row: one sampled repeat's accuracies and training time.
@@ -126,22 +158,12 @@ class Oracle:
             [0, 1] and `training_time` in seconds.
 
         Raises:
-            OutOfDomainError: invalid budget.
+            OutOfDomainError: invalid budget or row.
             MissingDataError: the table has no value here (a `KeyError`).
+            MissingRepeatError: the drawn repeat is not in the table (an `IndexError`).
         """
         self._check_row(row)
-        return self._query_table_row(self._table_row(row), epochs, stop_halfway)
-
-    def _query_table_row(self, table_row: int, epochs: int, stop_halfway: bool) -> dict[str, float]:
-        budget = self.table.budget_index(epochs)
-        train, val, test, time = self._data[table_row, self._next_repeat(), budget, 0 if stop_halfway else 1].tolist()
-        if time != time or test != test:  # NaN: no data for this cell/budget/repeat
-            raise MissingDataError(
-                f"the table has no data for cell {self._hash_of_table_row(table_row)} at {epochs} epochs", epochs
-            )
-        self.training_time_spent += time
-        self.total_epochs_spent += epochs // 2 if stop_halfway else epochs
-        return {"train_accuracy": train, "validation_accuracy": val, "test_accuracy": test, "training_time": time}
+        return self._sample(self._rows.of_space_row(row), epochs, stop_halfway)
 
     def query_mean_row(self, row: int, epochs: int = 108) -> dict[str, float]:
         """Budgeted query of a space row returning the mean over repeats of every metric (naszilla's mode).
@@ -167,33 +189,25 @@ class Oracle:
         if isinstance(row, bool) or not 0 <= row < len(self.space):
             raise OutOfDomainError(f"row {row!r} is not a cell row (0 to {len(self.space) - 1})")
 
-    def _hash_of_table_row(self, table_row: int) -> str:
-        cells = self.table.cells
-        return (cells.hashes if cells is not None else self.space.hashes)[table_row].decode()
-
     def query(self, cell: Cell, epochs: int = 108, stop_halfway: bool = False) -> dict[str, Any]:
-        """Budgeted query like the official API (same keys; accuracies in [0, 1], time in seconds)."""
+        """Budgeted query like the official API (same keys; accuracies in [0, 1], time in seconds).
+
+        Returns:
+            dict with the four metrics of `query_row`, `module_adjacency` (a new
+            writable (V, V) int8 array), `module_operations` and `trainable_parameters`.
+
+        Raises:
+            OutOfDomainError: not a `Cell`, or an invalid budget.
+            MissingDataError: the table lacks the cell or the budget (a `KeyError`).
+            MissingRepeatError: the drawn repeat is not in the table (an `IndexError`).
+        """
         if not isinstance(cell, Cell):
             raise OutOfDomainError(f"query needs a Cell, got {type(cell).__name__}: build one with Cell(matrix, ops)")
-        cells = self.table.cells
-        if cells is None:
-            table_row = self.space.index(cell)
-        elif self._space is not None:  # the space is at hand: index it instead of hashing
-            table_row = self._table_row(self.space.index(cell))
-        else:
-            table_row = cells.rows().get(cell.hash, -1)
-            if table_row < 0:
-                raise self.table.missing_cell(cell.hash)
-        result = self._query_table_row(table_row, epochs, stop_halfway)
-        result["module_adjacency"], result["module_operations"] = self._stored_spec(table_row)
-        result["trainable_parameters"] = int(self.table.trainable_parameters[table_row])
-        return result
+        return self._query_table_row(self._rows.of_cell(cell), epochs, stop_halfway)
 
-    def _stored_spec(self, table_row: int) -> tuple[np.ndarray, list[str]]:
-        """Stored adjacency and ops: the file's own for a keyed table, else the space's (read-only, shared)."""
-        if self.table.cells is not None:
-            return self.table.cells.stored_spec(table_row)
-        return self.space.stored_spec(table_row)
+    def query_hash(self, module_hash: str, epochs: int = 108, stop_halfway: bool = False) -> dict[str, Any]:
+        """`query` of the cell with an official hash (a `KeyError` if the table lacks it)."""
+        return self._query_table_row(self._rows.of_hash(module_hash), epochs, stop_halfway)
 
     def query_batch(
         self, cells: Sequence[Cell] | np.ndarray, epochs: int = 108, stop_halfway: bool = False
@@ -209,11 +223,13 @@ class Oracle:
             rows = self.space.indices(cells)
         table_rows = rows
         if self.table.keyed:
-            table_rows = self._space_to_table()[rows]
+            table_rows = self._rows.space_to_table()[rows]
             if (table_rows < 0).any():
                 raise self.table.missing_cell(self.space.hashes[rows[np.argmax(table_rows < 0)]].decode())
         budget = self.table.budget_index(epochs)
-        repeats = self.rng.integers(0, self.table.num_repeats, size=rows.size)
+        repeats = self.rng.integers(0, self.num_repeats, size=rows.size)
+        if (repeats >= self.table.num_repeats).any():
+            raise MissingRepeatError(f"a drawn repeat is not in the table (it has {self.table.num_repeats})")
         values = np.asarray(self._data[table_rows, repeats, budget, 0 if stop_halfway else 1], dtype=np.float64)
         if np.isnan(values[:, 2:]).any():
             raise MissingDataError(f"the table has no data for some of these cells at {epochs} epochs", epochs)
@@ -249,42 +265,64 @@ class Oracle:
             float(self.repeat_values("test_accuracy", 0)[row]),
         )
 
-    def metrics(self, cell: Cell) -> tuple[dict[str, Any], dict[int, list[dict[str, float]]]]:
-        """All repeats of a cell, free, as the official `get_metrics_from_spec`.
-
-        Returns:
-            (fixed, computed): fixed has `module_adjacency`, `module_operations`,
-            `trainable_parameters`; computed maps epochs to a list of per-repeat
-            dicts with `halfway_*` and `final_*` keys.
-        """
-        return self.metrics_of_row(self.space.index(cell))
-
-    def metrics_of_row(self, row: int) -> tuple[dict[str, Any], dict[int, list[dict[str, float]]]]:
-        """`metrics` of a space row."""
-        table_row = self._table_row(row)
-        matrix, ops = self._stored_spec(table_row)
-        fixed = {
+    def _fixed(self, table_row: int) -> dict[str, Any]:
+        matrix, ops = self._rows.stored_spec(table_row)
+        return {
             "module_adjacency": matrix,
             "module_operations": ops,
             "trainable_parameters": int(self.table.trainable_parameters[table_row]),
         }
-        computed: dict[int, list[dict[str, float]]] = {}
-        block = np.asarray(self._data[table_row], dtype=np.float64)  # (repeat, budget, point, metric)
-        for b, epochs in enumerate(self.table.epochs):
-            repeats = []
-            for r in range(self.table.num_repeats):
-                if np.isnan(block[r, b]).all():
-                    continue
-                repeats.append(
-                    {
-                        f"{point}_{metric}": float(block[r, b, p, m])
-                        for p, point in enumerate(POINTS)
-                        for m, metric in enumerate(METRICS)
-                    }
-                )
-            if repeats:
-                computed[epochs] = repeats
-        return fixed, computed
+
+    def _computed(self, table_row: int) -> dict[int, list[dict[str, float]]]:
+        block = self._data[table_row].tolist()  # (repeat, budget, point, metric) nested lists of float
+        return {
+            self.table.epochs[b]: [
+                {key: block[r][b][p][m] for key, p, m in _REPEAT_KEYS}
+                for r in range(self._rows.repeat_count(table_row, b))
+            ]
+            for b in self._rows.budget_order(table_row)
+        }
+
+    def fixed_statistics(self, module_hash: str) -> dict[str, Any]:
+        """The official fixed statistics of a hash, as new objects (free).
+
+        Returns:
+            dict with `module_adjacency` (a new writable (V, V) int8 array),
+            `module_operations` (a new list) and `trainable_parameters` (int).
+
+        Raises:
+            MissingDataError: the table lacks the hash (a `KeyError`).
+            TypeError: the hash is unhashable.
+        """
+        return self._fixed(self._rows.of_hash(module_hash))
+
+    def computed_statistics(self, module_hash: str) -> dict[int, list[dict[str, float]]]:
+        """The official computed statistics of a hash, as new objects (free).
+
+        Returns:
+            epochs -> list of per-repeat dicts with the `halfway_*` and `final_*`
+            values of `OFFICIAL_METRICS`, in the official key order; budgets in the
+            file's order (ascending for a dense table), repeats in the table's.
+
+        Raises:
+            MissingDataError: the table lacks the hash (a `KeyError`).
+            TypeError: the hash is unhashable.
+        """
+        return self._computed(self._rows.of_hash(module_hash))
+
+    def metrics(self, cell: Cell) -> tuple[dict[str, Any], dict[int, list[dict[str, float]]]]:
+        """All repeats of a cell, free, as the official `get_metrics_from_spec`.
+
+        Returns:
+            (fixed, computed): see `fixed_statistics` and `computed_statistics`.
+        """
+        table_row = self._rows.of_cell(cell)
+        return self._fixed(table_row), self._computed(table_row)
+
+    def metrics_of_row(self, row: int) -> tuple[dict[str, Any], dict[int, list[dict[str, float]]]]:
+        """`metrics` of a space row."""
+        table_row = self._rows.of_space_row(row)
+        return self._fixed(table_row), self._computed(table_row)
 
     def mean(self, metric: str, epochs: int = 108, point: str = "final") -> np.ndarray:
         """(space cell,) mean over repeats, from the table (free; NaN where a keyed table has no data)."""
@@ -293,7 +331,7 @@ class Oracle:
             return means
         key = (metric, epochs, point)
         if key not in self._means:
-            table_rows = self._space_to_table()
+            table_rows = self._rows.space_to_table()
             self._means[key] = np.where(table_rows >= 0, means[table_rows], np.nan)
         return self._means[key]
 
@@ -306,13 +344,18 @@ class Oracle:
                 dtype=np.float64,
             )
             if self.table.keyed:
-                table_rows = self._space_to_table()
+                table_rows = self._rows.space_to_table()
                 column = np.where(table_rows >= 0, column[table_rows], np.nan)
             self._means[key] = column
         return self._means[key]
 
+    def hashes(self) -> KeysView[str]:
+        """The table's official hashes as `dict_keys` (`len`, `in`; free): every cell ascending,
+        or for a keyed table the file's cells in file order."""
+        return self._rows.by_hash().keys()
+
     def hash_iterator(self) -> Iterator[str]:
-        """Official hashes (free): every cell ascending, or for a keyed table the file's cells in file order."""
+        """An iterator over `hashes()` (free)."""
         if self.table.cells is not None:
             return iter(self.table.cells.rows())
         return iter(self.space.hash_list())
@@ -352,17 +395,3 @@ def table_optimum(table: BenchmarkTable, hash_of_row: Callable[[int], str] | Non
         test_accuracy=float(test[row]),
         best_test_accuracy=float(np.nanmax(test)),
     )
-
-
-def table_rows_in_space(table: BenchmarkTable, space: CellSpace) -> np.ndarray:
-    """(len(space),) int64: the keyed table's row of each space row, -1 where the file has no cell."""
-    hashes = np.asarray(table.cells.hashes)
-    space_hashes = np.asarray(space.hashes)
-    rows = np.full(len(space), -1, dtype=np.int64)
-    where = np.searchsorted(space_hashes, hashes)
-    found = (where < len(space)) & (space_hashes[np.minimum(where, len(space) - 1)] == hashes)
-    if not found.all():
-        bad = hashes[np.argmin(found)].decode()
-        raise DataFormatError(f"{table.folder}: cell {bad} is not in the NB101 space")
-    rows[where] = np.arange(hashes.size)
-    return rows

@@ -1,4 +1,4 @@
-"""The real partial NB101 table: real repeat-0 test accuracies plus modelled fields.
+"""The real partial NB101 table: real repeat-0 test accuracies plus modelled fields (the recipe of `bench.modelled`).
 
 Example:
     >>> import tempfile, numpy as np
@@ -21,22 +21,13 @@ from typing import Any
 import numpy as np
 
 from nasbench_sim._io import file_sha256
-from nasbench_sim.bench.budgets import BudgetModel, with_lower_budgets
-from nasbench_sim.bench.budgets import predict_space as budget_predictions
-from nasbench_sim.bench.noise import DEFAULT_NOISE, CellFeatures, NoiseModel
+from nasbench_sim.bench.budgets import BudgetModel
+from nasbench_sim.bench.modelled import Provenance, build_modelled_table
+from nasbench_sim.bench.noise import DEFAULT_NOISE, NoiseModel
 from nasbench_sim.bench.table import BenchmarkTable
-from nasbench_sim.errors import ConfigError, DataFormatError
+from nasbench_sim.errors import DataFormatError
 
 PARTIAL_SEED = 101
-#: Noise realizations a user may pick by default (any non-negative integer works).
-NUM_REALIZATIONS = 5
-
-
-def realization_rng(realization: int, seed: int = PARTIAL_SEED) -> np.random.Generator:
-    """The random stream of one noise realization of the partial table."""
-    if realization < 0:
-        raise ConfigError(f"realization must be >= 0, got {realization}")
-    return np.random.default_rng(np.random.SeedSequence([seed, realization]))
 
 
 def load_repeat0(path: str | os.PathLike, num_cells: int) -> np.ndarray:
@@ -71,11 +62,12 @@ def build_partial_table(
     budget_model: BudgetModel | None = None,
     budget_base: np.ndarray | None = None,
 ) -> BenchmarkTable:
-    """Build one noise realization of the partial table (108-epoch budget) from the repeat-0 array.
+    """Build one noise realization of the partial table from the repeat-0 array.
 
-    Repeat 0's test accuracy is the real value; every other field is drawn from the
-    calibrated noise model (`nasbench_sim.bench.noise`), with each cell's true mean
-    drawn from its posterior given the real value and the structural prior `level`.
+    Repeat 0's test accuracy at 108 epochs is the real value; every other field
+    is drawn from the calibrated noise model (`nasbench_sim.bench.noise`), with
+    each cell's true mean drawn from its posterior given the real value and the
+    structural prior `level`.
 
     Args:
         path: `test108_repeat0.npy` (any path).
@@ -86,32 +78,36 @@ def build_partial_table(
         realization: which noise realization (each has its own seeded stream).
         budget_model: models the 4, 12 and 36-epoch budgets (None: the table has 108 epochs only).
         budget_base: the budget model's predictions of every cell if already computed (`budgets.predict_space`).
+
+    Raises:
+        DataFormatError: the array is missing or malformed (see `load_repeat0`).
+        ConfigError: a negative realization.
     """
     values = load_repeat0(path, len(space))
-    rng = realization_rng(realization)
-    data = noise.sample_partial(values, level, CellFeatures.from_space(space), rng)
-    if budget_model is not None:
-        base = budget_predictions(budget_model, space, level) if budget_base is None else budget_base
-        data = with_lower_budgets(data, base, budget_model, rng)
-    meta = {
-        "kind": "partial",
-        "source": f"real NB101 repeat-0 test accuracies ({Path(path).name})",
-        "path": str(Path(path).resolve()),
-        "source_sha256": file_sha256(path),
-        "epochs": [4, 12, 36, 108] if budget_model is not None else [108],
-        "real_fields": ["final test_accuracy of repeat 0 at 108 epochs", "trainable_parameters (computed exactly)"],
-        "modelled_fields": [
+    provenance = Provenance(
+        kind="partial",
+        seed=PARTIAL_SEED,
+        origin={
+            "source": f"real NB101 repeat-0 test accuracies ({Path(path).name})",
+            "path": str(Path(path).resolve()),
+            "source_sha256": file_sha256(path),
+        },
+        real_fields=("final test_accuracy of repeat 0 at 108 epochs",),
+        modelled_fields=(
             "test_accuracy of repeats 1-2 (drawn around each cell's posterior mean)",
             "validation_accuracy",
             "train_accuracy",
             "training_time",
             "all halfway values",
-            *(["every value at 4, 12 and 36 epochs (budget model)"] if budget_model is not None else []),
-        ],
-        "noise_model": noise.to_dict(),
-        "noise_seed": [PARTIAL_SEED, realization],
-        "realization": realization,
-    }
-    if budget_model is not None:
-        meta["budget_model"] = {"sha256": budget_model.sha256, "fidelity": budget_model.meta["fidelity"]}
-    return BenchmarkTable(data, np.asarray(space.trainable_parameters), meta)
+        ),
+    )
+    return build_modelled_table(
+        space,
+        provenance,
+        level=level,
+        repeat0=values,
+        noise=noise,
+        realization=realization,
+        budget_model=budget_model,
+        budget_base=budget_base,
+    )

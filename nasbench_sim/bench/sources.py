@@ -27,6 +27,8 @@ from __future__ import annotations
 import errno
 import json
 import os
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -39,7 +41,7 @@ from nasbench_sim.bench.noise import DEFAULT_NOISE
 from nasbench_sim.bench.partial import build_partial_table
 from nasbench_sim.bench.table import KEYED_FORMAT_VERSION, BenchmarkTable
 from nasbench_sim.errors import ConfigError, DataFileNotFoundError, DataFormatError
-from nasbench_sim.space.enumeration import CACHE_NAME, CellSpace
+from nasbench_sim.space.cellspace import CACHE_NAME, CellSpace
 
 REPEAT0_ENV = "NASBENCH_SIM_NB101_REPEAT0"
 TABLE_NAMES = ("official", "partial", "surrogate")
@@ -127,7 +129,7 @@ def convert_official(tfrecord: str | os.PathLike, *, progress: bool = True) -> B
         DataFileNotFoundError: no such file.
         DataFormatError: not an official-format file, or corrupt.
     """
-    from nasbench_sim.bench.tfrecord import convert_tfrecord
+    from nasbench_sim.bench.conversion import convert_tfrecord
 
     path = Path(tfrecord)
     sha = content_sha256(path)
@@ -235,14 +237,32 @@ def partial_table(
 
     fingerprint = f"{DEFAULT_NOISE.fingerprint}-{budgets.sha256[:8]}-v{TABLE_BUILD}"
     name = f"partial-{file_sha256(source)[:16]}-{fingerprint}-r{realization}"
-    return cached_table(name, build)
+    return cached_table(name, build, label=f"real partial (realization {realization})", progress=progress)
 
 
-def cached_table(name: str, build: Callable[[], BenchmarkTable]) -> BenchmarkTable:
-    """The table cached as `tables_dir() / name`, built (and saved atomically) on first use."""
+def cached_table(
+    name: str, build: Callable[[], BenchmarkTable], *, label: str = "", progress: bool = True
+) -> BenchmarkTable:
+    """The table cached as `tables_dir() / name`, built (and saved atomically) on first use.
+
+    Args:
+        name: the cache folder's name.
+        build: makes the table.
+        label: what the table is, for the lines announcing a build (e.g. "surrogate, realization 0").
+        progress: announce a first-time build on stderr and show the build's progress bars.
+    """
     cache = tables_dir() / name
     if not (cache / "meta.json").exists():
+        start = time.perf_counter()
+        if progress:
+            print(f"building the {label or name} table once (cached in {cache}) ...", file=sys.stderr, flush=True)
         build().save(cache)
+        if progress:
+            size = sum(f.stat().st_size for f in cache.iterdir()) / 1e6
+            print(
+                f"built the {label or name} table: {size:.0f} MB in {time.perf_counter() - start:.0f} s",
+                file=sys.stderr,
+            )
     return BenchmarkTable.load(cache)
 
 
@@ -266,7 +286,7 @@ def surrogate_table(*, realization: int = 0, progress: bool = True) -> Benchmark
 
     fingerprint = f"{DEFAULT_NOISE.fingerprint}-{budgets.sha256[:8]}-v{TABLE_BUILD}"
     name = f"surrogate-{model.sha256[:16]}-{fingerprint}-r{realization}"
-    return cached_table(name, build)
+    return cached_table(name, build, label=f"surrogate (realization {realization})", progress=progress)
 
 
 # --- choosing -------------------------------------------------------------------------

@@ -5,7 +5,7 @@ cannot hold exactly) with axes (cell, repeat, budget, point, metric):
 
 - cell: a table row (see the layouts below);
 - repeat: training repeat (3 in NB101), in the order the source lists them;
-- budget: the epoch budgets listed in `epochs` (subset of 4, 12, 36, 108, ascending);
+- budget: the epoch budgets listed in `epochs` (a subset of `nb101.EPOCHS`, ascending);
 - point: 0 = halfway through training, 1 = end of training;
 - metric: train, validation, test accuracy in [0, 1]; training time in seconds.
 
@@ -46,10 +46,10 @@ import numpy as np
 
 from nasbench_sim._io import atomic_write_npy_dir, read_npy_dir
 from nasbench_sim.errors import ConfigError, DataFormatError, MissingDataError, OutOfDomainError
+from nasbench_sim.nb101 import EPOCHS
 from nasbench_sim.space.cell import INPUT, MAX_VERTICES, OPS, OUTPUT, adjacency_from_bits
-from nasbench_sim.space.enumeration import NUM_CELLS
+from nasbench_sim.space.cellspace import NUM_CELLS
 
-EPOCHS: tuple[int, ...] = (4, 12, 36, 108)
 POINTS: tuple[str, ...] = ("halfway", "final")
 METRICS: tuple[str, ...] = ("train_accuracy", "validation_accuracy", "test_accuracy", "training_time")
 NUM_REPEATS = 3

@@ -9,6 +9,7 @@ Example:
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from collections.abc import Sequence
@@ -32,6 +33,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def describe_os_error(exc: OSError) -> str:
+    """One line for an operating-system error: the path(s) and what the error number means.
+
+    Example:
+        >>> import errno
+        >>> describe_os_error(OSError(errno.ENOSPC, "No space left on device", "/data/t.npy"))
+        '/data/t.npy: No space left on device (ENOSPC)'
+    """
+    paths = ": ".join(str(p) for p in (exc.filename, exc.filename2) if p is not None)
+    if exc.errno is None:
+        return f"{paths + ': ' if paths else ''}{exc}"
+    meaning = f"{os.strerror(exc.errno)} ({errno.errorcode.get(exc.errno, exc.errno)})"
+    return f"{paths}: {meaning}" if paths else meaning
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 2 a clear error, 130 interrupted)."""
     args = build_parser().parse_args(argv)
@@ -40,12 +56,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RunInterruptedError as exc:  # Ctrl-C inside a batch: says how much finished
         print(f"nasbench-sim: {exc}", file=sys.stderr)
         return 130
-    except (NasbenchSimError, FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError) as exc:
+    except NasbenchSimError as exc:
         print(f"nasbench-sim: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # e.g. `nasbench-sim data info | head -1`: the reader left; no traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except OSError as exc:  # a full disk, a read-only folder, a file where a folder should be, ...
+        print(f"nasbench-sim: error: {describe_os_error(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("nasbench-sim: interrupted; finished work is kept, run the same command again to resume", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # e.g. `nasbench-sim data info | head -1`: the reader left; no traceback
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0

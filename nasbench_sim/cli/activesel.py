@@ -21,25 +21,28 @@ from typing import Any
 
 from nasbench_sim.errors import ConfigError
 
-STUDY_DESCRIPTION = """\
+STUDY_QUESTION = """\
 Does training NAS candidates on an actively selected subset of MNIST give the
 same accuracy, and the same ranking of cells, as full data, at a lower cost?
 
 Every candidate cell (well-known NB101 cells plus seeded random ones) is
-trained under every regime with identical hyper-parameters:
-  full             the whole pool (the 50,000 MNIST training images)
-  active           random 25% + the 25% of the pool with the highest L1 error
-                   sum_k |y_k - p_k| under a reference model trained on the random 25%
-  random           random 25% + a random 25% (same size and epochs as active)
-  random-part      the random 25% alone
-  el2n             like active, scored by EL2N averaged over several reference models
-  entropy-hist     random 25% + Na et al. 2021's entropy-histogram sample
-  compute-matched  the whole pool for as many SGD steps as active
-  entropy, margin  like active, scored by entropy or top-2 margin (optional)
+trained under every regime with identical hyper-parameters ({fraction:.0%} parts):"""
+STUDY_OUTPUT = """\
 The report tests equivalence to full data per cell and per regime (TOST,
 +-0.5 points), ranks cells against an independent full-data run (Kendall tau,
 with the full-vs-full ceiling; also the training-speed estimate TSE), and gives
 SGD steps, wall time and speed-ups. Rerunning the same command resumes."""
+
+
+def study_description() -> str:
+    """The `activesel study --help` text, its regimes listed from `selection.REGIMES`."""
+    from nasbench_sim.activesel.config import StudyConfig
+    from nasbench_sim.activesel.selection import REGIMES
+
+    lines = [STUDY_QUESTION.format(fraction=StudyConfig().selection.random_fraction)]
+    for regime in REGIMES.values():
+        lines.append(f"  {regime.name:<16} {regime.description}{'' if regime.default else ' (optional)'}")
+    return "\n".join([*lines, STUDY_OUTPUT])
 
 
 @dataclass(frozen=True)
@@ -181,7 +184,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     study = active_sub.add_parser(
         "study",
         help="train candidate NB101 cells under every data regime; test equivalence, ranking and speed-up",
-        description=STUDY_DESCRIPTION,
+        description=study_description(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_study_arguments(study)
@@ -202,23 +205,27 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 def _cmd_activesel_study(args: argparse.Namespace) -> int:
     from nasbench_sim.activesel import run_study
+    from nasbench_sim.activesel.layout import StudyLayout
 
     config = study_config_from_args(args)
     out = run_study(config, progress=not args.quiet)
-    summary = json.loads((out / "summary.json").read_text())
+    layout = StudyLayout(out)
+    summary = json.loads(layout.summary.read_text())
+    print(summary["answer"])
     for budget in summary["budgets"]:
         for line in budget["verdicts"]:
             print(line)
-    print(f"wrote {out}/report.html, report.md, summary.json, *.csv, *.png; TensorBoard logs in {out}/tensorboard")
+    print(f"wrote {out}/report.html, report.md, summary.json, *.csv, *.png; TensorBoard logs in {layout.tensorboard}")
     return 0
 
 
 def _cmd_activesel_dashboard(args: argparse.Namespace) -> int:
     import importlib.util
     import subprocess
-    from pathlib import Path
 
-    logdir = Path(args.folder) / "tensorboard"
+    from nasbench_sim.activesel.layout import StudyLayout
+
+    logdir = StudyLayout(args.folder).tensorboard
     if not logdir.is_dir():
         raise ConfigError(f"{logdir}: no TensorBoard logs; run `nasbench-sim activesel study` first")
     if importlib.util.find_spec("tensorboard") is None:

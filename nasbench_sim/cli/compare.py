@@ -11,7 +11,7 @@ import argparse
 
 from nasbench_sim.cli.options import add_quiet, add_table
 from nasbench_sim.errors import ConfigError
-from nasbench_sim.harness.config_file import COMPARE_DEFAULTS, compare_options, options_budget
+from nasbench_sim.harness.config_file import COMPARE_DEFAULTS, DEFAULT_REALIZATIONS, compare_options, options_budget
 from nasbench_sim.search.registry import names as algorithm_names
 
 
@@ -39,7 +39,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     cmp.add_argument(
         "--realizations",
         type=int,
-        help="noise realizations of a partial/surrogate table (default 5; seed s uses s %% N)",
+        help=f"noise realizations of a partial/surrogate table (default {DEFAULT_REALIZATIONS}; seed s uses s %% N)",
     )
     cmp.add_argument("--experiment", help="name of the results folder (default: derived from the options)")
     cmp.add_argument("--results-dir", help="parent folder of experiments (default results)")
@@ -77,7 +77,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     )
     rep.add_argument("--table", default=None, help="partial (default), official, or a path")
     rep.add_argument(
-        "--realizations", type=int, default=None, help="noise realizations of the partial table (default 5)"
+        "--realizations",
+        type=int,
+        default=None,
+        help=f"noise realizations of the partial table (default {DEFAULT_REALIZATIONS})",
     )
     rep.add_argument("--workers", type=int, default=None, help="local worker processes (default: all cores)")
     rep.add_argument("--results-dir", default="results", help="parent folder (default results)")

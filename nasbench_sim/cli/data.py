@@ -105,7 +105,7 @@ def _cmd_data_convert(args: argparse.Namespace) -> int:
 
 
 def _cmd_data_space(args: argparse.Namespace) -> int:
-    from nasbench_sim.space.enumeration import CellSpace
+    from nasbench_sim.space.cellspace import CellSpace
 
     keys = ("num_unique_cells", "num_unique_by_num_vertices", "sorted_hashes_sha256")
     expected = _read_digest(args.digest, keys) if args.digest else None  # before a minute of enumeration
@@ -141,10 +141,12 @@ def _cmd_query(args: argparse.Namespace) -> int:
 
     if args.seed < 0:
         raise ConfigError(f"--seed must be >= 0, got {args.seed}")
+    if len(args.matrix) > 10_000:  # a 7x7 matrix is under 200 characters; deep nesting would exhaust the stack
+        raise OutOfDomainError(f"--matrix is {len(args.matrix):,} characters long; a cell's matrix is at most 7x7")
     try:
         matrix = json.loads(args.matrix)
-    except json.JSONDecodeError as exc:
-        raise OutOfDomainError(f"--matrix is not valid JSON: {exc}") from None
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise OutOfDomainError(f"--matrix is not valid JSON: {type(exc).__name__}: {exc}") from None
     cell = Cell(matrix, [op.strip() for op in args.ops.split(",")])
     table = open_table(args.table, progress=not args.quiet)
     oracle = Oracle(table, np.random.default_rng(args.seed))

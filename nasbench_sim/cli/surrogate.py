@@ -53,13 +53,13 @@ def _cmd_surrogate_fit_budgets(args: argparse.Namespace) -> int:
     )
     from nasbench_sim.bench.sources import surrogate_level
     from nasbench_sim.errors import DataFormatError
-    from nasbench_sim.space.enumeration import CellSpace
+    from nasbench_sim.space.cellspace import CellSpace
 
     golden_path, validation_path = nb101_file(GOLDEN_FILE), nb101_file(VALIDATION_FILE)
     if golden_path is None or validation_path is None:
         raise DataFormatError(f"fitting needs {GOLDEN_FILE} and {VALIDATION_FILE} in ../shared/data/nb101")
     space = CellSpace.load_or_build(progress=not args.quiet)
-    model, weights = fit_budget_model(
+    model = fit_budget_model(
         load_validation_budgets(validation_path),
         space,
         surrogate_level(space),
@@ -67,7 +67,7 @@ def _cmd_surrogate_fit_budgets(args: argparse.Namespace) -> int:
         BudgetModelConfig(seed=args.seed),
         progress=not args.quiet,
     )
-    model.save(args.out, weights)
+    model.save(args.out)
     print(
         json.dumps(
             {"out": args.out, "fit_seconds": model.meta["fit_seconds"], "fidelity": model.meta["fidelity"]}, indent=2
@@ -82,7 +82,7 @@ def _cmd_surrogate_fit(args: argparse.Namespace) -> int:
     from nasbench_sim._io import file_sha256
     from nasbench_sim.bench.embedded_surrogate import SurrogateConfig, fit_surrogate
     from nasbench_sim.bench.partial import load_repeat0
-    from nasbench_sim.space.enumeration import CellSpace
+    from nasbench_sim.space.cellspace import CellSpace
 
     space = CellSpace.load_or_build(progress=not args.quiet)
     values = load_repeat0(args.data, len(space))

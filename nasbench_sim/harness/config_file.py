@@ -20,6 +20,8 @@ from typing import Any
 from nasbench_sim.errors import ConfigError
 from nasbench_sim.harness.run import Budget
 
+#: Noise realizations of a partial or surrogate table that a comparison uses unless told otherwise.
+DEFAULT_REALIZATIONS = 5
 #: Every option of a comparison and its value when neither the file nor the command line gives one.
 COMPARE_DEFAULTS: dict[str, Any] = {
     "algorithms": "rs,re,gp,np",

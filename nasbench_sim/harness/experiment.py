@@ -58,7 +58,7 @@ from nasbench_sim.harness.styles import assign_styles
 from nasbench_sim.harness.worker import RunChunk, pack, run_chunk, space_folder
 from nasbench_sim.search.registry import AlgorithmSpec, resolve
 from nasbench_sim.search.settings import check_types, override
-from nasbench_sim.space.enumeration import CellSpace
+from nasbench_sim.space.cellspace import CellSpace
 
 
 def compare(
@@ -90,7 +90,7 @@ def compare(
         table: table name ('official', 'partial', 'surrogate'), path, saved table, or None (best available).
         protocol: 'naszilla' (default) or 'nb101' (see `nasbench_sim.harness.protocol`).
         configs: algorithm -> its config, or a mapping of settings overriding the protocol's.
-        realizations: noise realizations of a partial/surrogate table (default 5; seed s uses s % realizations).
+        realizations: noise realizations of a partial/surrogate table (default `config_file.DEFAULT_REALIZATIONS`; seed s uses s % realizations).
         workers: local processes (1: this process).
         scheduler: Dask scheduler address (instead of local processes).
         results: parent folder of experiments.

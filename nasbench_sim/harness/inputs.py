@@ -17,13 +17,13 @@ import numpy as np
 
 from nasbench_sim.bench.table import BenchmarkTable
 from nasbench_sim.errors import ConfigError
+from nasbench_sim.harness.config_file import DEFAULT_REALIZATIONS
 from nasbench_sim.harness.protocol import Protocol
 from nasbench_sim.harness.run import Budget
 
 #: Tables with selectable noise realizations, and how many a comparison uses by default.
 REALIZABLE_KINDS = ("partial", "surrogate")
 
-DEFAULT_REALIZATIONS = 5
 
 #: Seeds in one comparison at most (more is a typo such as 0-99999999; expanding it would exhaust memory).
 MAX_SEEDS = 100_000

@@ -28,7 +28,7 @@ from nasbench_sim._io import atomic_write_bytes, atomic_write_json
 from nasbench_sim.harness.experiment import compare
 from nasbench_sim.harness.plots import plot_experiment
 from nasbench_sim.harness.protocol import NASZILLA
-from nasbench_sim.harness.stats import final_runs, tests_markdown
+from nasbench_sim.harness.stats import final_runs, headline, tests_markdown
 from nasbench_sim.search.registry import label, resolve
 
 #: The BANANAS table's algorithms that this package has, plus NP-NAS. BOHB is left out: a query
@@ -91,7 +91,7 @@ def reproduce_bananas(
             any other algorithm `compare` accepts (a plugin's name, `'module:Class'`, a class, a
             mapping); algorithms the paper lacks get rows without a published number.
         table: 'partial' (default) or another table (e.g. 'official' once converted).
-        realizations: noise realizations of the partial table (default 5).
+        realizations: noise realizations of the partial table (default `config_file.DEFAULT_REALIZATIONS`).
         workers: local processes.
         results: parent folder of the experiment.
         device: torch device of the model-based searchers.
@@ -129,8 +129,19 @@ def reproduce_bananas(
         "rows": json.loads(table_frame.to_json(orient="records", double_precision=15)),
     }
     atomic_write_json(folder / "reproduce.json", summary)
+    meta = {"algorithms": {n: {"style": {"label": lbl}} for n, lbl in names.items()}}
+    compared = table_frame.dropna(subset=["difference"])
+    lead = headline(final_runs(main), meta)
+    if len(compared):
+        low, high = compared.loc[compared["difference"].idxmin()], compared.loc[compared["difference"].idxmax()]
+        lead += (
+            f" Measured minus published runs from {low['difference']:+.3f} ({low['algorithm']}) to "
+            f"{high['difference']:+.3f} ({high['algorithm']}) points."
+        )
     lines = [
         "# Reproducing the BANANAS paper's NAS-Bench-101 table",
+        "",
+        f"**{lead}**",
         "",
         f"Protocol `naszilla` ({NASZILLA.description}); {len(summary['seeds'])} seeds x {queries} queries; "
         f"table: {main.attrs.get('table_label', table)}.",
@@ -140,7 +151,7 @@ def reproduce_bananas(
         "",
         table_frame.to_markdown(index=False, floatfmt=".3f"),
         "",
-        tests_markdown(final_runs(main), {"algorithms": {n: {"style": {"label": lbl}} for n, lbl in names.items()}}),
+        tests_markdown(final_runs(main), meta),
         "",
     ]
     path = folder / "reproduce.md"
@@ -214,8 +225,21 @@ def retest_np_nas(
             "errors": json.loads(errors.to_json(orient="records", double_precision=15)),
         },
     )
+    closest = tests.loc[tests["mean difference (points)"].idxmax()]
+    verdict = "better" if closest["mean difference (points)"] < 0 else "not better"
+    lead = (
+        f"NP-NAS has a lower mean test error than every other searcher here; against the closest, "
+        f"{closest['comparison'].removeprefix('NP-NAS vs ')}, it differs by {closest['mean difference (points)']:+.3f} "
+        f"± {closest['SE']:.3f} points (Holm-adjusted p = {closest['Holm-adjusted p']:.2g})."
+        if verdict == "better"
+        else f"NP-NAS does not have the lowest mean test error: {closest['comparison'].removeprefix('NP-NAS vs ')} "
+        f"is lower by {closest['mean difference (points)']:.3f} ± {closest['SE']:.3f} points "
+        f"(Holm-adjusted p = {closest['Holm-adjusted p']:.2g})."
+    )
     lines = [
         "# NP-NAS re-tested under the naszilla protocol",
+        "",
+        f"**{lead}**",
         "",
         "Paired by seed (the same noise realization and random streams per seed); negative differences favour NP-NAS.",
         "",

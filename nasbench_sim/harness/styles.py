@@ -22,9 +22,23 @@ from nasbench_sim.search.registry import ALGORITHMS, AlgorithmSpec
 
 #: Colours for algorithms without one (none of them is a built-in's colour).
 PALETTE = (
-    "#AA3377", "#228833", "#4477AA", "#EE6677", "#66CCEE", "#CCBB44", "#117733", "#332288",
-    "#DDCC77", "#88CCEE", "#661100", "#6699CC", "#AA4499", "#999933", "#EE7733", "#0077BB",
-)  # fmt: skip
+    "#AA3377",
+    "#228833",
+    "#4477AA",
+    "#EE6677",
+    "#66CCEE",
+    "#CCBB44",
+    "#117733",
+    "#332288",
+    "#DDCC77",
+    "#88CCEE",
+    "#661100",
+    "#6699CC",
+    "#AA4499",
+    "#999933",
+    "#EE7733",
+    "#0077BB",
+)
 #: Markers for algorithms without one.
 MARKERS = ("d", "8", "H", "1", "2", "3", "4", "+", "x", "|")
 GREY = {"color": "#777777", "marker": "o"}

@@ -29,7 +29,7 @@ from nasbench_sim.bench.table import BenchmarkTable
 from nasbench_sim.errors import ConfigError
 from nasbench_sim.harness.run import Budget, add_regret, run_lockstep
 from nasbench_sim.search.registry import AlgorithmSpec
-from nasbench_sim.space.enumeration import CellSpace
+from nasbench_sim.space.cellspace import CellSpace
 
 
 @dataclass(frozen=True)
@@ -123,6 +123,6 @@ def unpack(payload: bytes) -> tuple[AlgorithmSpec, Any]:
 def space_folder() -> Path:
     """The saved `CellSpace` folder that workers load."""
     from nasbench_sim._io import data_dir
-    from nasbench_sim.space.enumeration import CACHE_NAME
+    from nasbench_sim.space.cellspace import CACHE_NAME
 
     return data_dir() / CACHE_NAME

@@ -30,33 +30,16 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Hashable, Sequence
+from collections.abc import Generator, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from nasbench_sim.errors import ConfigError, OutOfDomainError
+from nasbench_sim.errors import OutOfDomainError
 from nasbench_sim.space.cell import Cell
-from nasbench_sim.space.encodings import path_key
+from nasbench_sim.space.dedup import dedup_key
 from nasbench_sim.space.sampling import random_cell
-
-#: Ways to tell two cells apart for deduplication: official hash (isomorphism) or
-#: naszilla's multiset of input-to-output op paths (coarser: some distinct cells collide).
-DEDUP_KEYS: dict[str, Callable[[Cell], Hashable]] = {"cell": lambda c: _space_row(c), "paths": path_key}
-
-
-def _space_row(cell: Cell) -> int:
-    from nasbench_sim.space.enumeration import CellSpace
-
-    return CellSpace.load_or_build().index(cell)
-
-
-def dedup_key(name: str) -> Callable[[Cell], Hashable]:
-    """The key function of a deduplication rule ('cell' or 'paths')."""
-    if name not in DEDUP_KEYS:
-        raise ConfigError(f"unknown dedup rule {name!r} (choices: {', '.join(DEDUP_KEYS)})")
-    return DEDUP_KEYS[name]
 
 
 @dataclass(frozen=True)
@@ -177,13 +160,16 @@ class Observations:
         self.values.append(float(value))
         self.hashes.add(cell.hash)
         for rule, keys in self._keys.items():
-            keys.add(DEDUP_KEYS[rule](cell))
+            keys.add(dedup_key(rule)(cell))
 
     def __len__(self) -> int:
         return len(self.cells)
 
     def keys(self, rule: str) -> set[Hashable]:
-        """Dedup keys (see `DEDUP_KEYS`) of every evaluated cell; kept up to date once asked for."""
+        """Keys of the dedup rule `rule` (see `nasbench_sim.space.dedup`) of every evaluated cell.
+
+        Kept up to date by `add` once asked for.
+        """
         if rule not in self._keys:
             key = dedup_key(rule)
             self._keys[rule] = {key(c) for c in self.cells}

@@ -13,7 +13,7 @@ better (`100 * accuracy - 100`), as naszilla's predictors see it.
 Example:
     >>> import numpy as np
     >>> from nasbench_sim.search.model_based import Bananas, BananasConfig
-    >>> from nasbench_sim.search.surrogates import EnsembleConfig
+    >>> from nasbench_sim.search.models.ensemble import EnsembleConfig
     >>> config = BananasConfig(num_init=5, batch_size=3, model=EnsembleConfig(members=2, epochs=5))
     >>> searcher = Bananas(config, np.random.default_rng(0), device="cpu")
     >>> for _ in range(8):
@@ -38,20 +38,15 @@ from nasbench_sim.search.base import (
     Query,
     SearcherBase,
     as_query,
-    dedup_key,
     drive,
     unseen_random_cell,
 )
+from nasbench_sim.search.models.ensemble import EnsembleConfig, MLPEnsemble
+from nasbench_sim.search.models.gp import DistanceGP, DistanceGPConfig
+from nasbench_sim.search.models.neural_process import NeuralProcess, NeuralProcessConfig
 from nasbench_sim.search.simple import MutationConfig
-from nasbench_sim.search.surrogates import (
-    DistanceGP,
-    DistanceGPConfig,
-    EnsembleConfig,
-    MLPEnsemble,
-    NeuralProcess,
-    NeuralProcessConfig,
-)
 from nasbench_sim.space.cell import Cell
+from nasbench_sim.space.dedup import dedup_key
 from nasbench_sim.space.encodings import ENCODINGS
 from nasbench_sim.space.raw import CellBatch, mutate_raw
 from nasbench_sim.space.sampling import random_cell

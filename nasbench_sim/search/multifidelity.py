@@ -32,13 +32,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nasbench_sim.errors import ConfigError, OutOfDomainError
+from nasbench_sim.nb101 import EPOCHS as NB101_BUDGETS
 from nasbench_sim.search.base import Query, SearcherBase, as_query
 from nasbench_sim.search.simple import EvolutionConfig, RegularizedEvolution
-from nasbench_sim.space.cell import Cell
-from nasbench_sim.space.encodings import CATEGORICAL_LENGTH, NUM_EDGE_SLOTS, NUM_OPS, cell_from_categorical
+from nasbench_sim.space.cell import NUM_EDGE_SLOTS, NUM_OPS, Cell
+from nasbench_sim.space.encodings import CATEGORICAL_LENGTH, cell_from_categorical
 from nasbench_sim.space.sampling import random_cell
-
-NB101_BUDGETS = (4, 12, 36, 108)
 
 
 @dataclass(frozen=True, kw_only=True)

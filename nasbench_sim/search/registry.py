@@ -108,7 +108,14 @@ _S = "nasbench_sim.search"
 #: Built-in searchers: name -> (searcher, config, label, colour, marker, multi-fidelity); loaded on first use.
 _BUILTINS: dict[str, tuple[str, str, str, str, str, bool]] = {
     "rs": (f"{_S}.simple:RandomSearch", f"{_S}.simple:RandomSearchConfig", "Random search", "#000000", "o", False),
-    "re": (f"{_S}.simple:RegularizedEvolution", f"{_S}.simple:EvolutionConfig", "Regularized evolution", "#E69F00", "s", False),
+    "re": (
+        f"{_S}.simple:RegularizedEvolution",
+        f"{_S}.simple:EvolutionConfig",
+        "Regularized evolution",
+        "#E69F00",
+        "s",
+        False,
+    ),
     "ls": (f"{_S}.simple:LocalSearch", f"{_S}.simple:LocalSearchConfig", "Local search", "#56B4E9", "^", False),
     "gp": (f"{_S}.model_based:GPBO", f"{_S}.model_based:GPBOConfig", "GP-BO", "#009E73", "v", False),
     "np": (f"{_S}.model_based:NPNAS", f"{_S}.model_based:NPNASConfig", "NP-NAS", "#D55E00", "D", False),
@@ -118,8 +125,15 @@ _BUILTINS: dict[str, tuple[str, str, str, str, str, bool]] = {
     "mcts": (f"{_S}.rl:MCTS", f"{_S}.rl:MCTSConfig", "MCTS", "#44AA99", "*", False),
     "hb": (f"{_S}.multifidelity:Hyperband", f"{_S}.multifidelity:HyperbandConfig", "Hyperband", "#999999", "<", True),
     "bohb": (f"{_S}.multifidelity:BOHB", f"{_S}.multifidelity:BOHBConfig", "BOHB", "#882255", ">", True),
-    "re-es": (f"{_S}.multifidelity:EarlyStoppingEvolution", f"{_S}.multifidelity:EarlyStoppingConfig", "RE + early stopping", "#8C564B", "p", True),
-}  # fmt: skip
+    "re-es": (
+        f"{_S}.multifidelity:EarlyStoppingEvolution",
+        f"{_S}.multifidelity:EarlyStoppingConfig",
+        "RE + early stopping",
+        "#8C564B",
+        "p",
+        True,
+    ),
+}
 
 
 def load_object(reference: str) -> Any:

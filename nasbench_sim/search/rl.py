@@ -27,14 +27,8 @@ import numpy as np
 
 from nasbench_sim.errors import ConfigError, OutOfDomainError
 from nasbench_sim.search.base import Query, SearcherBase, as_query
-from nasbench_sim.space.cell import Cell
-from nasbench_sim.space.encodings import (
-    CATEGORICAL_LENGTH,
-    NUM_EDGE_SLOTS,
-    NUM_OP_SLOTS,
-    NUM_OPS,
-    cell_from_categorical,
-)
+from nasbench_sim.space.cell import NUM_EDGE_SLOTS, NUM_OP_SLOTS, NUM_OPS, Cell
+from nasbench_sim.space.encodings import CATEGORICAL_LENGTH, cell_from_categorical
 
 _MAX_DRAWS = 10_000
 #: Choices of each of the 26 decisions.

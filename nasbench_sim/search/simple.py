@@ -20,8 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from nasbench_sim.errors import ConfigError
-from nasbench_sim.search.base import Query, SearcherBase, as_query, dedup_key, unseen_random_cell
+from nasbench_sim.search.base import Query, SearcherBase, as_query, unseen_random_cell
 from nasbench_sim.space.cell import Cell
+from nasbench_sim.space.dedup import dedup_key
 from nasbench_sim.space.sampling import mutate, neighbours
 
 

@@ -1,4 +1,4 @@
-"""The NAS-Bench-101 cell space: cells, the official hash, enumeration, sampling, encodings.
+"""The NAS-Bench-101 cell space: cells, the official hash, the enumerated space, sampling, encodings.
 
 Example:
     >>> import numpy as np
@@ -23,6 +23,7 @@ from nasbench_sim.space.cell import (
     OUTPUT,
     Cell,
 )
+from nasbench_sim.space.cellspace import NUM_CELLS, CellSpace
 from nasbench_sim.space.encodings import (
     adjacency_onehot,
     categorical,
@@ -30,7 +31,6 @@ from nasbench_sim.space.encodings import (
     path_encoding,
     truncated_path,
 )
-from nasbench_sim.space.enumeration import NUM_CELLS, CellSpace
 from nasbench_sim.space.hashing import hash_module
 from nasbench_sim.space.params import count_parameters
 from nasbench_sim.space.sampling import mutate, neighbours, random_cell, random_cells

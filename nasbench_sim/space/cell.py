@@ -25,9 +25,13 @@ MAXPOOL3X3 = "maxpool3x3"
 #: The three interior operations, in the official order (their hash labels are 0, 1, 2).
 OPS: tuple[str, ...] = (CONV3X3, CONV1X1, MAXPOOL3X3)
 OP_INDEX = {op: i for i, op in enumerate(OPS)}
+NUM_OPS = len(OPS)
 #: Space limits of NAS-Bench-101.
 MAX_VERTICES = 7
 MAX_EDGES = 9
+#: Possible edges (upper triangle) and interior vertices of a 7-vertex cell.
+NUM_EDGE_SLOTS = MAX_VERTICES * (MAX_VERTICES - 1) // 2  # 21
+NUM_OP_SLOTS = MAX_VERTICES - 2  # 5
 
 
 def edge_bit(src: int, dst: int) -> int:
@@ -103,22 +107,6 @@ def _kept_mask(succ: list[int]) -> int:
         if succ[v] & backward:
             backward |= 1 << v
     return forward & backward
-
-
-def prune(rows: list[list[int]]) -> list[int] | None:
-    """Vertices kept by the official `ModelSpec._prune` (on an input-to-output path).
-
-    Args:
-        rows: (V, V) upper-triangular 0/1 adjacency as nested lists.
-
-    Returns:
-        Sorted kept vertex indices, or None if input and output are disconnected
-        (the official rule: fewer than 2 vertices kept).
-    """
-    n = len(rows)
-    kept = _kept_mask(_successor_masks(rows)) if n >= 2 else 0
-    out = [v for v in range(n) if (kept >> v) & 1]
-    return out if len(out) >= 2 else None
 
 
 #: _BIT_TABLE[i][mask]: official edge bits of the edges i->j for j in `mask`.

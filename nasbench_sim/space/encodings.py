@@ -14,10 +14,14 @@ function               shape        dtype  content
                                            (naszilla's GP distance counts its differences)
 =====================  ===========  =====  ==========================================
 
-`ENCODINGS` maps their names to the functions.
+`ENCODINGS` is the one list of encodings, by name (`adjacency`, `path`,
+`truncated_path` of length 40, `categorical`, `raw_categorical`). Each `Encoding`
+holds the one definition, on many cells' arrays (`nasbench_sim.space.forms`: the
+compact form as `CellSpace` stores cells, or the raw 7-vertex form), and computes
+it alike for a list of cells (`ENCODINGS[name](cells)`, as the functions above do)
+and for cells given as arrays (`ENCODINGS[name].of(batch)`, `raw.CellBatch.encode`).
+`path_key` / `path_key_hash` hash a cell's multiset of op paths (a dedup rule).
 
-Each has a `*_compact` twin taking the compact form (vertices, edge bits,
-op indices) of many cells at once, as stored by `CellSpace`, vectorised.
 Padding puts missing vertices just before the output (output stays at index 6);
 their one-hot rows are zero. Paths are indexed by length, then by the ops along
 them read as a base-3 number: length 0 (input->output) is entry 0, length 1 are
@@ -30,37 +34,44 @@ Example:
     >>> cell = Cell([[0, 1, 1], [0, 0, 1], [0, 0, 0]], ["input", "maxpool3x3", "output"])
     >>> path_encoding([cell]).nonzero()[1].tolist()  # path [] and path [maxpool]
     [0, 3]
+    >>> from nasbench_sim.space.encodings import ENCODINGS
+    >>> ENCODINGS["truncated_path"]([cell]).shape
+    (1, 40)
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-from nasbench_sim.space.cell import INPUT, MAX_VERTICES, OPS, OUTPUT, Cell, edge_bit
+from nasbench_sim.errors import ConfigError
+from nasbench_sim.space.cell import (
+    INPUT,
+    MAX_VERTICES,
+    NUM_EDGE_SLOTS,
+    NUM_OP_SLOTS,
+    NUM_OPS,
+    OPS,
+    OUTPUT,
+    Cell,
+    edge_bit,
+)
+from nasbench_sim.space.forms import EDGES, CellArrays, CellForms
 
-NUM_OPS = len(OPS)
-NUM_EDGE_SLOTS = MAX_VERTICES * (MAX_VERTICES - 1) // 2  # 21
-NUM_OP_SLOTS = MAX_VERTICES - 2  # 5
 ADJACENCY_ONEHOT_LENGTH = NUM_EDGE_SLOTS + NUM_OP_SLOTS * NUM_OPS  # 36
 PATH_LENGTH = sum(NUM_OPS**k for k in range(NUM_OP_SLOTS + 1))  # 364
 CATEGORICAL_LENGTH = NUM_EDGE_SLOTS + NUM_OP_SLOTS  # 26
-_PATH_OFFSET = [sum(NUM_OPS**k for k in range(length)) for length in range(NUM_OP_SLOTS + 2)]
+#: BANANAS' truncation: the paths through at most 3 op vertices.
+TRUNCATED_PATH_LENGTH = 40
+#: PATH_OFFSET[k]: the `path_encoding` entry of the first path through k op vertices.
+PATH_OFFSET = [sum(NUM_OPS**k for k in range(length)) for length in range(NUM_OP_SLOTS + 2)]
 _UPPER = np.triu_indices(MAX_VERTICES, 1)
 
 
-def compact(cells: Sequence[Cell]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Compact form of pruned cells: (B,) vertices, (B,) edge bits, (B, 5) op indices (-1 = none)."""
-    nv = np.fromiter((c.num_vertices for c in cells), dtype=np.int64, count=len(cells))
-    bits = np.fromiter((c.bits for c in cells), dtype=np.int64, count=len(cells))
-    labels = np.full((len(cells), NUM_OP_SLOTS), -1, dtype=np.int64)
-    for b, c in enumerate(cells):
-        labels[b, : len(c.labels)] = c.labels
-    return nv, bits, labels
-
-
+# --- definitions on the compact form of many cells ----------------------------------------------
 def padded_adjacency(num_vertices: np.ndarray, bits: np.ndarray) -> np.ndarray:
     """(B, 7, 7) uint8 adjacency padded before the output (output at index 6).
 
@@ -94,16 +105,16 @@ def adjacency_onehot_compact(num_vertices: np.ndarray, bits: np.ndarray, labels:
     return out
 
 
-def path_encoding_compact(num_vertices: np.ndarray, bits: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """(B, 364) float32 `path_encoding` from the compact form, vectorised.
+def _possible_paths(
+    num_vertices: np.ndarray, bits: np.ndarray, labels: np.ndarray
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Per possible path (an increasing subset of the padded interior slots 1..5): which cells have it,
+    (B,) bool, and its `path_index` in each, (B,) int64.
 
-    A path visits an increasing subset of the interior slots 1..5; it exists
-    iff every consecutive edge does, and its entry is `path_index` of its ops.
+    A path exists iff every consecutive edge of it does.
     """
     adj = padded_adjacency(num_vertices, bits).astype(bool)
     labels = np.asarray(labels, dtype=np.int64)
-    out = np.zeros((adj.shape[0], PATH_LENGTH), dtype=np.float32)
-    rows = np.arange(adj.shape[0])
     for size in range(NUM_OP_SLOTS + 1):
         for subset in itertools.combinations(range(1, MAX_VERTICES - 1), size):
             walk = (0, *subset, MAX_VERTICES - 1)
@@ -113,9 +124,21 @@ def path_encoding_compact(num_vertices: np.ndarray, bits: np.ndarray, labels: np
             code = np.zeros(adj.shape[0], dtype=np.int64)
             for v in subset:
                 code = code * NUM_OPS + np.maximum(labels[:, v - 1], 0)
-            hit = rows[exists]
-            out[hit, _PATH_OFFSET[size] + code[exists]] = 1.0
+            yield exists, PATH_OFFSET[size] + code
+
+
+def path_encoding_compact(num_vertices: np.ndarray, bits: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """(B, 364) float32 `path_encoding` from the compact form, vectorised."""
+    out = np.zeros((np.size(num_vertices), PATH_LENGTH), dtype=np.float32)
+    rows = np.arange(out.shape[0])
+    for exists, index in _possible_paths(num_vertices, bits, labels):
+        out[rows[exists], index[exists]] = 1.0
     return out
+
+
+def truncated_path_compact(num_vertices: np.ndarray, bits: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """(B, 40) float32 `truncated_path` (BANANAS' length) from the compact form."""
+    return path_encoding_compact(num_vertices, bits, labels)[:, :TRUNCATED_PATH_LENGTH]
 
 
 def categorical_compact(num_vertices: np.ndarray, bits: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -127,9 +150,107 @@ def categorical_compact(num_vertices: np.ndarray, bits: np.ndarray, labels: np.n
     return out
 
 
+#: Fixed random weights of the path-multiset hash (any fixed values work; changing them changes keys).
+PATH_KEY_WEIGHTS = np.random.default_rng(20240601).integers(1, 2**62, size=PATH_LENGTH, dtype=np.int64)
+
+
+def path_key_hash(num_vertices: np.ndarray, bits: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """(B,) int64 `path_key` of many cells from the compact form, vectorised."""
+    key = np.zeros(np.size(num_vertices), dtype=np.int64)
+    for exists, index in _possible_paths(num_vertices, bits, labels):
+        key += np.where(exists, PATH_KEY_WEIGHTS[index], 0)  # wraps modulo 2**64: fine for a hash
+    return key
+
+
+# --- definitions on the raw form of many cells ----------------------------------------------------
+def raw_categorical_from_raw(edges: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """(B, 26) int64 `raw_categorical` from the raw form: the 21 edge indicators (row-major) and 5 op indices."""
+    edges = np.asarray(edges, dtype=np.int64)
+    columns = [(edges >> bit) & 1 for _, _, bit in sorted(EDGES)]
+    return np.column_stack([*columns, np.asarray(labels, dtype=np.int64)])
+
+
+# --- the encodings by name --------------------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class Encoding:
+    """One cell encoding: its definition on many cells' arrays, and its width and dtype.
+
+    Attributes:
+        form: the arrays it is defined on, 'compact' or 'raw' (see `nasbench_sim.space.forms`).
+        function: those arrays -> (B, length) values.
+        length: values per cell.
+        dtype: their type.
+    """
+
+    form: str
+    function: Callable[..., np.ndarray]
+    length: int
+    dtype: type
+
+    def of(self, arrays: CellArrays) -> np.ndarray:
+        """(B, length) encoding of many cells given as arrays (a `raw.CellBatch`, `forms.CellForms`)."""
+        return self.function(*getattr(arrays, self.form))
+
+    def __call__(self, cells: Sequence[Cell]) -> np.ndarray:
+        """(B, length) encoding of a sequence of cells."""
+        return self.of(CellForms(cells))
+
+
+ENCODINGS: dict[str, Encoding] = {
+    "adjacency": Encoding(
+        form="compact", function=adjacency_onehot_compact, length=ADJACENCY_ONEHOT_LENGTH, dtype=np.float32
+    ),
+    "path": Encoding(form="compact", function=path_encoding_compact, length=PATH_LENGTH, dtype=np.float32),
+    "truncated_path": Encoding(
+        form="compact", function=truncated_path_compact, length=TRUNCATED_PATH_LENGTH, dtype=np.float32
+    ),
+    "categorical": Encoding(form="compact", function=categorical_compact, length=CATEGORICAL_LENGTH, dtype=np.int64),
+    "raw_categorical": Encoding(
+        form="raw", function=raw_categorical_from_raw, length=CATEGORICAL_LENGTH, dtype=np.int64
+    ),
+}
+
+
+def encoding(name: str) -> Encoding:
+    """The encoding of a name of `ENCODINGS`.
+
+    Raises:
+        ConfigError: an unknown name.
+    """
+    if name not in ENCODINGS:
+        raise ConfigError(f"unknown encoding {name!r} (choices: {', '.join(ENCODINGS)})")
+    return ENCODINGS[name]
+
+
+# --- per cell ---------------------------------------------------------------------------------------
 def adjacency_onehot(cells: Sequence[Cell]) -> np.ndarray:
     """(B, 36) float32: padded upper-triangular edges, then one-hot interior ops."""
-    return adjacency_onehot_compact(*compact(cells))
+    return ENCODINGS["adjacency"](cells)
+
+
+def path_encoding(cells: Sequence[Cell]) -> np.ndarray:
+    """(B, 364) float32 BANANAS path encoding."""
+    return ENCODINGS["path"](cells)
+
+
+def truncated_path(cells: Sequence[Cell], length: int = TRUNCATED_PATH_LENGTH) -> np.ndarray:
+    """(B, length) float32: the shortest-path end of `path_encoding`."""
+    if not 1 <= length <= PATH_LENGTH:
+        raise ValueError(f"length must be in [1, {PATH_LENGTH}], got {length}")
+    return path_encoding(cells)[:, :length]
+
+
+def categorical(cells: Sequence[Cell]) -> np.ndarray:
+    """(B, 26) int64: 21 padded edges in {0, 1}, then 5 op indices (0 for padding)."""
+    return ENCODINGS["categorical"](cells)
+
+
+def raw_categorical(cells: Sequence[Cell]) -> np.ndarray:
+    """(B, 26) int64: the 21 edges (row-major) and 5 op indices of each cell's unpruned 7-vertex form.
+
+    `cell_from_categorical` inverts it (up to isomorphism).
+    """
+    return ENCODINGS["raw_categorical"](cells)
 
 
 def cell_paths(cell: Cell) -> list[tuple[int, ...]]:
@@ -156,11 +277,7 @@ def path_index(path: Sequence[int]) -> int:
     code = 0
     for op in path:
         code = code * NUM_OPS + op
-    return _PATH_OFFSET[len(path)] + code
-
-
-#: Fixed random weights of the path-multiset hash (any fixed values work; changing them changes keys).
-PATH_KEY_WEIGHTS = np.random.default_rng(20240601).integers(1, 2**62, size=PATH_LENGTH, dtype=np.int64)
+    return PATH_OFFSET[len(path)] + code
 
 
 def path_key(cell: Cell) -> int:
@@ -168,52 +285,11 @@ def path_key(cell: Cell) -> int:
 
     Coarser than the official hash: non-isomorphic cells with the same op paths
     (counted with multiplicity) share a key. The hash is the sum of a fixed random
-    int64 weight per path, wrapping like int64; `raw.path_key_hash` computes the
+    int64 weight per path, wrapping like int64; `path_key_hash` computes the
     same values for many cells at once.
     """
     total = sum(int(PATH_KEY_WEIGHTS[path_index(p)]) for p in cell_paths(cell))
     return (total + 2**63) % 2**64 - 2**63
-
-
-def path_encoding(cells: Sequence[Cell]) -> np.ndarray:
-    """(B, 364) float32 BANANAS path encoding."""
-    return path_encoding_compact(*compact(cells))
-
-
-#: BANANAS' truncation: the paths through at most 3 op vertices.
-TRUNCATED_PATH_LENGTH = 40
-
-
-def truncated_path(cells: Sequence[Cell], length: int = TRUNCATED_PATH_LENGTH) -> np.ndarray:
-    """(B, length) float32: the shortest-path end of `path_encoding`."""
-    if not 1 <= length <= PATH_LENGTH:
-        raise ValueError(f"length must be in [1, {PATH_LENGTH}], got {length}")
-    return path_encoding(cells)[:, :length]
-
-
-def categorical(cells: Sequence[Cell]) -> np.ndarray:
-    """(B, 26) int64: 21 padded edges in {0, 1}, then 5 op indices (0 for padding)."""
-    return categorical_compact(*compact(cells))
-
-
-def raw_categorical(cells: Sequence[Cell]) -> np.ndarray:
-    """(B, 26) int64: the 21 edges (row-major) and 5 op indices of each cell's unpruned 7-vertex form.
-
-    `cell_from_categorical` inverts it (up to isomorphism).
-    """
-    from nasbench_sim.space.raw import CellBatch, raw_categorical_from_raw
-
-    batch = CellBatch.from_cells(cells)
-    return raw_categorical_from_raw(batch.edges, batch.labels)
-
-
-ENCODINGS = {
-    "adjacency": adjacency_onehot,
-    "path": path_encoding,
-    "truncated_path": truncated_path,
-    "categorical": categorical,
-    "raw_categorical": raw_categorical,
-}
 
 
 def cell_from_categorical(vector: Sequence[int]) -> Cell:

@@ -1,15 +1,7 @@
-"""The whole NB101 space: all 423,624 unique cells in ascending official-hash order.
+"""The one-off enumeration of the NB101 space: every unique cell, hashed and sorted, plus the index arrays.
 
-Built once per machine (`benchmarks/first_run.py` times it) and cached as
-`.npy` + JSON under the data directory. Row `i` is the `i`-th hash in sorted order,
-the order of the official dataset and of `test108_repeat0.npy`.
-
-Example:
-    >>> from nasbench_sim.space import Cell, CellSpace
-    >>> space = CellSpace.load_or_build()  # doctest: +SKIP
-    >>> row = space.index(Cell([[0, 1], [0, 0]], ["input", "output"]))  # doctest: +SKIP
-    >>> space.hashes[row].decode()  # doctest: +SKIP
-    '043721b9c7fe8c5fad811d47d83132ec'
+`build_space_arrays` returns the arrays `cellspace.CellSpace` loads and caches; it
+runs once per machine (about a minute on all cores).
 
 How the enumeration works (exact, no hash collisions assumed):
     1. For V = 2..7 list every upper-triangular 0/1 matrix (bit i->j at
@@ -28,9 +20,19 @@ How the enumeration works (exact, no hash collisions assumed):
        sorted hashes. Parameter counts come per representative as a base plus
        one term per (interior vertex, op) (`parameter_terms`).
 
-The index maps any valid matrix (by its bits) to its class and a permutation
-onto the class's canonical frame; a per-class table maps the permuted
-labelling to the row. A lookup is a few integer operations, no hashing.
+The index arrays map any valid matrix (by its bits) to its class and a
+permutation onto the class's canonical frame, and a per-class table maps the
+permuted labelling to the row (see `CellSpace.index`).
+
+Example:
+    >>> import numpy as np
+    >>> from nasbench_sim.space.enumeration import hash_cells
+    >>> hash_cells(np.array([2]), np.array([1]), np.full((1, 5), -1), workers=1, progress=False)
+    array([b'043721b9c7fe8c5fad811d47d83132ec'], dtype='|S32')
+    >>> from nasbench_sim.space.enumeration import build_space_arrays
+    >>> arrays, facts = build_space_arrays(progress=False)  # doctest: +SKIP
+    >>> facts["num_cells"]  # doctest: +SKIP
+    423624
 """
 
 from __future__ import annotations
@@ -40,25 +42,15 @@ import itertools
 import os
 import time
 from collections import deque
-from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from nasbench_sim._io import atomic_write_npy_dir, data_dir, read_npy_dir
 from nasbench_sim._runner import spawn_pool, stop_pool
-from nasbench_sim.errors import DataFormatError, OutOfDomainError
-from nasbench_sim.space.cell import INPUT, MAX_EDGES, MAX_VERTICES, OPS, OUTPUT, Cell, adjacency_from_bits, edge_bit
+from nasbench_sim.space.cell import MAX_EDGES, MAX_VERTICES, NUM_OP_SLOTS, NUM_OPS, edge_bit
 from nasbench_sim.space.hashing import INPUT_LABEL, OUTPUT_LABEL, hash_modules
 from nasbench_sim.space.params import parameter_terms
-
-#: Bump when the cache layout or content changes.
-FORMAT_VERSION = 1
-NUM_CELLS = 423_624
-CACHE_NAME = f"space_v{FORMAT_VERSION}"
-_NUM_OPS = len(OPS)
 
 
 def _edges(n: int) -> list[tuple[int, int]]:
@@ -106,12 +98,12 @@ def _labellings(n: int) -> np.ndarray:
     """(3**(n-2), n-2) all interior labellings in `itertools.product` order."""
     if n == 2:
         return np.zeros((1, 0), dtype=np.int64)
-    return np.array(list(itertools.product(range(_NUM_OPS), repeat=n - 2)), dtype=np.int64)
+    return np.array(list(itertools.product(range(NUM_OPS), repeat=n - 2)), dtype=np.int64)
 
 
 def _label_weights(n: int) -> np.ndarray:
     """Base-3 weights so that code order equals `itertools.product` order."""
-    return _NUM_OPS ** np.arange(n - 3, -1, -1, dtype=np.int64)
+    return NUM_OPS ** np.arange(n - 3, -1, -1, dtype=np.int64)
 
 
 def _adjacency(n: int, bits: np.ndarray) -> np.ndarray:
@@ -123,7 +115,7 @@ def _adjacency(n: int, bits: np.ndarray) -> np.ndarray:
     return matrices
 
 
-def _labelling_parameters(matrix: np.ndarray, labellings: np.ndarray) -> np.ndarray:
+def labelling_parameters(matrix: np.ndarray, labellings: np.ndarray) -> np.ndarray:
     """(L,) int64 trainable parameters of L labellings ((L, n-2) interior op indices) of one (n, n) graph."""
     base, op_terms = parameter_terms(matrix)
     return base + op_terms[np.arange(op_terms.shape[0]), labellings].sum(1)
@@ -139,7 +131,7 @@ def _hash_chunk(chunk: tuple[int, np.ndarray, np.ndarray]) -> np.ndarray:
     return hash_modules(_adjacency(n, bits), labelings)
 
 
-def _hash_all(
+def hash_cells(
     nv: np.ndarray, bits: np.ndarray, labels: np.ndarray, *, workers: int, progress: bool, chunk: int = 16384
 ) -> np.ndarray:
     """(N,) S32 official hashes of N cells in compact form, hashed in chunks of one vertex count on `workers` processes.
@@ -181,7 +173,9 @@ def _hash_all(
     return hashes
 
 
-def build_space_arrays(*, workers: int | None = None, progress: bool = True) -> tuple[dict[str, np.ndarray], dict]:
+def build_space_arrays(
+    *, workers: int | None = None, progress: bool = True
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Enumerate the space from scratch.
 
     Args:
@@ -189,7 +183,9 @@ def build_space_arrays(*, workers: int | None = None, progress: bool = True) -> 
         progress: show tqdm progress bars.
 
     Returns:
-        (arrays, meta) as stored in the cache; see `CellSpace` for the arrays.
+        (arrays, facts): the arrays `CellSpace` stores (see there), and the facts of its
+        meta.json that the enumeration finds (num_cells, slot_offset, the counts by number
+        of vertices, the SHA-256 of the sorted hashes, build_seconds).
     """
     start = time.perf_counter()
     nv_parts, bits_parts, label_parts, param_parts = [], [], [], []  # per class: its unique cells, before sorting
@@ -248,9 +244,9 @@ def build_space_arrays(*, workers: int | None = None, progress: bool = True) -> 
             table_len += lab_codes.size
             nv_parts.append(np.full(stored.size, n, dtype=np.uint8))
             bits_parts.append(np.full(stored.size, reps[c], dtype=np.int32))
-            label_parts.append(np.full((stored.size, MAX_VERTICES - 2), -1, dtype=np.int8))
+            label_parts.append(np.full((stored.size, NUM_OP_SLOTS), -1, dtype=np.int8))
             label_parts[-1][:, : n - 2] = labs[stored]
-            param_parts.append(_labelling_parameters(rep_matrices[c], labs[stored]))
+            param_parts.append(labelling_parameters(rep_matrices[c], labs[stored]))
             num_cells += stored.size
         num_classes += reps.size
 
@@ -258,7 +254,7 @@ def build_space_arrays(*, workers: int | None = None, progress: bool = True) -> 
     bits_arr = np.concatenate(bits_parts)
     labels = np.concatenate(label_parts)
     params = np.concatenate(param_parts).astype(np.int64)
-    hash_arr = _hash_all(nv, bits_arr, labels, workers=workers or os.cpu_count() or 1, progress=progress)
+    hash_arr = hash_cells(nv, bits_arr, labels, workers=workers or os.cpu_count() or 1, progress=progress)
 
     order = np.argsort(hash_arr, kind="stable")
     if np.unique(hash_arr).size != num_cells:
@@ -277,205 +273,11 @@ def build_space_arrays(*, workers: int | None = None, progress: bool = True) -> 
         "class_offset": np.array(class_offset, dtype=np.int64),
         "label_table": row_of_cell[np.concatenate(table_cell)],
     }
-    meta = {
-        "format_version": FORMAT_VERSION,
-        "about": "All unique NAS-Bench-101 cells in ascending official-hash order, plus a lookup index.",
+    facts = {
         "num_cells": num_cells,
         "slot_offset": {str(n): off for n, off in slot_offset.items()},
         "num_unique_by_num_vertices": {str(n): int((nv == n).sum()) for n in range(2, MAX_VERTICES + 1)},
         "sorted_hashes_sha256": hashlib.sha256(b"\n".join(arrays["hashes"].tolist())).hexdigest(),
         "build_seconds": round(time.perf_counter() - start, 1),
-        "axes": {
-            "hashes": "(cell,) S32 official module hash",
-            "num_vertices": "(cell,) vertices after pruning",
-            "bits": "(cell,) edge i->j at bit j*(j-1)/2+i of the stored matrix",
-            "labels": "(cell, 5) interior op index into OPS, -1 = no vertex",
-            "trainable_parameters": "(cell,) parameters of the CIFAR-10 NB101 network",
-        },
     }
-    return arrays, meta
-
-
-class CellSpace:
-    """All unique NB101 cells in ascending official-hash order, with a fast index.
-
-    Attributes:
-        hashes: (N,) bytes S32, official module hashes, sorted ascending.
-        num_vertices: (N,) uint8 vertices of the stored (pruned) cell.
-        bits: (N,) int32 edges of the stored matrix (see `Cell.bits`).
-        labels: (N, 5) int8 interior op indices into `OPS`, -1 past the last vertex.
-        trainable_parameters: (N,) int64 parameters of the CIFAR-10 network.
-    """
-
-    def __init__(self, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
-        self.meta = meta
-        self.hashes = arrays["hashes"]
-        self.num_vertices = arrays["num_vertices"]
-        self.bits = arrays["bits"]
-        self.labels = arrays["labels"]
-        self.trainable_parameters = arrays["trainable_parameters"]
-        self._slot = arrays["slot"]
-        self._perm = arrays["perm"]
-        self._matrix_class = arrays["matrix_class"]
-        self._class_offset = arrays["class_offset"]
-        self._label_table = arrays["label_table"]
-        self._slot_offset = [0] * (MAX_VERTICES + 1)
-        for n, off in meta["slot_offset"].items():
-            self._slot_offset[int(n)] = int(off)
-        self._hash_list: list[bytes] | None = None
-        self._stored_matrices: dict[tuple[int, int], np.ndarray] = {}
-        # (V, bits) -> (interior vertices in canonical-frame order, label-table offset); filled lazily
-        self._frames: dict[tuple[int, int], tuple[list[int], int]] = {}
-
-    # --- construction ------------------------------------------------------
-    @classmethod
-    def build(cls, *, workers: int | None = None, progress: bool = True) -> CellSpace:
-        """Enumerate from scratch (no cache)."""
-        return cls(*build_space_arrays(workers=workers, progress=progress))
-
-    @classmethod
-    def load(cls, path: str | os.PathLike) -> CellSpace:
-        """Load a cache folder written by `save`.
-
-        Raises:
-            DataFormatError: missing, corrupt or of another format version.
-        """
-        arrays, meta = read_npy_dir(path)
-        if meta.get("format_version") != FORMAT_VERSION or meta.get("num_cells") != NUM_CELLS:
-            raise DataFormatError(f"{path}: space cache of another format; delete it to rebuild")
-        if arrays["hashes"].shape != (NUM_CELLS,):
-            raise DataFormatError(f"{path}: space cache has the wrong number of cells")
-        return cls(arrays, meta)
-
-    def save(self, path: str | os.PathLike) -> None:
-        """Write the cache folder atomically."""
-        arrays = {
-            "hashes": self.hashes,
-            "num_vertices": self.num_vertices,
-            "bits": self.bits,
-            "labels": self.labels,
-            "trainable_parameters": self.trainable_parameters,
-            "slot": self._slot,
-            "perm": self._perm,
-            "matrix_class": self._matrix_class,
-            "class_offset": self._class_offset,
-            "label_table": self._label_table,
-        }
-        meta = {k: v for k, v in self.meta.items() if k != "arrays"}
-        atomic_write_npy_dir(path, arrays, meta)
-
-    @classmethod
-    def load_or_build(cls, cache_dir: str | os.PathLike | None = None, *, progress: bool = True) -> CellSpace:
-        """The cached space of this machine, built and cached on first use.
-
-        Args:
-            cache_dir: folder holding the cache (default: `data_dir()`).
-            progress: show progress bars while building.
-        """
-        path = Path(cache_dir or data_dir()) / CACHE_NAME
-        key = str(path.resolve())
-        if key in _LOADED:
-            return _LOADED[key]
-        if (path / "meta.json").exists():
-            space = cls.load(path)
-        else:
-            space = cls.build(progress=progress)
-            space.save(path)
-        _LOADED[key] = space
-        return space
-
-    # --- lookups -----------------------------------------------------------
-    def __len__(self) -> int:
-        return int(self.hashes.shape[0])
-
-    def index(self, cell: Cell) -> int:
-        """Row of `cell` (any vertex order, pruned or not) in hash order."""
-        key = (len(cell.ops), cell.bits)
-        frame = self._frames.get(key)
-        if frame is None:
-            n = key[0]
-            mat = int(self._slot[self._slot_offset[n] + key[1]])
-            interior = [v - 1 for v in self._perm[mat, 1 : n - 1].tolist()]
-            frame = self._frames[key] = (interior, int(self._class_offset[self._matrix_class[mat]]))
-        labels = cell.labels
-        code = 0
-        for v in frame[0]:
-            code = code * 3 + labels[v]
-        return int(self._label_table[frame[1] + code])
-
-    def indices_from_compact(self, num_vertices: np.ndarray, bits: np.ndarray, labels: np.ndarray) -> np.ndarray:
-        """Rows of many pruned cells given in compact form, vectorised.
-
-        Args:
-            num_vertices: (B,) vertices after pruning.
-            bits: (B,) edge bits (see `Cell.bits`).
-            labels: (B, >=V-2) interior op indices in the cells' own vertex order.
-
-        Returns:
-            (B,) int64 rows.
-        """
-        nv = np.asarray(num_vertices, dtype=np.int64)
-        offsets = np.asarray(self._slot_offset, dtype=np.int64)[nv]
-        mat = self._slot[offsets + np.asarray(bits, dtype=np.int64)].astype(np.int64)
-        if (mat < 0).any():
-            raise OutOfDomainError("some compact cells are not pruned valid NB101 matrices")
-        perm = self._perm[mat].astype(np.int64)  # (B, 7)
-        labels = np.asarray(labels, dtype=np.int64)
-        code = np.zeros(nv.shape, dtype=np.int64)
-        for pos in range(1, MAX_VERTICES - 1):
-            active = pos < nv - 1
-            lab = np.take_along_axis(labels, np.clip(perm[:, pos : pos + 1] - 1, 0, labels.shape[1] - 1), 1)[:, 0]
-            code = np.where(active, code * 3 + lab, code)
-        return self._label_table[self._class_offset[self._matrix_class[mat]] + code].astype(np.int64)
-
-    def indices(self, cells: Sequence[Cell]) -> np.ndarray:
-        """(B,) rows of many cells (vectorised after gathering their compact forms)."""
-        from nasbench_sim.space.encodings import compact
-
-        return self.indices_from_compact(*compact(cells))
-
-    def index_of_hash(self, module_hash: str | bytes) -> int:
-        """Row of an official hash.
-
-        Raises:
-            OutOfDomainError: the hash is not one of the 423,624 cells.
-        """
-        key = module_hash.encode() if isinstance(module_hash, str) else module_hash
-        row = int(np.searchsorted(self.hashes, key))
-        if row >= len(self) or self.hashes[row] != key:
-            raise OutOfDomainError(f"unknown module hash {module_hash!r}: not a NAS-Bench-101 cell")
-        return row
-
-    def stored_spec(self, row: int) -> tuple[np.ndarray, list[str]]:
-        """Stored (pruned, canonical) adjacency (V, V) int8 (read-only, shared) and op names of a row."""
-        n = int(self.num_vertices[row])
-        key = (n, int(self.bits[row]))
-        matrix = self._stored_matrices.get(key)
-        if matrix is None:  # stored matrices are class representatives: a few thousand distinct ones
-            matrix = adjacency_from_bits(n, key[1])
-            matrix.flags.writeable = False
-            self._stored_matrices[key] = matrix
-        return matrix, [INPUT, *(OPS[k] for k in self.labels[row, : n - 2].tolist()), OUTPUT]
-
-    def cell(self, row: int) -> Cell:
-        """The stored (canonical) cell of a row."""
-        n = int(self.num_vertices[row])
-        return Cell.from_labels(n, int(self.bits[row]), self.labels[row, : n - 2].tolist())
-
-    def hash_list(self) -> list[str]:
-        """All hashes as str, ascending (cached)."""
-        if self._hash_list is None:
-            self._hash_list = [h.decode() for h in self.hashes.tolist()]
-        return self._hash_list  # type: ignore[return-value]
-
-    def digest(self) -> dict[str, Any]:
-        """Counts by vertex number and SHA-256 of the sorted hashes, as in `space_digest.json`."""
-        counts = np.bincount(np.asarray(self.num_vertices), minlength=MAX_VERTICES + 1)
-        return {
-            "num_unique_cells": len(self),
-            "num_unique_by_num_vertices": {str(n): int(counts[n]) for n in range(2, MAX_VERTICES + 1)},
-            "sorted_hashes_sha256": hashlib.sha256(b"\n".join(np.asarray(self.hashes).tolist())).hexdigest(),
-        }
-
-
-_LOADED: dict[str, CellSpace] = {}
+    return arrays, facts

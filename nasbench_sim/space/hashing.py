@@ -86,7 +86,7 @@ def _hex(digests: np.ndarray) -> np.ndarray:
     return _HEX_PAIRS[digests].view(np.uint8).reshape(digests.shape[0], 32)
 
 
-def _rank_in_cell(digests: np.ndarray, n: int) -> np.ndarray:
+def rank_in_cell(digests: np.ndarray, n: int) -> np.ndarray:
     """(C, n) each cell's vertices (row indices into `digests`, (C*n, 16)) ordered so that their hex texts ascend.
 
     Hex text order is the order of the digest bytes. Sorts by the first 61 bits
@@ -142,7 +142,7 @@ def hash_modules(matrices: np.ndarray, labelings: np.ndarray) -> np.ndarray:
     ids = which.ravel()  # round-0 digest ids: few distinct round-1 inputs, worth computing only once each
     for _ in range(n):
         text = _hex(digests)
-        ranked = _rank_in_cell(digests, n)  # (C, n)
+        ranked = rank_in_cell(digests, n)  # (C, n)
         local = ranked - np.arange(0, num_cells * n, n)[:, None]
         # [k, v, j]: the j-th vertex of cell k in hash order is a predecessor (successor) of v.
         is_pred = np.take_along_axis(to_vertex, local[:, None, :], 2).reshape(-1, n)
@@ -169,7 +169,7 @@ def hash_modules(matrices: np.ndarray, labelings: np.ndarray) -> np.ndarray:
     # Final: md5(str(sorted(hashes))), i.e. "['<hex>', '<hex>', ...]".
     quoted = np.full((num_cells, n, 36), ord(" "), dtype=np.uint8)
     quoted[:, :, 0] = ord("'")
-    quoted[:, :, 1:33] = _hex(digests)[_rank_in_cell(digests, n)]
+    quoted[:, :, 1:33] = _hex(digests)[rank_in_cell(digests, n)]
     quoted[:, :, 33] = ord("'")
     quoted[:, :, 34] = ord(",")
     message = np.empty((num_cells, 36 * n), dtype=np.uint8)

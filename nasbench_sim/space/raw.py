@@ -1,98 +1,38 @@
-"""Many unpruned 7-vertex cells at once, as integer arrays: mutation, pruning and keys, vectorised.
+"""Many valid cells as arrays (`CellBatch`): vectorised mutation, encodings and dedup keys.
 
-A *raw form* is the unpruned 7-vertex representation that sampling, mutation
-and naszilla's distance work on (see `sampling.seven_vertex_form`):
-
-- `edges`: (B,) int64, edge i->j (i < j) at bit `cell.edge_bit(i, j)` (the official order);
-- `labels`: (B, 5) int64 op index (into `OPS`) of vertices 1..5, used or not.
-
-Searchers that build candidate pools of hundreds of mutations per round work on
-these arrays and turn only the chosen candidates into `Cell` objects.
+A `CellBatch` holds each cell's raw form (the unpruned 7-vertex form that
+sampling, mutation and naszilla's distance work on) and its pruned compact form
+(see `nasbench_sim.space.forms`). Searchers that build candidate pools of
+hundreds of mutations per round work on these arrays and turn only the chosen
+candidates into `Cell` objects.
 
 Example:
     >>> import numpy as np
     >>> from nasbench_sim.space import Cell
-    >>> from nasbench_sim.space.raw import raw_form, mutate_raw, prune_raw, cell_from_raw
+    >>> from nasbench_sim.space.raw import CellBatch, mutate_raw
     >>> cell = Cell([[0, 1, 1], [0, 0, 1], [0, 0, 0]], ["input", "conv3x3-bn-relu", "output"])
-    >>> children = mutate_raw(*raw_form(cell), np.random.default_rng(0), 5)
-    >>> bool(prune_raw(children.edges, children.labels)[0].all()), len(children)
-    (True, 5)
-    >>> all(children.cell(i).num_edges <= 9 for i in range(5))
-    True
+    >>> parent = CellBatch.from_cells([cell])
+    >>> children = mutate_raw(parent.edges, parent.labels, np.random.default_rng(0), 5)
+    >>> len(children), all(children.cell(i).num_edges <= 9 for i in range(5))
+    (5, True)
+    >>> children.encode("categorical").shape, children.keys("paths").shape
+    ((5, 26), (5,))
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 
 import numpy as np
 
 from nasbench_sim.errors import OutOfDomainError
-from nasbench_sim.space.cell import INPUT, MAX_EDGES, MAX_VERTICES, OPS, OUTPUT, Cell, edge_bit
-from nasbench_sim.space.encodings import _PATH_OFFSET, NUM_OP_SLOTS, NUM_OPS, PATH_KEY_WEIGHTS, padded_adjacency
-from nasbench_sim.space.sampling import seven_vertex_form
+from nasbench_sim.space.cell import NUM_OP_SLOTS, NUM_OPS, Cell
+from nasbench_sim.space.dedup import dedup_rule
+from nasbench_sim.space.encodings import encoding
+from nasbench_sim.space.forms import EDGES, cell_from_raw, prune_raw, raw_forms
 
-N = MAX_VERTICES
-#: (i, j, bit) of the 21 possible edges, in bit order.
-EDGES = [(i, j, edge_bit(i, j)) for j in range(1, N) for i in range(j)]
 _MAX_TRIES = 10_000
-
-
-def raw_form(cell: Cell) -> tuple[np.ndarray, np.ndarray]:
-    """(edges (1,), labels (1, 5)) of one cell's 7-vertex form."""
-    matrix, ops = seven_vertex_form(cell)
-    edges = sum(1 << bit for i, j, bit in EDGES if matrix[i, j])
-    return np.array([edges], dtype=np.int64), np.array([[OPS.index(op) for op in ops[1:-1]]], dtype=np.int64)
-
-
-def cell_from_raw(edges: int, labels: np.ndarray) -> Cell:
-    """The `Cell` of one raw form (raises OutOfDomainError if it is invalid)."""
-    matrix = np.zeros((N, N), dtype=np.int8)
-    for i, j, bit in EDGES:
-        if (int(edges) >> bit) & 1:
-            matrix[i, j] = 1
-    return Cell(matrix, [INPUT, *(OPS[int(k)] for k in labels), OUTPUT])
-
-
-def prune_raw(edges: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Prune raw forms like the official `ModelSpec` and check them like `NASBench.is_valid`.
-
-    Returns:
-        (valid (B,) bool, num_vertices (B,), bits (B,) of the pruned matrix in the
-        official order, labels (B, 5) of the kept interior vertices, -1 after the last).
-    """
-    edges = np.asarray(edges, dtype=np.int64)
-    labels = np.asarray(labels, dtype=np.int64)
-    succ = np.zeros((N, edges.size), dtype=np.int64)  # successor bitmask of each vertex
-    for i, j, bit in EDGES:
-        succ[i] |= ((edges >> bit) & 1) << j
-    forward = np.ones(edges.size, dtype=np.int64)
-    for v in range(N):
-        forward |= np.where((forward >> v) & 1 == 1, succ[v], 0)
-    backward = np.full(edges.size, 1 << (N - 1), dtype=np.int64)
-    for v in range(N - 2, -1, -1):
-        backward |= np.where(succ[v] & backward != 0, 1 << v, 0)
-    kept = forward & backward
-    connected = (kept & 1 == 1) & ((kept >> (N - 1)) & 1 == 1)
-    kept = np.where(connected, kept, 0)
-    position = np.zeros((N, edges.size), dtype=np.int64)  # new index of each kept vertex
-    for v in range(N):
-        position[v] = np.bitwise_count(kept & ((1 << v) - 1)).astype(np.int64)
-    bits = np.zeros(edges.size, dtype=np.int64)
-    for i, j, bit in EDGES:
-        on = ((edges >> bit) & 1 == 1) & ((kept >> i) & 1 == 1) & ((kept >> j) & 1 == 1)
-        new_bit = position[j] * (position[j] - 1) // 2 + position[i]
-        bits |= np.where(on, np.left_shift(1, new_bit), 0)
-    num_vertices = np.bitwise_count(kept).astype(np.int64)
-    pruned = np.full((edges.size, NUM_OP_SLOTS), -1, dtype=np.int64)
-    for v in range(1, N - 1):
-        keep = (kept >> v) & 1 == 1
-        rows = np.flatnonzero(keep)
-        pruned[rows, position[v, rows] - 1] = labels[rows, v - 1]
-    valid = connected & (np.bitwise_count(bits) <= MAX_EDGES)
-    return valid, num_vertices, bits, pruned
 
 
 def mutate_raw(
@@ -143,36 +83,6 @@ def mutate_raw(
     raise RuntimeError("no valid mutation found")
 
 
-def path_key_hash(num_vertices: np.ndarray, bits: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """(B,) int64 hash of each pruned cell's multiset of input-to-output op paths (naszilla's identity).
-
-    The same values as `encodings.path_key` (a fixed random linear hash of the path counts).
-    """
-    adj = padded_adjacency(num_vertices, bits).astype(bool)
-    labels = np.asarray(labels, dtype=np.int64)
-    b = adj.shape[0]
-    key = np.zeros(b, dtype=np.int64)
-    # Paths through any increasing subset of the interior slots 1..5 that exists.
-    for mask in range(1 << (N - 2)):
-        walk = [0, *[v + 1 for v in range(N - 2) if (mask >> v) & 1], N - 1]
-        exists = np.ones(b, dtype=bool)
-        for a, c in itertools.pairwise(walk):
-            exists &= adj[:, a, c]
-        code = np.zeros(b, dtype=np.int64)
-        for v in walk[1:-1]:
-            code = code * NUM_OPS + np.maximum(labels[:, v - 1], 0)
-        index = _PATH_OFFSET[len(walk) - 2] + code
-        key += np.where(exists, PATH_KEY_WEIGHTS[index], 0)  # wraps modulo 2**64: fine for a hash
-    return key
-
-
-def raw_categorical_from_raw(edges: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """(B, 26) int64: the 21 edge indicators (row-major, as `encodings.categorical`) and 5 op indices."""
-    edges = np.asarray(edges, dtype=np.int64)
-    columns = [(edges >> bit) & 1 for _, _, bit in sorted(EDGES)]
-    return np.column_stack([*columns, np.asarray(labels, dtype=np.int64)])
-
-
 @dataclass(frozen=True)
 class CellBatch:
     """Valid cells as arrays: raw forms plus their pruned compact forms (see the module docstring).
@@ -190,7 +100,11 @@ class CellBatch:
 
     @classmethod
     def from_raw(cls, edges: np.ndarray, labels: np.ndarray) -> CellBatch:
-        """Raises OutOfDomainError if any raw form is invalid."""
+        """The batch of raw forms: (B,) edges, (B, 5) labels.
+
+        Raises:
+            OutOfDomainError: some raw form is not a valid cell.
+        """
         valid, num_vertices, bits, pruned = prune_raw(edges, labels)
         if not valid.all():
             raise OutOfDomainError(f"{int((~valid).sum())} of {valid.size} raw forms are not valid NB101 cells")
@@ -198,13 +112,14 @@ class CellBatch:
 
     @classmethod
     def from_cells(cls, cells: Sequence[Cell]) -> CellBatch:
+        """The batch of cells (their 7-vertex forms as raw forms)."""
         if not cells:
             return cls.empty()
-        forms = [raw_form(c) for c in cells]
-        return cls.from_raw(np.concatenate([f[0] for f in forms]), np.concatenate([f[1] for f in forms]))
+        return cls.from_raw(*raw_forms(cells))
 
     @classmethod
     def empty(cls) -> CellBatch:
+        """A batch of no cells."""
         flat, wide = np.zeros(0, dtype=np.int64), np.zeros((0, NUM_OP_SLOTS), dtype=np.int64)
         return cls(flat, wide, flat, flat, wide)
 
@@ -212,11 +127,13 @@ class CellBatch:
         return int(self.edges.size)
 
     def take(self, index: np.ndarray | list[int]) -> CellBatch:
+        """The entries at `index` (repeats allowed), in that order."""
         index = np.asarray(index, dtype=np.int64)
         return CellBatch(*(getattr(self, f.name)[index] for f in fields(self)))
 
     @staticmethod
     def concat(batches: Sequence[CellBatch]) -> CellBatch:
+        """The batches one after another (at least one)."""
         return CellBatch(*(np.concatenate([getattr(b, f.name) for b in batches]) for f in fields(CellBatch)))
 
     def cell(self, i: int) -> Cell:
@@ -225,30 +142,26 @@ class CellBatch:
 
     @property
     def compact(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(num_vertices, bits, pruned_labels): the compact forms."""
         return self.num_vertices, self.bits, self.pruned_labels
 
-    def encode(self, name: str) -> np.ndarray:
-        """The encoding `name` of `encodings.ENCODINGS` (same values as for the cells), vectorised."""
-        from nasbench_sim.space import encodings as enc
+    @property
+    def raw(self) -> tuple[np.ndarray, np.ndarray]:
+        """(edges, labels): the raw forms."""
+        return self.edges, self.labels
 
-        if name == "raw_categorical":
-            return raw_categorical_from_raw(self.edges, self.labels)
-        if name == "adjacency":
-            return enc.adjacency_onehot_compact(*self.compact)
-        if name == "path":
-            return enc.path_encoding_compact(*self.compact)
-        if name == "truncated_path":
-            return enc.path_encoding_compact(*self.compact)[:, : enc.TRUNCATED_PATH_LENGTH]
-        if name == "categorical":
-            return enc.categorical_compact(*self.compact)
-        raise OutOfDomainError(f"unknown encoding {name!r} (choices: {', '.join(enc.ENCODINGS)})")
+    def encode(self, name: str) -> np.ndarray:
+        """(B, length) encoding `name` of `encodings.ENCODINGS`, the values it gives the cells.
+
+        Raises:
+            ConfigError: an unknown encoding.
+        """
+        return encoding(name).of(self)
 
     def keys(self, rule: str) -> np.ndarray:
-        """(B,) dedup keys: 'paths' -> `path_key_hash`; 'cell' -> the row in the cell space."""
-        if rule == "paths":
-            return path_key_hash(*self.compact)
-        if rule == "cell":
-            from nasbench_sim.space.enumeration import CellSpace
+        """(B,) int64 keys of the dedup rule `rule` of `dedup.DEDUP_RULES`, the values it gives the cells.
 
-            return CellSpace.load_or_build().indices_from_compact(*self.compact)
-        raise OutOfDomainError(f"unknown dedup rule {rule!r} (choices: cell, paths)")
+        Raises:
+            ConfigError: an unknown rule.
+        """
+        return dedup_rule(rule).of_compact(*self.compact)

@@ -86,7 +86,7 @@ def kill_group(process: subprocess.Popen) -> None:
 
 
 def kill_after_workers(
-    process: subprocess.Popen, *, workers: int, start_timeout: float = 120.0, exit_timeout: float = 10.0
+    process: subprocess.Popen, *, workers: int, start_timeout: float = 120.0, exit_timeout: float = 30.0
 ) -> list[str] | None:
     """kill -9 the main process once `workers` pool workers run under it (plus a second at work).
 

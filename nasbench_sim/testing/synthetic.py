@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from nasbench_sim.bench.table import EPOCHS
 from nasbench_sim.errors import ContractError
+from nasbench_sim.nb101 import EPOCHS
 from nasbench_sim.space.cell import Cell
 
 NUM_REPEATS = 3

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.parametrize("flag", ["--batch-size", "--validation-size", "--test-size", "--stem-channels"])
 def test_zero_sizes_are_one_clear_error_and_leave_no_folder(flag, tmp_path, capsys):
-    # Before: --batch-size 0 crashed deep inside training after creating the output folder.
+    # A zero size is refused before anything is trained or any folder is created.
     out = tmp_path / "study"
     assert main(["activesel", "study", "--data", "digits", flag, "0", "--out", str(out), "--quiet"]) == 2
     err = capsys.readouterr().err.strip()
@@ -51,7 +51,10 @@ def test_help_states_every_default_and_renders_percent_signs(capsys):
         build_parser().parse_args(["activesel", "study", "--help"])
     text = capsys.readouterr().out
     # argparse %-formats argument help but not a description: '%%' must appear in neither output.
-    assert "%%" not in text and "random 25% + the 25% of the pool" in text
+    assert "%%" not in text and "(25% parts)" in text
+    from nasbench_sim.activesel.selection import REGIMES
+
+    assert all(f"  {regime.name:<16} {regime.description}" in text for regime in REGIMES.values())  # from REGIMES
     flat = " ".join(text.split())
     d = StudyConfig()
     assert f"cells added to the known ones (default: {d.random_cells})" in flat
@@ -90,7 +93,9 @@ def test_benchmark_script_resumes_the_study_and_prints_json(tiny_study, tmp_path
     spec.loader.exec_module(module)
     stamp = max(p.stat().st_mtime_ns for p in (out / "runs").rglob("*.json"))
     assert module.main([*TINY_ARGS, "--work", str(out), "--out", str(tmp_path / "docs"), "--quiet"]) == 0
-    printed = json.loads(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    printed = json.loads(captured.out)
+    assert captured.err.strip().splitlines()[-1] == printed["answer"]  # the verdict line comes last
     assert max(p.stat().st_mtime_ns for p in (out / "runs").rglob("*.json")) == stamp
     written = json.loads((tmp_path / "docs" / "summary.json").read_text())
     assert written["machine"]["cpus"] and printed["known_cells"] == written["known_cells"]

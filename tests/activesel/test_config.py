@@ -7,7 +7,7 @@ from nasbench_sim.activesel.config import DEFAULT_REGIMES, KNOWN_CELLS, StudyCon
 from nasbench_sim.errors import ConfigError
 
 
-def test_defaults_are_the_issue_configuration():
+def test_defaults_are_the_study_configuration():
     config = StudyConfig()
     assert config.num_cells == 20 and config.random_cells >= 16 and config.seeds >= 2
     assert config.training.epochs == 1 and config.control_epochs == 2 and config.train_size is None
@@ -66,3 +66,27 @@ def test_identity_is_json_and_leaves_out_workers_and_folder():
     assert "workers" not in identity and "out" not in identity
     assert json.loads(json.dumps(identity)) == identity
     assert identity["training"]["batch_size"] == 32
+
+
+def test_more_random_cells_than_the_space_holds_is_refused():
+    # Catches `--random-cells 1000000` looping forever (the space has 423,624 cells).
+    with pytest.raises(ConfigError, match="random_cells must be at most 423,622"):
+        StudyConfig(random_cells=1_000_000, known_cells=("resnet-like", "vgg-like"))
+
+
+def test_many_random_cells_are_distinct_rows_drawn_without_replacement(space):
+    from nasbench_sim.activesel.config import REJECTION_LIMIT, candidate_cells
+
+    config = StudyConfig(random_cells=REJECTION_LIMIT + 500, known_cells=("resnet-like",))
+    cells = candidate_cells(config)
+    assert len(cells) == config.num_cells and len({c.hash for _, c in cells}) == len(cells)
+    assert candidate_cells(config) == cells  # seeded
+
+
+@pytest.mark.parametrize("lr", [float("inf"), float("nan"), -1.0, 0.0])
+def test_a_learning_rate_that_cannot_train_is_refused(lr):
+    # Catches `--lr inf` training every network to 10% accuracy.
+    from nasbench_sim.activesel.config import TrainConfig
+
+    with pytest.raises(ConfigError, match="need a finite lr > 0"):
+        TrainConfig(lr=lr)

@@ -127,3 +127,12 @@ def _write_classic_pickle(path, images: int = 12) -> None:
         (rng.random((images, 784), dtype=np.float32), rng.integers(0, 10, images).astype(np.int64)) for _ in range(3)
     )
     path.write_bytes(gzip.compress(pickle.dumps(splits)))
+
+
+def test_labels_outside_the_classes_are_refused(tmp_path):
+    # Catches all labels 255 training to 0% and being called "equivalent to full data".
+    _write_idx_folder(tmp_path / "mnist")
+    labels = tmp_path / "mnist" / "t10k-labels-idx1-ubyte.gz"
+    labels.write_bytes(gzip.compress(_idx(np.full(10, 255))))
+    with pytest.raises(DataFormatError, match="labels must be classes 0-9, found 255 to 255"):
+        load_mnist_path(tmp_path / "mnist")

@@ -1,17 +1,24 @@
-"""The report of the tiny study: files, no NaN, units, images that exist; display helpers."""
+"""The report of the tiny study: the answer first, figures before tables, files, no NaN, units, relative paths."""
 
 import json
 import re
+import shutil
 
-import numpy as np
-import pandas as pd
-
-from nasbench_sim.activesel.report import FIGURES, cells_display, format_points, ranking_display, regimes_display
+from nasbench_sim.activesel.figures import FIGURES
+from nasbench_sim.activesel.report import write_report
 
 
 def test_report_files_exist_and_html_opens_with_its_images(tiny_study):
     _, out = tiny_study
-    for name in (*FIGURES, "report.md", "report.html", "summary.json", "regimes.csv", "ranking.csv", "cells_e2.csv"):
+    for name in (
+        *(f.file for f in FIGURES),
+        "report.md",
+        "report.html",
+        "summary.json",
+        "regimes.csv",
+        "ranking.csv",
+        "cells_e2.csv",
+    ):
         assert (out / name).exists(), name
     page = (out / "report.html").read_text()
     assert page.startswith("<!doctype html>") and page.rstrip().endswith("</html>")
@@ -50,24 +57,43 @@ def test_every_table_header_has_a_unit_or_is_a_label(tiny_study):
                 assert header in labels or "(" in header, header  # units in parentheses: (%), (s), (points), (x)
 
 
-def test_display_helpers_write_reasons_instead_of_nan():
-    assert format_points(float("nan"), "1 seed") == "n/a (1 seed)"
-    regimes = pd.DataFrame([{
-        "regime": "active", "subset_size": 10.0, "steps_per_run": 2.0, "train_s_per_run": 1.0,
-        "validation_s_per_run": 0.1, "reference_s_per_seed": 0.5, "cost_s_per_seed": 60.0, "test_pct": 90.0, "gap_pts": -1.0,
-        "ci_low_pts": np.nan, "ci_high_pts": np.nan, "tost_p": np.nan, "equivalent": False, "pairs": 1,
-        "cells_equivalent": 0, "cells_tested": 0, "speedup_measured": 1.5, "speedup_amortised": 1.9,
-        "note": "needs >= 2 pairs, has 1",
-    }])  # fmt: skip
-    shown = regimes_display(regimes).to_string()
-    assert "nan" not in shown.lower() and "n/a (needs >= 2 pairs, has 1)" in shown
-    rank = pd.DataFrame([{
-        "regime": "active", "score": "TSE", "kendall_tau": np.nan, "kendall_tau_sd": np.nan, "seed_pairs": 0,
-        "cross_seed": True, "top_k": 1, "top_k_overlap": 1.0, "picks": "a", "pick_full_pct": 99.0,
-        "best_full_pct": 99.0, "regret_pts": 0.0, "note": "needs >= 2 cells",
-    }])  # fmt: skip
-    assert "n/a (needs >= 2 cells)" in ranking_display(rank).to_string()
-    cells = pd.DataFrame([{"cell_index": 0, "cell": "a", "regime": "active", "full_pct": 99.0, "gap_pts": 0.1,
-                           "ci_low_pts": np.nan, "ci_high_pts": np.nan, "equivalent": False,
-                           "note": "needs >= 2 pairs, has 1"}])  # fmt: skip
-    assert "no CI: needs >= 2 pairs" in cells_display(cells).to_string()
+def _paragraphs(markdown: str) -> list[str]:
+    return [p.strip() for p in markdown.split("\n\n") if p.strip()]
+
+
+def test_the_report_leads_with_the_answer_in_one_sentence(tiny_study):
+    _, out = tiny_study
+    summary = json.loads((out / "summary.json").read_text())
+    title, first = _paragraphs((out / "report.md").read_text())[:2]
+    assert title == "# Active-selection study" and first == f"**Answer:** {summary['answer']}"
+    # One sentence: a single final full stop (numbers like 1.00 have no space after their point).
+    assert first.endswith(".") and not re.search(r"[.!?]\s", first[:-1]), first
+    assert "active subset" in first and "Kendall tau" in first and "equivalent" in first
+    page = (out / "report.html").read_text()
+    assert re.search(r"</h1>\s*<p class='answer'><strong>Answer:</strong> ", page)
+
+
+def test_figures_come_before_the_long_tables(tiny_study):
+    _, out = tiny_study
+    md = (out / "report.md").read_text()
+    assert md.index("![") < md.index("| regime")
+    page = (out / "report.html").read_text()
+    assert page.index("<img ") < page.index("<table")
+    assert page.index("<h2>Figures</h2>") < page.index("<h2>Regimes")
+
+
+def test_the_report_has_no_absolute_path(tiny_study, tmp_path):
+    # A study of data given by an absolute path, reported into another folder: both appear relative to the report.
+    config, out = tiny_study
+    study = tmp_path / "study"
+    shutil.copytree(out, study, ignore=shutil.ignore_patterns("tensorboard", "*.png", "report.*"))
+    description = json.loads((study / "config.json").read_text())
+    description["data"]["source"] = str(tmp_path / "data" / "mnist.pkl.gz")
+    (study / "config.json").write_text(json.dumps(description))
+    dest = tmp_path / "docs" / "activesel"
+    write_report(study, config, dest=dest)
+    for name in ("report.md", "report.html", "summary.json"):
+        text = (dest / name).read_text()
+        assert str(tmp_path) not in text and not re.search(r"(?<![\w.])/(tmp|home|root|work)/", text), name
+    assert "(../../data/mnist.pkl.gz)" in (dest / "report.md").read_text()
+    assert json.loads((dest / "summary.json").read_text())["data"]["source"] == "../../data/mnist.pkl.gz"

@@ -114,3 +114,12 @@ def test_subsets_are_sorted_unique_contain_the_base_and_have_the_stated_sizes(n,
     for name in ("active", "random", "el2n", "entropy-hist", "entropy", "margin"):
         assert subsets[name].indices.size == base.size + k
     assert subsets["full"].indices.size == n and np.array_equal(subsets["random-part"].indices, base)
+
+
+def test_every_regime_has_its_own_colour_and_the_defaults_come_from_the_regimes():
+    from nasbench_sim.activesel.config import DEFAULT_REGIMES
+
+    colours = [r.colour for r in REGIMES.values()]
+    assert len(set(colours)) == len(colours) and all(c.startswith("#") for c in colours)
+    assert DEFAULT_REGIMES == tuple(name for name, r in REGIMES.items() if r.default)
+    assert {"entropy", "margin"}.isdisjoint(DEFAULT_REGIMES) and DEFAULT_REGIMES[0] == "full"

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from nasbench_sim.activesel import REGIMES, StudyConfig, TrainConfig, candidate_cells, load_results, run_study
-from nasbench_sim.activesel.study import load_losses, load_study_data, study_tasks
+from nasbench_sim.activesel.layout import load_losses
+from nasbench_sim.activesel.study import load_study_data, study_tasks
 from nasbench_sim.errors import ConfigError
 
 
@@ -106,8 +107,14 @@ def test_tensorboard_events_have_the_expected_tags(tiny_study):
     run_dir = out / "tensorboard" / "seed0" / "e2" / "full" / "00-resnet-like"
     acc = EventAccumulator(str(run_dir), size_guidance={"images": 0, "scalars": 0}).Reload()
     tags = acc.Tags()
-    for tag in ("loss/train", "loss/validation", "accuracy/train", "accuracy/validation", "learning_rate",
-                "class_accuracy/0"):  # fmt: skip
+    for tag in (
+        "loss/train",
+        "loss/validation",
+        "accuracy/train",
+        "accuracy/validation",
+        "learning_rate",
+        "class_accuracy/0",
+    ):
         assert [e.step for e in acc.Scalars(tag)] == [1, 2], tag
     assert [e.step for e in acc.Scalars("loss/train_step")] == [50]  # log_every = 50; 38 steps x 2 epochs
     assert "confusion_matrix/validation" in tags["images"]
@@ -116,10 +123,18 @@ def test_tensorboard_events_have_the_expected_tags(tiny_study):
 def test_workers_give_the_same_results_as_one_process(tmp_path):
     # Spawned workers must reproduce the in-process runs exactly (seeds travel with the task, not global state).
     base = StudyConfig(
-        data="digits", known_cells=("resnet-like", "pool-only"), random_cells=0, seeds=1, regimes=("full", "random"),
-        train_size=120, validation_size=60, test_size=60, control_epochs=0,
-        training=TrainConfig(stem_channels=4, batch_size=16, device="cpu"), out=str(tmp_path / "one"),
-    )  # fmt: skip
+        data="digits",
+        known_cells=("resnet-like", "pool-only"),
+        random_cells=0,
+        seeds=1,
+        regimes=("full", "random"),
+        train_size=120,
+        validation_size=60,
+        test_size=60,
+        control_epochs=0,
+        training=TrainConfig(stem_channels=4, batch_size=16, device="cpu"),
+        out=str(tmp_path / "one"),
+    )
     run_study(base, progress=False, report=False)
     run_study(replace(base, workers=2, out=str(tmp_path / "two")), progress=False, report=False)
     one, _ = load_results(tmp_path / "one")

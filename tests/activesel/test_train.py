@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
 
+from nasbench_sim._nn import resolve_device
 from nasbench_sim.activesel.data import load_digits_data
-from nasbench_sim.activesel.train import TrainConfig, require_device, steps_per_epoch, train
+from nasbench_sim.activesel.train import TrainConfig, steps_per_epoch, train
 from nasbench_sim.errors import ConfigError
 from nasbench_sim.space import Cell
 
@@ -16,11 +17,19 @@ def digits():
 
 @pytest.mark.parametrize(
     "field, value",
-    [("batch_size", 0), ("stem_channels", 0), ("epochs", 0), ("num_stacks", 0), ("eval_batch_size", -1),
-     ("lr", 0.0), ("bn_momentum", 0.0), ("device", "gpu")],
-)  # fmt: skip
+    [
+        ("batch_size", 0),
+        ("stem_channels", 0),
+        ("epochs", 0),
+        ("num_stacks", 0),
+        ("eval_batch_size", -1),
+        ("lr", 0.0),
+        ("bn_momentum", 0.0),
+        ("device", "gpu"),
+    ],
+)
 def test_bad_training_settings_are_config_errors(field, value):
-    # Before: batch_size=0 surfaced as a ZeroDivisionError/ValueError deep inside training.
+    # A bad value is a ConfigError when the config is built, not an error deep inside training.
     with pytest.raises(ConfigError, match=field.split("_")[0]):
         TrainConfig(**{field: value})
 
@@ -31,8 +40,8 @@ def test_cuda_without_cuda_is_a_config_error():
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
     with pytest.raises(ConfigError, match=r"torch.cuda.is_available\(\) is False"):
-        require_device("cuda")
-    assert require_device("cpu").type == "cpu" and require_device("auto").type == "cpu"
+        resolve_device("cuda")
+    assert resolve_device("cpu").type == "cpu" and resolve_device("auto").type == "cpu"
 
 
 def test_max_steps_caps_training_and_losses_are_recorded(digits):

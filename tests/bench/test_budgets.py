@@ -30,9 +30,12 @@ def test_shipped_fidelity_is_reproduced_from_the_real_data(model, space):
     hold, _ = holdout_split(len(rows), BudgetModelConfig(**model.meta["config"]))
     level = surrogate_level(space)[rows[hold]]
     x = budget_features(
-        space.num_vertices[rows[hold]], space.bits[rows[hold]], space.labels[rows[hold]],
-        space.trainable_parameters[rows[hold]], level,
-    )  # fmt: skip
+        space.num_vertices[rows[hold]],
+        space.bits[rows[hold]],
+        space.labels[rows[hold]],
+        space.trainable_parameters[rows[hold]],
+        level,
+    )
     predicted = model.predict_logit(x)
     for k, epochs in enumerate(BUDGETS):
         rho = stats.spearmanr(predicted[:, k], frame[f"valid_accuracy_{epochs}"].to_numpy()[hold]).statistic

@@ -9,8 +9,8 @@ from nasbench_sim.bench.embedded_surrogate import (
     fit_surrogate,
     holdout_rows,
     load_embedded,
-    space_features,
 )
+from nasbench_sim.bench.features import space_features
 from nasbench_sim.bench.sources import surrogate_table
 from nasbench_sim.errors import DataFormatError
 

@@ -3,7 +3,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from nasbench_sim.bench.noise import DEFAULT_NOISE, CellFeatures, NoiseModel, calibrate, power_law
+from nasbench_sim.bench.noise import DEFAULT_NOISE, CellFeatures, NoiseModel, power_law
+from nasbench_sim.bench.noise_fit import calibrate
 
 from ..conftest import shared_file
 

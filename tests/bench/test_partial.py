@@ -65,7 +65,7 @@ def test_realizations_differ_only_in_modelled_fields(stand_in_repeat0, surrogate
 
 
 def test_modelled_validation_spread_matches_the_real_one(partial):
-    # The check: per accuracy band, (validation of a random repeat - real repeat-0 test).
+    # Per accuracy band, the spread of (validation of a random repeat - real repeat-0 test): modelled vs real.
     from nasbench_sim.bench.calibration import load_validation_budgets, table_spread_checks
 
     repeat0 = np.load(shared_file("nb101", "test108_repeat0.npy"))

@@ -25,7 +25,7 @@ def _write(path: Path, records: dict) -> Path:
 
 
 def test_same_name_different_content_gives_different_tables(fresh_data, records, tmp_path):
-    # Regression: the cache was keyed by file stem, so a second file of the same name returned the first's table.
+    # Catches a cache keyed by file name: a second file of the same name must get its own table.
     a = convert_official(_write(tmp_path / "a" / "nasbench.tfrecord", only108(records, 5)), progress=False)
     b = convert_official(_write(tmp_path / "b" / "nasbench.tfrecord", only108(records, 9)), progress=False)
     assert (a.num_cells, b.num_cells) == (5, 9) and a.folder != b.folder
@@ -33,7 +33,7 @@ def test_same_name_different_content_gives_different_tables(fresh_data, records,
 
 
 def test_a_file_overwritten_in_place_is_converted_again(fresh_data, records, tmp_path):
-    # Regression: overwriting the file in place kept answering from the old table.
+    # Catches a table answered from a file's old content after the file is overwritten in place.
     path = _write(tmp_path / "nasbench.tfrecord", only108(records, 5))
     assert convert_official(path, progress=False).num_cells == 5
     _write(path, only108(records, 7))
@@ -54,7 +54,7 @@ def test_an_unchanged_file_is_not_rehashed(fresh_data, records, tmp_path, monkey
 
 
 def test_a_small_file_never_becomes_the_default_and_its_cache_is_small(fresh_data, small_tfrecord):
-    # Regression: converting a 22-cell file made it the default table (and its cache took 43 MB).
+    # Catches an incomplete (22-cell) file becoming the default table, or a cache the size of the whole space.
     before = open_table().kind  # the surrogate on a fresh machine
     table = convert_official(small_tfrecord, progress=False)
     assert table.num_cells == 22 and table.coverage["cells"] == 22 and not table.complete
@@ -105,3 +105,15 @@ def test_source_order_complete_official_then_partial_then_surrogate(
     assert chosen.kind == "official" and chosen.complete and chosen.num_cells == 423_624
     assert open_table("official").folder == chosen.folder
     assert open_table("surrogate").kind == "surrogate"
+
+
+def test_a_first_time_build_is_announced_with_its_size(fresh_data, surrogate, capsys):
+    # Catches `data info` building a 163 MB table without a word.
+    from nasbench_sim.bench.sources import cached_table
+
+    table = cached_table("announced", lambda: surrogate, label="test", progress=True)
+    err = capsys.readouterr().err
+    assert "building the test table once" in err and "built the test table:" in err and " MB in " in err
+    assert table.folder is not None and (fresh_data / "tables" / "announced" / "meta.json").exists()
+    cached_table("announced", lambda: surrogate, label="test", progress=True)
+    assert "building" not in capsys.readouterr().err  # a cached table is opened silently

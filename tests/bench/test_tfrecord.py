@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from nasbench_sim.bench.conversion import convert_tfrecord
 from nasbench_sim.bench.table import METRICS, POINTS
 from nasbench_sim.bench.tfrecord import (
-    convert_tfrecord,
     decode_row,
     encode_row,
     is_tfrecord,
@@ -99,7 +99,7 @@ def test_values_float32_cannot_hold_are_stored_as_float64(records, tmp_path):
 
 
 def test_conversion_needs_no_cell_space(golden_tfrecord, tmp_path, no_space):
-    # A small file on a fresh machine: converting must not enumerate the space (60 s before).
+    # A small file on a fresh machine: converting must not enumerate the space (about 60 s).
     table = convert_tfrecord(golden_tfrecord, tmp_path / "t", progress=False)
     assert table.num_cells == 31
 
@@ -125,7 +125,7 @@ def _huge_length(data: bytearray) -> None:
         (lambda d: d.__setitem__(40, d[40] ^ 0xFF), r"corrupt record data \(CRC mismatch\) at byte offset 0"),
         (lambda d: d.__setitem__(2, d[2] ^ 0x01), r"corrupt record length \(CRC mismatch\) at byte offset 0"),
         (lambda d: d.extend(b"\x01\x02\x03"), "truncated record header at byte offset"),
-        # Regression: a huge length with a valid CRC gave MemoryError instead of a clear error.
+        # A huge length with a valid CRC: a clear error, not a MemoryError.
         (_huge_length, r"truncated record at byte offset 0: needs 4611686018427387904 payload bytes"),
     ],
 )
@@ -215,7 +215,7 @@ def test_truncated_or_bit_flipped_files_parse_or_raise_data_format_error(small_f
     valid_length_crc=st.booleans(),
 )
 def test_any_record_length_is_bounded_by_the_file(tmp_path_factory, payload, length, valid_length_crc):
-    # Regression: a length with a valid CRC was trusted and read (MemoryError for 2**60).
+    # Catches a length with a valid CRC trusted and read (a MemoryError for 2**60).
     header = struct.pack("<Q", len(payload) if length is None else length)
     crc = masked_crc32c(header) ^ (0 if valid_length_crc else 1)
     path = tmp_path_factory.mktemp("len") / "x.tfrecord"

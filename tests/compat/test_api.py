@@ -6,7 +6,7 @@ import pytest
 from nasbench_sim.bench.tfrecord import encode_row, write_tfrecord
 from nasbench_sim.compat import api
 from nasbench_sim.errors import DataFileNotFoundError, DataFormatError, MissingDataError, MissingRepeatError
-from nasbench_sim.space.enumeration import CACHE_NAME
+from nasbench_sim.space.cellspace import CACHE_NAME
 
 from ..conftest import INCEPTION_HASH, golden_payloads
 

@@ -30,7 +30,7 @@ import pytest
 
 import nasbench_sim.errors as errors
 from nasbench_sim._io import data_dir, shared_dir
-from nasbench_sim.space.enumeration import CACHE_NAME
+from nasbench_sim.space.cellspace import CACHE_NAME
 
 from ..conftest import INCEPTION_HASH
 

@@ -9,8 +9,9 @@ import sys
 import pytest
 
 from nasbench_sim.search.model_based import PoolConfig
+from nasbench_sim.search.models.ensemble import EnsembleConfig
+from nasbench_sim.search.models.neural_process import NeuralProcessConfig
 from nasbench_sim.search.registry import ALGORITHMS
-from nasbench_sim.search.surrogates import EnsembleConfig, NeuralProcessConfig
 from nasbench_sim.testing import check_searcher
 
 # Small settings so the contract runs in seconds; the model-based ones still fit their models.
@@ -42,7 +43,7 @@ def test_every_registered_searcher_has_a_config_with_defaults_and_a_distinct_col
 
 
 def test_listing_the_names_imports_no_searcher_and_no_torch():
-    # Catches the CLI's --help paying for a torch import (the reason a second hand-kept list once existed).
+    # Catches the CLI's --help paying for a torch import.
     code = (
         "import sys; from nasbench_sim.search.registry import names; n = names(); "
         "from nasbench_sim.cli import build_parser; build_parser(); "

@@ -17,14 +17,10 @@ from nasbench_sim.search.model_based import (
     NPNASConfig,
     PoolConfig,
 )
+from nasbench_sim.search.models.ensemble import EnsembleConfig, MLPEnsemble
+from nasbench_sim.search.models.gp import DistanceGP
+from nasbench_sim.search.models.neural_process import NeuralProcess, NeuralProcessConfig
 from nasbench_sim.search.predictor import MeanStdModel, ModelBased, ModelBasedConfig, build_model, model_based
-from nasbench_sim.search.surrogates import (
-    DistanceGP,
-    EnsembleConfig,
-    MLPEnsemble,
-    NeuralProcess,
-    NeuralProcessConfig,
-)
 from nasbench_sim.testing import check_searcher
 
 

@@ -4,7 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nasbench_sim.space import OPS, Cell, OutOfDomainError, hash_module, random_cell, random_cells
-from nasbench_sim.space.hashing import _rank_in_cell, hash_modules
+from nasbench_sim.space.hashing import hash_modules, rank_in_cell
 
 from ..conftest import INCEPTION_HASH, INCEPTION_SPEC, INCEPTION_STORED
 
@@ -31,7 +31,7 @@ def test_two_vertex_cell_hash_is_a_fixed_value():
     assert Cell([[0, 1], [0, 0]], ["input", "output"]).hash == "043721b9c7fe8c5fad811d47d83132ec"
 
 
-def _random_topological_relabel(cell: Cell, rng: np.random.Generator) -> Cell:
+def random_topological_relabel(cell: Cell, rng: np.random.Generator) -> Cell:
     """Same graph, interior vertices renumbered in another valid topological order."""
     n = cell.num_vertices
     m = cell.matrix
@@ -50,7 +50,7 @@ def _random_topological_relabel(cell: Cell, rng: np.random.Generator) -> Cell:
 def test_hash_is_invariant_under_vertex_permutation(seed):
     rng = np.random.default_rng(seed)
     cell = random_cell(rng)
-    assert _random_topological_relabel(cell, rng).hash == cell.hash
+    assert random_topological_relabel(cell, rng).hash == cell.hash
 
 
 def test_hash_distinguishes_op_swap_on_asymmetric_graph():
@@ -93,11 +93,11 @@ def test_digest_order_falls_back_to_all_128_bits():
     digests[1, 15] = 3
     digests[2, 0] = 0x01
     expected = sorted(range(3), key=lambda v: digests[v].tobytes())
-    assert _rank_in_cell(digests, 3).tolist() == [expected]
+    assert rank_in_cell(digests, 3).tolist() == [expected]
     digests[0, 7] = 5  # differs within the last 3 bits of the first half only
     digests[1, 7] = 2
     expected = sorted(range(3), key=lambda v: digests[v].tobytes())
-    assert _rank_in_cell(digests, 3).tolist() == [expected]
+    assert rank_in_cell(digests, 3).tolist() == [expected]
 
 
 def test_vectorised_hash_refuses_more_than_seven_vertices():

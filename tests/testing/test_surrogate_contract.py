@@ -34,7 +34,7 @@ class NegativeStd(Mean):
 
 
 def test_the_project_surrogates_pass():
-    from nasbench_sim.search.surrogates import DistanceGP, DistanceGPConfig
+    from nasbench_sim.search.models.gp import DistanceGP, DistanceGPConfig
 
     assert not any(check_surrogate(Mean()).values())
     gp = DistanceGP(DistanceGPConfig(), np.random.default_rng(0), device="cpu")

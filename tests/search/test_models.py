@@ -3,14 +3,9 @@ import pytest
 from scipy.stats import spearmanr
 
 from nasbench_sim.search.base import FitPredict
-from nasbench_sim.search.surrogates import (
-    DistanceGP,
-    DistanceGPConfig,
-    EnsembleConfig,
-    MLPEnsemble,
-    NeuralProcess,
-    NeuralProcessConfig,
-)
+from nasbench_sim.search.models.ensemble import EnsembleConfig, MLPEnsemble
+from nasbench_sim.search.models.gp import DistanceGP, DistanceGPConfig
+from nasbench_sim.search.models.neural_process import NeuralProcess, NeuralProcessConfig
 
 
 def _data(n, seed):

@@ -1,61 +1,31 @@
-"""Surrogate models for model-based search: `fit(X, y)` then `predict(X) -> (mean, std)`.
+"""NP-NAS' surrogate: an ensemble of attentive Neural Processes (Garnelo et al. 2018, Kim et al. 2019).
 
-X is (N, D) float32 cell encodings, y (N,) targets (higher is better); the
-predictions are (B,) arrays in the units of y.
-
-- `MLPEnsemble`: BANANAS' predictor, independently initialised MLPs trained on the
-  same data (Keras-faithful: Glorot init, Adam(0.01, 0.9, 0.99), MAE loss,
-  mini-batches of 32); mean and spread across members.
-- `DistanceGP`: naszilla's GP-BO model, a Gaussian process with the kernel
-  `alpha^2 exp(-d / ls^2)` on the Hamming distance `d` between cells' raw
-  categorical encodings (fixed hyper-parameters, standardised targets).
-- `NeuralProcess`: an ensemble of attentive Neural Processes (Garnelo et al.
-  2018, Kim et al. 2019) trained to predict held-out cells from the others.
-
-The torch models store many independent networks as one stack, so the
-lock-step runner fits the surrogates of hundreds of runs in one batched
-computation (`fit_predict_many`); a run's result never depends on what else
-is in the stack. Every random number (initialisation, mini-batch order,
-context splits, latent draws) comes from the model's own numpy stream, so a
-seed gives the same fit on CPU and GPU up to floating-point effects.
+Each member is trained to predict held-out evaluated cells from the others (see
+`NeuralProcessConfig`); the prediction combines decoder noise, latent draws and
+the spread across members. The members of many runs train as one stack
+(`stacked.StackedModel`), warm-started from the previous fit.
 
 Example:
     >>> import numpy as np
-    >>> from nasbench_sim.search.surrogates import MLPEnsemble, EnsembleConfig
+    >>> from nasbench_sim.search.models.neural_process import NeuralProcess, NeuralProcessConfig
     >>> rng = np.random.default_rng(0)
-    >>> X = rng.integers(0, 2, (30, 6)).astype(np.float32); y = X.sum(1)
-    >>> model = MLPEnsemble(EnsembleConfig(members=2, epochs=20), rng, device="cpu")
+    >>> X = rng.integers(0, 2, (20, 6)).astype(np.float32); y = X.sum(1)
+    >>> model = NeuralProcess(NeuralProcessConfig(members=2, steps=10, hidden=16), rng, device="cpu")
     >>> model.fit(X, y)
-    >>> mean, std = model.predict(X[:3]); mean.shape, std.shape
-    ((3,), (3,))
+    >>> mean, std = model.predict(X[:3]); mean.shape, bool((std > 0).all())
+    ((3,), True)
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg
 import torch
 
 from nasbench_sim._nn import ParameterStack, StackedAdam, glorot_stack, join_rows, resolve_device, rows, stacked_mlp
 from nasbench_sim.errors import ConfigError
-from nasbench_sim.search.base import FitPredict
-
-
-def _check_positive(config: object, *names: str) -> None:
-    for name in names:
-        if getattr(config, name) < 1:
-            raise ConfigError(f"{type(config).__name__}.{name} must be >= 1, got {getattr(config, name)}")
-
-
-def _group_by_shape(requests: Sequence[FitPredict]) -> dict[tuple[int, int], list[int]]:
-    """Request indices grouped by (training points, features): stacks need equal shapes."""
-    groups: dict[tuple[int, int], list[int]] = {}
-    for i, r in enumerate(requests):
-        groups.setdefault(r.X.shape, []).append(i)
-    return groups
+from nasbench_sim.search.models.stacked import StackedModel, check_positive, pad_stack
 
 
 def _robust_scale(y: np.ndarray) -> tuple[float, float]:
@@ -64,160 +34,6 @@ def _robust_scale(y: np.ndarray) -> tuple[float, float]:
     return centre, max(1.4826 * float(np.median(np.abs(np.asarray(y) - centre))), 1e-6)
 
 
-def _pad_stack(arrays: list[np.ndarray]) -> tuple[np.ndarray, list[int]]:
-    """(R, max_rows, D) zero-padded stack of (rows_r, D) arrays and the row counts."""
-    rows = [a.shape[0] for a in arrays]
-    out = np.zeros((len(arrays), max(rows), arrays[0].shape[1]), dtype=np.float32)
-    for i, a in enumerate(arrays):
-        out[i, : a.shape[0]] = a
-    return out, rows
-
-
-# --- BANANAS: an ensemble of MLPs --------------------------------------------------------------
-@dataclass(frozen=True, kw_only=True)
-class EnsembleConfig:
-    """BANANAS' meta neural network ensemble (naszilla `meta_neural_net.py` defaults).
-
-    Attributes:
-        members: networks in the ensemble.
-        layers: hidden layers of each (ReLU), then a linear output.
-        width: units per hidden layer.
-        epochs: passes over the data per fit (from scratch each fit).
-        batch_size: shuffled mini-batch size (the last batch may be smaller).
-        lr: Adam learning rate; betas and eps are Keras' (0.9, 0.99, 1e-7).
-        loss: 'mae' (naszilla) or 'mse'.
-    """
-
-    members: int = 5
-    layers: int = 10
-    width: int = 20
-    epochs: int = 150
-    batch_size: int = 32
-    lr: float = 0.01
-    loss: str = "mae"
-
-    def __post_init__(self) -> None:
-        _check_positive(self, "members", "layers", "width", "epochs", "batch_size")
-        if self.loss not in ("mae", "mse"):
-            raise ConfigError(f"unknown loss {self.loss!r} (choices: mae, mse)")
-
-
-class MLPEnsemble:
-    """See `EnsembleConfig`; `std` is the population std across members (BANANAS' ITS)."""
-
-    def __init__(self, config: EnsembleConfig, rng: np.random.Generator, *, device: str = "auto") -> None:
-        self.config, self.rng, self.device = config, rng, resolve_device(device)
-        self.params: list[torch.Tensor] | None = None
-
-    def fit(self, X: np.ndarray, y: np.ndarray) -> None:
-        self._fit_many([self], [X], [y])
-
-    def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return self._predict_many([self], [X])[0]
-
-    @classmethod
-    def fit_predict_many(cls, requests: Sequence[FitPredict]) -> list[tuple[np.ndarray, np.ndarray]]:
-        out: list = [None] * len(requests)
-        for idx in _group_by_shape(requests).values():
-            group = [requests[i] for i in idx]
-            models = [r.model for r in group]
-            cls._fit_many(models, [r.X for r in group], [r.y for r in group])
-            for i, pred in zip(idx, cls._predict_many(models, [r.candidates for r in group]), strict=True):
-                out[i] = pred
-        return out
-
-    @staticmethod
-    def _fit_many(models: list[MLPEnsemble], Xs: list[np.ndarray], ys: list[np.ndarray]) -> None:
-        c, device = models[0].config, models[0].device
-        m, n = c.members, Xs[0].shape[0]
-        sizes = [Xs[0].shape[1], *[c.width] * c.layers, 1]
-        member_rngs = [model.rng.spawn(m) for model in models]  # one stream per network
-        stack = ParameterStack(glorot_stack([r for rngs in member_rngs for r in rngs], sizes), device)
-        params = stack.layers
-        x = torch.from_numpy(np.repeat(np.stack(Xs).astype(np.float32), m, axis=0)).to(device)  # (S, n, D)
-        y = torch.from_numpy(np.repeat(np.stack(ys).astype(np.float32), m, axis=0)).to(device)  # (S, n)
-        optimiser = StackedAdam(stack, lr=c.lr, betas=(0.9, 0.99), eps=1e-7)
-        net_index = torch.arange(x.shape[0], device=device)[:, None]
-        for _ in range(c.epochs):
-            order = np.stack([r.permutation(n) for rngs in member_rngs for r in rngs])
-            order_t = torch.from_numpy(order).to(device)
-            for start in range(0, n, c.batch_size):
-                idx = order_t[:, start : start + c.batch_size]
-                pred = stacked_mlp(params, x[net_index, idx])[..., 0]
-                err = pred - y[net_index, idx]
-                per_net = err.abs().mean(1) if c.loss == "mae" else (err**2).mean(1)
-                per_net.sum().backward()  # a sum: each network's gradient is its own loss's
-                optimiser.step()
-        for k, model in enumerate(models):
-            model.params = rows(params, k * m, (k + 1) * m)
-
-    @staticmethod
-    def _predict_many(models: list[MLPEnsemble], Xs: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
-        if any(model.params is None for model in models):
-            raise RuntimeError("predict before fit")
-        device, m = models[0].device, models[0].config.members
-        padded, rows = _pad_stack(Xs)
-        x = torch.from_numpy(np.repeat(padded, m, axis=0)).to(device)
-        params = join_rows([model.params for model in models])
-        with torch.no_grad():
-            preds = stacked_mlp(params, x)[..., 0].double().cpu().numpy().reshape(len(models), m, -1)
-        return [(p[:, :r].mean(0), p[:, :r].std(0)) for p, r in zip(preds, rows, strict=True)]
-
-
-# --- naszilla GP-BO: a GP on the Hamming distance between raw encodings --------------------------
-@dataclass(frozen=True, kw_only=True)
-class DistanceGPConfig:
-    """naszilla's GP (`pp_gp_my_distmat`): kernel `alpha^2 exp(-d / ls^2)`, fixed hyper-parameters.
-
-    Attributes:
-        lengthscale: ls (naszilla: 3).
-        alpha: kernel scale (naszilla: 1.5).
-        noise: observation noise sd on standardised targets (naszilla: 1e-5).
-    """
-
-    lengthscale: float = 3.0
-    alpha: float = 1.5
-    noise: float = 1e-5
-
-    def __post_init__(self) -> None:
-        if min(self.lengthscale, self.alpha) <= 0 or self.noise < 0:
-            raise ConfigError("DistanceGPConfig needs lengthscale > 0, alpha > 0, noise >= 0")
-
-
-class DistanceGP:
-    """Exact GP regression on Hamming distances of integer encodings (see `DistanceGPConfig`)."""
-
-    def __init__(self, config: DistanceGPConfig, rng: np.random.Generator, *, device: str = "auto") -> None:
-        self.config = config
-        self._fitted: tuple[np.ndarray, np.ndarray, np.ndarray, float, float] | None = None
-
-    def _kernel(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        distance = (a[:, None, :] != b[None, :, :]).sum(axis=2)
-        return self.config.alpha**2 * np.exp(-distance / self.config.lengthscale**2)
-
-    def fit(self, X: np.ndarray, y: np.ndarray) -> None:
-        y = np.asarray(y, dtype=np.float64)
-        mu, sd = float(y.mean()), float(y.std()) or 1.0
-        k = self._kernel(X, X) + (self.config.noise**2 + 1e-10) * np.eye(len(X))
-        try:
-            chol = scipy.linalg.cholesky(k, lower=True)
-        except np.linalg.LinAlgError:  # duplicate cells: add jitter until positive definite
-            chol = scipy.linalg.cholesky(k + 1e-6 * self.config.alpha**2 * np.eye(len(X)), lower=True)
-        alpha = scipy.linalg.cho_solve((chol, True), (y - mu) / sd)
-        self._fitted = (np.asarray(X), chol, alpha, mu, sd)
-
-    def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        if self._fitted is None:
-            raise RuntimeError("predict before fit")
-        train, chol, alpha, mu, sd = self._fitted
-        cross = self._kernel(np.asarray(X), train)
-        mean = cross @ alpha
-        v = scipy.linalg.solve_triangular(chol, cross.T, lower=True)
-        var = np.maximum(self.config.alpha**2 - (v**2).sum(axis=0), 0.0)
-        return mu + sd * mean, sd * np.sqrt(var)
-
-
-# --- NP-NAS: an ensemble of attentive Neural Processes ------------------------------------------
 @dataclass(frozen=True, kw_only=True)
 class NeuralProcessConfig:
     """An ensemble of Neural Processes with a deterministic (attentive) and a latent path.
@@ -236,9 +52,10 @@ class NeuralProcessConfig:
         hidden: width of every MLP layer (2 hidden layers each).
         r_dim, z_dim: sizes of the deterministic and latent codes.
         attention: attentive deterministic path (False: mean over the context).
-        steps: Adam steps of the first fit; `refit_steps` for later fits (warm-started; 60, down
-            from the tuned 100, to keep NP-NAS under 0.02 s per query on 2 cores: on the tuning
-            seeds 1000-1029 the mean test error moved by +0.03 +/- 0.03 points).
+        steps: Adam steps of the first fit.
+        refit_steps: Adam steps of each later fit, warm-started from the last. 60 keeps NP-NAS
+            under 0.02 s per query on 2 cores; against the tuned 100, the mean test error on the
+            tuning seeds 1000-1029 differs by +0.03 +/- 0.03 points.
         lr: Adam learning rate.
         num_z_samples: latent draws at prediction time.
         min_context: fraction of the points (at least 1) in the smallest context.
@@ -262,14 +79,14 @@ class NeuralProcessConfig:
     predictive_std: str = "total"
 
     def __post_init__(self) -> None:
-        _check_positive(self, "members", "hidden", "r_dim", "z_dim", "steps", "num_z_samples")
+        check_positive(self, "members", "hidden", "r_dim", "z_dim", "steps", "num_z_samples")
         if self.refit_steps < 0 or not 0 < self.min_context < 1 or not self.clip > 0:
             raise ConfigError("refit_steps must be >= 0, min_context in (0, 1) and clip > 0")
         if self.predictive_std not in ("total", "epistemic"):
             raise ConfigError(f"unknown predictive_std {self.predictive_std!r} (choices: total, epistemic)")
 
 
-class NeuralProcess:
+class NeuralProcess(StackedModel):
     """See `NeuralProcessConfig`."""
 
     def __init__(self, config: NeuralProcessConfig, rng: np.random.Generator, *, device: str = "auto") -> None:
@@ -304,23 +121,6 @@ class NeuralProcess:
             count = 2 * (len(sizes) - 1)
             out[name] = layers[offset : offset + count]
             offset += count
-        return out
-
-    def fit(self, X: np.ndarray, y: np.ndarray) -> None:
-        self._fit_many([self], [X], [y])
-
-    def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return self._predict_many([self], [X])[0]
-
-    @classmethod
-    def fit_predict_many(cls, requests: Sequence[FitPredict]) -> list[tuple[np.ndarray, np.ndarray]]:
-        out: list = [None] * len(requests)
-        for idx in _group_by_shape(requests).values():
-            group = [requests[i] for i in idx]
-            models = [r.model for r in group]
-            cls._fit_many(models, [r.X for r in group], [r.y for r in group])
-            for i, pred in zip(idx, cls._predict_many(models, [r.candidates for r in group]), strict=True):
-                out[i] = pred
         return out
 
     @staticmethod
@@ -434,7 +234,7 @@ class NeuralProcess:
         params = models[0]._named([t.to(device) for t in join_rows([mod.params for mod in models])], x_dim)
         cx = torch.from_numpy(np.repeat(np.stack([mod.context[0] for mod in models]), m, axis=0)).to(device)
         cy = torch.from_numpy(np.repeat(np.stack([mod.context[1] for mod in models]), m, axis=0)).to(device)
-        padded, rows = _pad_stack([np.asarray(X, dtype=np.float32) for X in Xs])
+        padded, rows = pad_stack([np.asarray(X, dtype=np.float32) for X in Xs])
         tx = torch.from_numpy(np.repeat(padded, m, axis=0)).to(device)
         eps = np.stack([r.standard_normal((c.num_z_samples, c.z_dim)) for mod in models for r in mod.member_rngs])
         eps_t = torch.from_numpy(eps.astype(np.float32)).to(device)  # (S, Z samples, z_dim)
