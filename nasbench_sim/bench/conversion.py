@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import math
 import os
 import shutil
 import tempfile
@@ -41,6 +42,20 @@ from nasbench_sim.bench.tfrecord import FRAMING_BYTES, decode_row, iter_tfrecord
 from nasbench_sim.errors import DataFileNotFoundError, DataFormatError, OutOfDomainError
 from nasbench_sim.nb101 import EPOCHS
 from nasbench_sim.space.cell import MAX_VERTICES, Cell
+
+
+def _check_record_values(evaluations: Any) -> None:
+    """Refuse a record whose halfway or final values no NB101 training gives.
+
+    Raises:
+        ValueError: an accuracy outside [0, 1] or a training time that is negative or not finite.
+    """
+    for evaluation in (evaluations[1], evaluations[2]):
+        for metric in METRICS:
+            value = getattr(evaluation, metric)
+            limit = math.inf if metric == "training_time" else 1.0
+            if not (0.0 <= value <= limit) or value == math.inf:
+                raise ValueError(f"{metric} {value!r} is outside [0, {limit:g}]")
 
 
 def _stored_cell(module_hash: str, adjacency: np.ndarray, ops: list[str], verify_hash: bool) -> Cell:
@@ -108,6 +123,7 @@ def convert_tfrecord(
         cell_of_hash: dict[str, int] = {}
         hashes: list[str] = []
         offsets: list[int] = []
+        signatures: list[int] = []  # per cell: a hash of its first record's adjacency and ops
         compact: list[tuple[int, int, tuple[int, ...]]] = []
         params: list[int] = []
         counts = bytearray()  # (cell, budget) repeats seen
@@ -135,16 +151,24 @@ def convert_tfrecord(
                     evaluations = metrics.evaluation_data
                     if len(evaluations) < 3:
                         raise ValueError(f"{len(evaluations)} evaluations, expected start/halfway/final")
+                    signature = hash((np.asarray(adjacency).tobytes(), tuple(ops)))
                     cell = cell_of_hash.get(module_hash)
                     if cell is None:
                         stored = _stored_cell(module_hash, adjacency, ops, verify_hash=space is None)
                         cell = cell_of_hash[module_hash] = len(hashes)
                         hashes.append(module_hash)
                         offsets.append(offset)
+                        signatures.append(signature)
                         compact.append((stored.num_vertices, stored.bits, stored.labels))
                         params.append(int(metrics.trainable_parameters))
                         counts.extend(bytes(len(EPOCHS)))
                         order.extend(bytes(len(EPOCHS)))
+                    elif signatures[cell] != signature:
+                        raise ValueError(
+                            f"module hash {module_hash} was stored at byte offset {offsets[cell]} with another "
+                            "adjacency or ops"
+                        )
+                    _check_record_values(evaluations)
                 except ValueError as exc:
                     raise DataFormatError(f"{path}: malformed NB101 row at byte offset {offset}: {exc}") from None
                 budget = EPOCHS.index(epochs)

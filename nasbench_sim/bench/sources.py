@@ -74,7 +74,11 @@ def official_table_path(sha256: str) -> Path:
 
 
 def content_sha256(path: str | os.PathLike) -> str:
-    """SHA-256 of a file's bytes, from the index when its size and mtime_ns are unchanged.
+    """SHA-256 of a file's bytes, from the index when the file cannot have changed since it was hashed.
+
+    The index keeps the file's inode, size, mtime and ctime: a replacement of the same size
+    with its mtime restored (`cp -p`, `rsync -t`) has a new ctime (which user space cannot
+    set), so it is hashed again.
 
     Raises:
         DataFileNotFoundError: no such file.
@@ -87,11 +91,12 @@ def content_sha256(path: str | os.PathLike) -> str:
     key = str(path.resolve())
     index = _read_index()
     entry = index.get(key)
-    if entry and entry.get("size") == stat.st_size and entry.get("mtime_ns") == stat.st_mtime_ns:
+    stamp = {"inode": stat.st_ino, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "ctime_ns": stat.st_ctime_ns}
+    if entry and all(entry.get(k) == v for k, v in stamp.items()):
         return str(entry["sha256"])
     sha = file_sha256(path)
     index.pop(key, None)
-    index[key] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": sha}
+    index[key] = {**stamp, "sha256": sha}
     kept = {p: e for p, e in index.items() if Path(p).exists()}
     _write_index(dict(list(kept.items())[-_INDEX_LIMIT:]))
     return sha

@@ -170,6 +170,8 @@ class BenchmarkTable:
     _means: dict[tuple[str, int, str], np.ndarray] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
+        if not np.issubdtype(self.data.dtype, np.floating):
+            raise DataFormatError(f"table data must be floating point, got {self.data.dtype}")
         if self.data.ndim != 5 or self.data.shape[3] != len(POINTS) or self.data.shape[4] != len(METRICS):
             raise DataFormatError(f"table data must be (cell, repeat, budget, 2, 4), got {self.data.shape}")
         if self.data.shape[2] != len(self.epochs):
@@ -283,14 +285,38 @@ class BenchmarkTable:
         if self.cells is not None:
             meta["coverage"] = self.coverage
             arrays.update(self.cells.arrays())
+        self.check_values()  # a table with impossible values is never written
         atomic_write_npy_dir(path, arrays, meta)
+
+    def check_values(self) -> None:
+        """Refuse values no NB101 table can hold: accuracies outside [0, 1], negative times or parameters.
+
+        NaN marks a missing value and is allowed. Raises `DataFormatError` naming the field and
+        the first bad value.
+        """
+        for index, metric in enumerate(METRICS):
+            values = np.asarray(self.data[..., index])
+            low, high = (0.0, np.inf) if metric == "training_time" else (0.0, 1.0)
+            with np.errstate(invalid="ignore"):
+                bad = ~np.isnan(values) & ~(np.isfinite(values) & (values >= low) & (values <= high))
+            if bad.any():
+                first = values[bad].flat[0]
+                where = self.folder or self.meta.get("source", "the table")
+                raise DataFormatError(
+                    f"{where}: {metric} holds {first!r} at {int(bad.sum()):,} place(s), outside [{low:g}, {high:g}]"
+                )
+        if (np.asarray(self.trainable_parameters) < 0).any():
+            raise DataFormatError("trainable_parameters holds negative counts")
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> BenchmarkTable:
         """Open a saved table (memory-mapped: opening is instant).
 
+        Every array is checked against its recorded shape, dtype and checksum (`read_npy_dir`);
+        a table written before checksums existed has its values range-checked instead.
+
         Raises:
-            DataFormatError: not a table folder, or corrupt.
+            DataFormatError: not a table folder, or damaged (naming the file and how to rebuild it).
         """
         arrays, meta = read_npy_dir(path)
         version = meta.get("format_version")
@@ -304,7 +330,10 @@ class BenchmarkTable:
             if missing:
                 raise DataFormatError(f"{path}: keyed table lacks {', '.join(missing)}")
             cells = FileCells(**{name: arrays[name] for name in _FILE_CELL_ARRAYS})
-        return cls(arrays["data"], arrays["trainable_parameters"], meta, folder=str(Path(path).resolve()), cells=cells)
+        table = cls(arrays["data"], arrays["trainable_parameters"], meta, folder=str(Path(path).resolve()), cells=cells)
+        if not meta.get("checks"):  # written before checksums were recorded: check the values instead
+            table.check_values()
+        return table
 
     def describe(self) -> str:
         """Multi-line summary: source, what is real and what is modelled, coverage and quality figures."""

@@ -23,8 +23,7 @@ import math
 import os
 import warnings
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, is_dataclass
-from pathlib import Path
+from dataclasses import asdict
 from typing import Any
 
 import pandas as pd
@@ -34,7 +33,15 @@ from nasbench_sim._runner import run_tasks
 from nasbench_sim.bench.table import BenchmarkTable
 from nasbench_sim.errors import ConfigError
 from nasbench_sim.harness.describe import describe_algorithm, describe_table, git_commit, versions
-from nasbench_sim.harness.inputs import REALIZABLE_KINDS, check_results_folder, open_tables, parse_seeds, resolve_budget
+from nasbench_sim.harness.inputs import (
+    REALIZABLE_KINDS,
+    check_experiment_name,
+    check_results,
+    open_tables,
+    parse_seeds,
+    resolve_budget,
+    whole_number,
+)
 from nasbench_sim.harness.protocol import DEFAULT_PROTOCOL
 from nasbench_sim.harness.protocol import protocol as get_protocol
 from nasbench_sim.harness.run import Budget
@@ -49,7 +56,8 @@ from nasbench_sim.harness.store import (
 )
 from nasbench_sim.harness.styles import assign_styles
 from nasbench_sim.harness.worker import RunChunk, pack, run_chunk, space_folder
-from nasbench_sim.search.registry import AlgorithmSpec, override, resolve
+from nasbench_sim.search.registry import AlgorithmSpec, resolve
+from nasbench_sim.search.settings import check_types, override
 from nasbench_sim.space.cellspace import CellSpace
 
 
@@ -104,28 +112,37 @@ def compare(
     seed_list = parse_seeds(seeds)
     run_budget = resolve_budget(budget, proto)
     device = str(resolve_device(device))
-    if workers < 1:
-        raise ConfigError(f"workers must be >= 1, got {workers}")
+    workers = whole_number(workers, "workers")
+    chunk_size = None if chunk_size is None else whole_number(chunk_size, "chunk_size")
+    realizations = None if realizations is None else whole_number(realizations, "realizations")
+    results_folder = check_results(results)
+    if configs is not None and not isinstance(configs, Mapping):
+        raise ConfigError(f"configs must map algorithm names to configs or settings, got {configs!r:.60}")
     resolved: dict[str, Any] = {}
     for name in names:
         given = (configs or {}).get(name)
         base = proto.config_for(specs[name])
+        where = f"algorithm {name!r}"
         if given is None:
             resolved[name] = base
-        elif is_dataclass(given):
+        elif isinstance(given, specs[name].config):
+            check_types(given, where)
             resolved[name] = given
+        elif isinstance(given, Mapping):
+            resolved[name] = override(base, given, where)
         else:
-            resolved[name] = override(base, given, f"algorithm {name!r}")
+            raise ConfigError(
+                f"configs[{name!r}] must be a {specs[name].config.__name__}(...) or a mapping of its settings, "
+                f"got {given!r:.60}"
+            )
     unknown = sorted(set(configs or {}) - set(names))
     if unknown:
         raise ConfigError(f"settings given for algorithm(s) {unknown} that are not compared (compared: {names})")
     tables = open_tables(table, realizations, progress)
     space = CellSpace.load_or_build(progress=progress)
-    name = experiment or f"{tables[0].kind}-{proto.name}-{'-'.join(names)}-{run_budget.describe().split()[0]}"
-    folder = Path(results) / name
-    if Path(name).is_absolute() or ".." in Path(name).parts or os.sep in name.strip(os.sep):
-        raise ConfigError(f"experiment name {name!r} must be a plain folder name inside {results}")
-    check_results_folder(Path(results))
+    default = f"{tables[0].kind}-{proto.name}-{'-'.join(names)}-{run_budget.describe().split()[0]}"
+    name = check_experiment_name(default if experiment is None else experiment, results_folder)
+    folder = results_folder / name
     described = {n: describe_algorithm(specs[n], resolved[n]) for n in names}
     previous = previous_styles(folder)
     for n, style in assign_styles(specs, previous).items():

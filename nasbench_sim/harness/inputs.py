@@ -127,3 +127,43 @@ def check_results_folder(results: Path) -> None:
             if not parent.is_dir():
                 raise ConfigError(f"results folder {results}: {parent} is a file, not a folder")
             break
+
+
+def whole_number(value: Any, what: str, *, minimum: int = 1) -> int:
+    """`value` as an int if it is a whole number >= `minimum` (not a bool, a float or a str).
+
+    Raises:
+        ConfigError: naming `what` and the value.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise ConfigError(f"{what} must be a whole number, got {value!r:.40}")
+    if value < minimum:
+        raise ConfigError(f"{what} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def check_experiment_name(name: Any, results: Path) -> str:
+    """`name` if it can name an experiment folder directly inside `results`.
+
+    Raises:
+        ConfigError: not a str, empty, '.', '..', a path, or holding a NUL or a control character.
+    """
+    if not isinstance(name, str):
+        raise ConfigError(f"experiment name must be a str, got {name!r:.40}")
+    plain = name not in ("", ".", "..") and not Path(name).is_absolute() and len(Path(name).parts) == 1
+    if not plain or "/" in name or os.sep in name or any(ord(c) < 32 for c in name):
+        raise ConfigError(f"experiment name {name!r:.60} must be a plain folder name inside {results}")
+    return name
+
+
+def check_results(results: Any) -> Path:
+    """The results folder argument as a Path (a str or path without NUL that is not inside a file).
+
+    Raises:
+        ConfigError: another type, a NUL, or a file in the way.
+    """
+    if not isinstance(results, (str, os.PathLike)) or "\x00" in os.fspath(results):
+        raise ConfigError(f"results must be a folder path, got {results!r:.60}")
+    path = Path(results)
+    check_results_folder(path)
+    return path

@@ -345,29 +345,3 @@ def algorithm(name: str) -> AlgorithmSpec:
 def label(name: str) -> str:
     """Display label of an algorithm name (the name itself if unregistered)."""
     return ALGORITHMS[name].label if name in ALGORITHMS else name
-
-
-def override(config: Any, values: Mapping[str, Any], where: str) -> Any:
-    """`config` with some fields replaced; a nested dataclass field takes a mapping of its own fields.
-
-    Args:
-        config: a frozen config dataclass instance.
-        values: field -> value.
-        where: what the values configure, for error messages (e.g. "algorithm 're'").
-
-    Raises:
-        ConfigError: unknown field (the message lists the choices) or a value the config rejects.
-    """
-    names_ = [f.name for f in dataclasses.fields(config)]
-    unknown = sorted(set(values) - set(names_))
-    if unknown:
-        raise ConfigError(f"unknown setting(s) {unknown} for {where} (choices: {', '.join(sorted(names_)) or 'none'})")
-    merged = {name: getattr(config, name) for name in names_}
-    for key, value in values.items():
-        if isinstance(value, Mapping) and dataclasses.is_dataclass(merged[key]):
-            value = override(merged[key], value, f"{where}.{key}")
-        merged[key] = value
-    try:
-        return type(config)(**merged)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"bad setting for {where}: {exc}") from None

@@ -117,3 +117,14 @@ def test_a_first_time_build_is_announced_with_its_size(fresh_data, surrogate, ca
     assert table.folder is not None and (fresh_data / "tables" / "announced" / "meta.json").exists()
     cached_table("announced", lambda: surrogate, label="test", progress=True)
     assert "building" not in capsys.readouterr().err  # a cached table is opened silently
+
+
+def test_a_same_size_replacement_with_its_mtime_restored_is_hashed_again(tmp_path, fresh_data):
+    # Catches `cp -p` / `rsync -t` of another file of the same size being answered from the old table.
+    path = tmp_path / "f.tfrecord"
+    path.write_bytes(b"a" * 100)
+    first = content_sha256(path)
+    before = os.stat(path)
+    path.write_bytes(b"b" * 100)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert content_sha256(path) != first

@@ -86,3 +86,66 @@ def test_describe_shows_quality_figures_from_the_metadata():
     assert 'noise-model checks:\n  within_cell_sd: {"modelled": 0.0031, "real": 0.0032}\n  passed: true' in (
         partial.describe()
     )
+
+
+def _saved(tmp_path, value=0.9):
+    data = np.full((4, 3, 1, 2, 4), value, dtype=np.float32)
+    data[..., 3] = 1000.0  # training seconds
+    folder = tmp_path / "t"
+    BenchmarkTable(data, np.arange(4), {"kind": "demo", "epochs": [108]}).save(folder)
+    return folder
+
+
+def test_a_flipped_bit_in_a_cached_array_is_refused(tmp_path):
+    # Catches one flipped bit in data.npy turning the optimum into 3.2e38.
+    folder = _saved(tmp_path)
+    raw = bytearray((folder / "data.npy").read_bytes())
+    raw[-7] ^= 0x40
+    (folder / "data.npy").write_bytes(bytes(raw))
+    with pytest.raises(DataFormatError, match="does not match its checksum.*delete .* to rebuild it"):
+        BenchmarkTable.load(folder)
+
+
+def test_an_array_of_another_dtype_or_an_empty_file_is_refused(tmp_path):
+    # Catches an int8 array of the right shape read as accuracies of 99, and an EOFError traceback.
+    folder = _saved(tmp_path)
+    np.save(folder / "data.npy", np.full((4, 3, 1, 2, 4), 99, dtype=np.int8))
+    with pytest.raises(DataFormatError, match="data.npy"):
+        BenchmarkTable.load(folder)
+    (folder / "data.npy").write_bytes(b"")
+    with pytest.raises(DataFormatError, match="data.npy"):
+        BenchmarkTable.load(folder)
+
+
+def test_a_same_size_replacement_with_its_mtime_restored_is_seen(tmp_path):
+    # Catches a stale answer after `cp -p` / `rsync -t` of another file of the same size over the cache.
+    import os
+
+    folder = _saved(tmp_path)
+    BenchmarkTable.load(folder)  # verified once: later opens only compare the file's stamp
+    other = _saved(tmp_path / "other", value=0.8)
+    before = os.stat(folder / "data.npy")
+    (folder / "data.npy").write_bytes((other / "data.npy").read_bytes())
+    os.utime(folder / "data.npy", ns=(before.st_atime_ns, before.st_mtime_ns))
+    with pytest.raises(DataFormatError, match="does not match its checksum"):
+        BenchmarkTable.load(folder)
+
+
+@pytest.mark.parametrize("value", [7.0, -0.1, np.inf])
+def test_impossible_values_are_never_written(tmp_path, value):
+    # Catches an accuracy of 7.0 becoming the optimum.
+    with pytest.raises(DataFormatError, match="train_accuracy holds"):
+        _saved(tmp_path, value=value)
+    assert not (tmp_path / "t").exists()
+
+
+def test_a_table_written_before_checksums_is_range_checked(tmp_path):
+    folder = _saved(tmp_path)
+    meta = json.loads((folder / "meta.json").read_text())
+    del meta["checks"]
+    (folder / "meta.json").write_text(json.dumps(meta))
+    data = np.load(folder / "data.npy")
+    data[0, 0, 0, 1, 2] = 3.0e38
+    np.save(folder / "data.npy", data)
+    with pytest.raises(DataFormatError, match="test_accuracy holds"):
+        BenchmarkTable.load(folder)

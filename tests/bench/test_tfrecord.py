@@ -246,3 +246,30 @@ def test_any_payload_in_valid_framing_converts_or_raises_data_format_error(tmp_p
     tmp = tmp_path_factory.mktemp("row")
     write_tfrecord(tmp / "x.tfrecord", [payload])
     assert _parse_or_format_error(tmp / "x.tfrecord", tmp / "t") == "error"
+
+
+def test_a_later_record_of_a_hash_with_another_cell_is_refused(records, tmp_path):
+    # Catches only a hash's first record being checked: a later one with another matrix was filed under it.
+    record = records[INCEPTION_HASH]
+    other = next(r for h, r in records.items() if h != INCEPTION_HASH)
+    stats = record["computed_statistics"]["108"][0]
+    good = encode_row(INCEPTION_HASH, 108, record["module_adjacency"], record["module_operations"], stats, 1)
+    forged = encode_row(INCEPTION_HASH, 108, other["module_adjacency"], other["module_operations"], stats, 1)
+    path = tmp_path / "forged.tfrecord"
+    write_tfrecord(path, [good, forged])
+    with pytest.raises(DataFormatError, match=r"byte offset \d+: module hash \w+ was stored at byte offset 0"):
+        convert_tfrecord(path, tmp_path / "t", progress=False)
+    assert not (tmp_path / "t").exists()
+
+
+@pytest.mark.parametrize(("field", "value"), [("final_test_accuracy", 7.0), ("final_training_time", -1.0)])
+def test_impossible_values_name_their_byte_offset(records, tmp_path, field, value):
+    # Catches an accuracy of 7.0 accepted (the optimum became 7.0).
+    record = records[INCEPTION_HASH]
+    stats = {**record["computed_statistics"]["108"][0], field: value}
+    path = tmp_path / "bad.tfrecord"
+    write_tfrecord(
+        path, [encode_row(INCEPTION_HASH, 108, record["module_adjacency"], record["module_operations"], stats, 1)]
+    )
+    with pytest.raises(DataFormatError, match=r"byte offset 0: \w+ -?[\d.]+ is outside"):
+        convert_tfrecord(path, tmp_path / "t", progress=False)

@@ -1,4 +1,5 @@
 import json
+import re
 import warnings
 
 import numpy as np
@@ -261,3 +262,36 @@ def test_no_single_byte_flip_of_a_run_file_changes_its_history_silently(space, t
         if not history.equals(original):
             silent.append(position)
     assert not silent, f"flips at {silent} changed the history without an error"
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"workers": "2"}, "workers must be a whole number"),
+        ({"workers": 2.0}, "workers must be a whole number"),
+        ({"workers": True}, "workers must be a whole number"),
+        ({"realizations": 1.5}, "realizations must be a whole number"),
+        ({"chunk_size": 0}, "chunk_size must be >= 1"),
+        ({"configs": {"re": 5}}, "configs['re'] must be a EvolutionConfig(...) or a mapping"),
+        ({"configs": [("re", {})]}, "configs must map algorithm names"),
+        ({"configs": {"re": {"population_size": 12.7}}}, "population_size must be int, got 12.7"),
+        ({"configs": {"re": {"mutation": {"mutation_rate": "x"}}}}, "mutation_rate must be"),
+        ({"experiment": "."}, "must be a plain folder name"),
+        ({"experiment": "a\x00b"}, "must be a plain folder name"),
+        ({"experiment": 7}, "experiment name must be a str"),
+        ({"results": "r\x00s"}, "results must be a folder path"),
+    ],
+)
+def test_bad_python_arguments_are_one_clear_error(options, message, space, tmp_path):
+    # Catches the Python API taking what the CLI refuses: workers="2", population_size=12.7, experiment="." ...
+    kwargs = {"table": "surrogate", "results": tmp_path, "progress": False, **options}
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        compare(["rs", "re"], [0], 5, **kwargs)
+    assert not any(p.name == "metadata.json" for p in tmp_path.rglob("*"))
+
+
+def test_numpy_whole_numbers_are_accepted_as_settings(space, tmp_path):
+    settings = {"re": {"population_size": np.int64(5), "tournament_size": 2, "num_init": 3}}
+    options = {"table": "surrogate", "results": tmp_path, "progress": False, "workers": np.int64(1)}
+    frame = compare(["re"], [np.int64(0)], np.int64(6), configs=settings, **options)
+    assert len(frame) == 6
