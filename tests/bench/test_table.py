@@ -102,7 +102,7 @@ def test_a_flipped_bit_in_a_cached_array_is_refused(tmp_path):
     raw = bytearray((folder / "data.npy").read_bytes())
     raw[-7] ^= 0x40
     (folder / "data.npy").write_bytes(bytes(raw))
-    with pytest.raises(DataFormatError, match="does not match its checksum.*delete .* to rebuild it"):
+    with pytest.raises(DataFormatError, match=r"does not match its checksum.*delete .* to rebuild it"):
         BenchmarkTable.load(folder)
 
 
@@ -110,10 +110,10 @@ def test_an_array_of_another_dtype_or_an_empty_file_is_refused(tmp_path):
     # Catches an int8 array of the right shape read as accuracies of 99, and an EOFError traceback.
     folder = _saved(tmp_path)
     np.save(folder / "data.npy", np.full((4, 3, 1, 2, 4), 99, dtype=np.int8))
-    with pytest.raises(DataFormatError, match="data.npy"):
+    with pytest.raises(DataFormatError, match=r"data\.npy"):
         BenchmarkTable.load(folder)
     (folder / "data.npy").write_bytes(b"")
-    with pytest.raises(DataFormatError, match="data.npy"):
+    with pytest.raises(DataFormatError, match=r"data\.npy"):
         BenchmarkTable.load(folder)
 
 
