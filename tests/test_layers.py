@@ -21,7 +21,7 @@ ALLOWED = {
 
 def _part(module: str) -> str:
     name = module.split(".")[1] if module.count(".") else "package"
-    if name in ("_io", "_nn", "_runner", "_version", "errors", "nb101"):
+    if name in ("_checks", "_io", "_nn", "_runner", "_version", "errors", "nb101"):
         return "helpers"
     return {"cli": "cli", "__main__": "cli", "__init__": "package"}.get(name, name)
 

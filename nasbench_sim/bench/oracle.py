@@ -33,10 +33,11 @@ from typing import Any
 
 import numpy as np
 
+from nasbench_sim._checks import as_generator, checked_rows
 from nasbench_sim.bench.table import METRICS, POINTS, BenchmarkTable
 from nasbench_sim.bench.table_rows import TableRows
-from nasbench_sim.errors import MissingDataError, MissingRepeatError, OutOfDomainError
-from nasbench_sim.space.cell import Cell
+from nasbench_sim.errors import ConfigError, MissingDataError, MissingRepeatError, OutOfDomainError
+from nasbench_sim.space.cell import Cell, checked_cells
 from nasbench_sim.space.cellspace import CellSpace
 
 _RNG_BUFFER = 4096
@@ -99,11 +100,13 @@ class Oracle:
         space: CellSpace | None = None,
         num_repeats: int | None = None,
     ) -> None:
+        if not isinstance(table, BenchmarkTable):
+            raise ConfigError(f"an Oracle needs a BenchmarkTable (see open_table), got {type(table).__name__}")
         self.table = table
         self._rows = TableRows(table, space)
         if not table.keyed and len(self.space) != table.num_cells:
             raise ValueError(f"table has {table.num_cells} cells, space has {len(self.space)}")
-        self.rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        self.rng = as_generator(rng)
         self.num_repeats = table.num_repeats if num_repeats is None else int(num_repeats)
         self._data = np.asarray(table.data)  # plain ndarray view: faster scalar indexing than np.memmap
         self._repeats: list[int] = []
@@ -217,10 +220,8 @@ class Oracle:
         Returns:
             dict of (B,) arrays: `row` (space rows) and the four metrics.
         """
-        if isinstance(cells, np.ndarray):
-            rows = cells.astype(np.int64)
-        else:
-            rows = self.space.indices(cells)
+        is_rows = isinstance(cells, np.ndarray)
+        rows = checked_rows(cells, len(self.space)) if is_rows else self.space.indices(checked_cells(cells))
         table_rows = rows
         if self.table.keyed:
             table_rows = self._rows.space_to_table()[rows]

@@ -9,7 +9,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -283,3 +283,16 @@ class Cell:
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         # The form as given: mutation works on it, so a pickled and restored searcher mutates alike.
         return (Cell, (self._original_matrix, self._original_ops))
+
+
+def checked_cells(cells: Iterable[Any]) -> list[Cell]:
+    """`cells` as a list if every item is a `Cell`.
+
+    Raises:
+        OutOfDomainError: naming the first item that is not a Cell.
+    """
+    items = list(cells)
+    bad = next((c for c in items if not isinstance(c, Cell)), None)
+    if bad is not None or any(c is None for c in items):
+        raise OutOfDomainError(f"expected Cells (or an array of rows), got {bad!r:.60}")
+    return items

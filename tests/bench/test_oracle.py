@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from nasbench_sim.bench import Oracle
-from nasbench_sim.errors import MissingDataError, OutOfDomainError
+from nasbench_sim.errors import ConfigError, MissingDataError, OutOfDomainError
 from nasbench_sim.space import Cell
 from nasbench_sim.space.sampling import random_cells
 
@@ -155,3 +155,29 @@ def test_query_of_something_else_than_a_cell_is_a_named_domain_error(surrogate, 
     # Regression: oracle.query(list) escaped as a raw AttributeError from inside the space index.
     with pytest.raises(OutOfDomainError, match=f"query needs a Cell, got {type(cell).__name__}"):
         Oracle(surrogate, 0, space=space).query(cell)
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        (np.array([-1, 2]), "row -1 is outside"),
+        (np.array([0, 2.7]), "whole numbers"),
+        (np.array([[0, 1]]), "1-D array"),
+    ],
+)
+def test_query_batch_refuses_rows_it_would_misread(surrogate, rows, message):
+    # Catches query_batch(np.array([-1, 2.7])) answering the last row and row 2.
+    oracle = Oracle(surrogate, np.random.default_rng(0))
+    with pytest.raises(OutOfDomainError, match=message):
+        oracle.query_batch(rows)
+
+
+def test_bad_oracle_arguments_are_one_clear_error(surrogate):
+    # Catches Oracle(table, -1) and query_batch([cell, None]) ending in tracebacks from numpy.
+    with pytest.raises(ConfigError, match="rng must be a numpy Generator"):
+        Oracle(surrogate, -1)
+    with pytest.raises(ConfigError, match="needs a BenchmarkTable"):
+        Oracle("surrogate")
+    cell = Cell([[0, 1], [0, 0]], ["input", "output"])
+    with pytest.raises(OutOfDomainError, match="expected Cells"):
+        Oracle(surrogate, 0).query_batch([cell, None])
