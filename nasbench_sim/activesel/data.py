@@ -97,8 +97,11 @@ NUM_CLASSES = 10
 
 
 def _split(x: np.ndarray, y: np.ndarray, side: int) -> Split:
-    x = np.asarray(x, dtype=np.float32).reshape(-1, 1, side, side)
-    y = np.asarray(y, dtype=np.int64)
+    try:
+        x = np.asarray(x, dtype=np.float32).reshape(-1, 1, side, side)
+        y = np.asarray(y, dtype=np.int64).reshape(-1)
+    except (TypeError, ValueError) as exc:
+        raise DataFormatError(f"images must be {side}x{side} numbers and labels whole numbers ({exc})") from None
     if x.shape[0] != y.shape[0]:
         raise DataFormatError(f"{x.shape[0]} images but {y.shape[0]} labels")
     if y.size and (y.min() < 0 or y.max() >= NUM_CLASSES):
@@ -122,11 +125,13 @@ def _read_idx(path: Path) -> np.ndarray:
     try:
         with opener(path, "rb") as handle:
             raw = handle.read()
-    except OSError as exc:
+    except (OSError, EOFError) as exc:  # EOFError: a truncated gzip stream
         raise DataFormatError(f"{path}: unreadable IDX file ({exc})") from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
         raise DataFormatError(f"{path}: not an unsigned-byte IDX file")
     dims = raw[3]
+    if len(raw) < 4 + 4 * dims:
+        raise DataFormatError(f"{path}: truncated IDX header ({len(raw)} bytes for {dims} dimensions)")
     shape = struct.unpack(f">{dims}I", raw[4 : 4 + 4 * dims])
     data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * dims)
     if data.size != int(np.prod(shape)):

@@ -136,3 +136,19 @@ def test_labels_outside_the_classes_are_refused(tmp_path):
     labels.write_bytes(gzip.compress(_idx(np.full(10, 255))))
     with pytest.raises(DataFormatError, match="labels must be classes 0-9, found 255 to 255"):
         load_mnist_path(tmp_path / "mnist")
+
+
+@pytest.mark.parametrize(
+    ("name", "payload", "message"),
+    [
+        ("t10k-labels-idx1-ubyte.gz", gzip.compress(b"\x00\x00\x08\x01\x00"), "truncated IDX header"),
+        ("t10k-labels-idx1-ubyte.gz", gzip.compress(_idx(np.zeros(10)))[:-12], "unreadable IDX file"),
+        ("t10k-images-idx3-ubyte.gz", gzip.compress(_idx(np.zeros((10, 27)))), "images must be 28x28"),
+    ],
+)
+def test_damaged_idx_files_are_one_clear_error(tmp_path, name, payload, message):
+    # Catches struct.error, EOFError and a reshape ValueError escaping the MNIST reader.
+    _write_idx_folder(tmp_path / "mnist")
+    (tmp_path / "mnist" / name).write_bytes(payload)
+    with pytest.raises(DataFormatError, match=message):
+        load_mnist_path(tmp_path / "mnist")
