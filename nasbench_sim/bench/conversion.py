@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
+from nasbench_sim._io import scratch_prefix
 from nasbench_sim.bench.table import METRICS, NUM_REPEATS, POINTS, BenchmarkTable, FileCells
 from nasbench_sim.bench.tfrecord import FRAMING_BYTES, decode_row, iter_tfrecord
 from nasbench_sim.errors import DataFileNotFoundError, DataFormatError, OutOfDomainError
@@ -117,7 +118,7 @@ def convert_tfrecord(
     if not path.is_file():
         raise DataFileNotFoundError(errno.ENOENT, "no such file", str(path))
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
+    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=scratch_prefix(out), suffix=".tmp"))
     try:
         digest = hashlib.sha256()
         cell_of_hash: dict[str, int] = {}
