@@ -11,7 +11,13 @@ import argparse
 
 from nasbench_sim.cli.options import add_quiet, add_table
 from nasbench_sim.errors import ConfigError
-from nasbench_sim.harness.config_file import COMPARE_DEFAULTS, DEFAULT_REALIZATIONS, compare_options, options_budget
+from nasbench_sim.harness.config_file import (
+    COMPARE_DEFAULTS,
+    DEFAULT_REALIZATIONS,
+    MAX_REALIZATIONS,
+    compare_options,
+    options_budget,
+)
 from nasbench_sim.search.registry import names as algorithm_names
 
 
@@ -39,7 +45,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     cmp.add_argument(
         "--realizations",
         type=int,
-        help=f"noise realizations of a partial/surrogate table (default {DEFAULT_REALIZATIONS}; seed s uses s %% N)",
+        help=f"noise realizations of a partial/surrogate table (default {DEFAULT_REALIZATIONS}, at most {MAX_REALIZATIONS}; seed s uses s %% N)",
     )
     cmp.add_argument("--experiment", help="name of the results folder (default: derived from the options)")
     cmp.add_argument("--results-dir", help="parent folder of experiments (default results)")

@@ -22,6 +22,8 @@ from nasbench_sim.harness.run import Budget
 
 #: Noise realizations of a partial or surrogate table that a comparison uses unless told otherwise.
 DEFAULT_REALIZATIONS = 5
+#: ... and at most (each is a table of about 0.16 GB on disk, built once).
+MAX_REALIZATIONS = 50
 #: Every option of a comparison and its value when neither the file nor the command line gives one.
 COMPARE_DEFAULTS: dict[str, Any] = {
     "algorithms": "rs,re,gp,np",

@@ -9,6 +9,7 @@ Example:
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import numpy as np
 
 from nasbench_sim.bench.table import BenchmarkTable
 from nasbench_sim.errors import ConfigError
-from nasbench_sim.harness.config_file import DEFAULT_REALIZATIONS
+from nasbench_sim.harness.config_file import DEFAULT_REALIZATIONS, MAX_REALIZATIONS
 from nasbench_sim.harness.protocol import Protocol
 from nasbench_sim.harness.run import Budget
 
@@ -61,9 +62,22 @@ def open_tables(
             raise ConfigError(f"the {first.kind} table has no noise realizations to choose from")
         return [first]
     count = DEFAULT_REALIZATIONS if realizations is None else realizations
-    if count < 1:
-        raise ConfigError(f"realizations must be >= 1, got {count}")
+    if not 1 <= count <= MAX_REALIZATIONS:
+        raise ConfigError(
+            f"realizations must be 1 to {MAX_REALIZATIONS}, got {count} (each is a table of about "
+            f"{_gigabytes(first)} GB built once)"
+        )
+    if count > DEFAULT_REALIZATIONS and progress:
+        print(
+            f"{count} noise realizations of the {first.kind} table: up to {_gigabytes(first, count)} GB in "
+            f"{Path(first.folder).parent if first.folder else 'the data folder'} (each built once, then cached)",
+            file=sys.stderr,
+        )
     return [first] + [open_table(first.kind, realization=r, progress=progress) for r in range(1, count)]
+
+
+def _gigabytes(table: BenchmarkTable, count: int = 1) -> str:
+    return f"{count * (table.data.nbytes + table.trainable_parameters.nbytes) / 1e9:.1f}"
 
 
 def parse_seeds(seeds: Iterable[int] | str) -> list[int]:

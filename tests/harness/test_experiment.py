@@ -271,6 +271,7 @@ def test_no_single_byte_flip_of_a_run_file_changes_its_history_silently(space, t
         ({"workers": 2.0}, "workers must be a whole number"),
         ({"workers": True}, "workers must be a whole number"),
         ({"realizations": 1.5}, "realizations must be a whole number"),
+        ({"realizations": 1000}, "realizations must be 1 to 50, got 1000 (each is a table of about 0.2 GB"),
         ({"chunk_size": 0}, "chunk_size must be >= 1"),
         ({"configs": {"re": 5}}, "configs['re'] must be a EvolutionConfig(...) or a mapping"),
         ({"configs": [("re", {})]}, "configs must map algorithm names"),
