@@ -29,8 +29,10 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -132,6 +134,23 @@ class StudyLayout:
         )
 
 
+def read_record(path: Path) -> dict[str, Any] | None:
+    """A finished task's JSON record; None if there is none, or if it is damaged (then moved aside as `.corrupt`)."""
+    try:
+        record = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:  # truncated or garbled: the task is redone
+        aside = path.with_suffix(path.suffix + ".corrupt")
+        with contextlib.suppress(OSError):
+            os.replace(path, aside)
+        warnings.warn(
+            f"{path} is unreadable ({type(exc).__name__}); moved to {aside.name}, the task is redone", stacklevel=2
+        )
+        return None
+    return record if isinstance(record, dict) else None
+
+
 def load_results(out: str | os.PathLike) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(runs, references) of a study folder as DataFrames, one row per finished run / reference model.
 
@@ -144,8 +163,8 @@ def load_results(out: str | os.PathLike) -> tuple[pd.DataFrame, pd.DataFrame]:
         DataFormatError: the folder holds no finished run.
     """
     layout = StudyLayout(out)
-    runs = [json.loads(p.read_text()) for p in sorted(layout.runs.rglob("*.json"))]
-    refs = [json.loads(p.read_text()) for p in sorted(layout.references.rglob("*.json"))]
+    runs = [r for r in map(read_record, sorted(layout.runs.rglob("*.json"))) if r is not None]
+    refs = [r for r in map(read_record, sorted(layout.references.rglob("*.json"))) if r is not None]
     if not runs:
         raise DataFormatError(f"{layout.root}: no finished training runs")
     return pd.DataFrame(runs), pd.DataFrame(refs, columns=list(REFERENCE_COLUMNS))

@@ -52,7 +52,7 @@ from nasbench_sim._nn import resolve_device
 from nasbench_sim._runner import run_tasks
 from nasbench_sim.activesel.config import KNOWN_CELLS, StudyConfig, candidate_cells
 from nasbench_sim.activesel.data import ImageData, load_dataset
-from nasbench_sim.activesel.layout import StudyLayout
+from nasbench_sim.activesel.layout import StudyLayout, read_record
 from nasbench_sim.activesel.report import write_report
 from nasbench_sim.activesel.selection import REGIMES, build_subsets, random_part
 from nasbench_sim.activesel.train import predict_proba, steps_per_epoch, train
@@ -251,7 +251,8 @@ def _write_training(task: RunTask, result: dict[str, Any]) -> None:
 
 
 def _done(task: ReferenceTask | RunTask) -> bool:
-    return task.stem.with_suffix(".json").exists()
+    """True if the task's record reads back; a damaged one is moved aside (`.corrupt`) and the task redone."""
+    return read_record(task.stem.with_suffix(".json")) is not None
 
 
 def _needed_references(config: StudyConfig) -> int:

@@ -31,3 +31,20 @@ def test_every_file_of_the_tiny_study_is_where_the_layout_says(tiny_study):
 def test_a_folder_without_runs_is_a_clear_error(tmp_path):
     with pytest.raises(DataFormatError, match="no finished training runs"):
         load_results(tmp_path)
+
+
+def test_a_truncated_record_is_moved_aside_and_its_task_redone(tmp_path):
+    # Catches a truncated study result JSON breaking resume with a JSONDecodeError traceback.
+    import warnings
+
+    from nasbench_sim.activesel.layout import read_record
+
+    path = tmp_path / "run.json"
+    path.write_text('{"seed": 0, "test_acc')
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert read_record(path) is None
+    assert "unreadable" in str(caught[0].message) and (tmp_path / "run.json.corrupt").exists()
+    assert read_record(tmp_path / "missing.json") is None
+    path.write_text('{"seed": 1}')
+    assert read_record(path) == {"seed": 1}
