@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import errno
 import glob
 import hashlib
 import io
@@ -106,6 +107,21 @@ def scratch_prefix(path: Path) -> str:
                 else:
                     entry.unlink(missing_ok=True)
     return f"{prefix}{os.getpid()}."
+
+
+def preallocate(path: str | os.PathLike) -> None:
+    """Reserve the disk blocks of a file that will be written through a memory map.
+
+    A memory-mapped write to a sparse file on a full disk kills the process with SIGBUS;
+    reserving the blocks first turns that into an `OSError` (ENOSPC) here. Filesystems
+    that cannot reserve blocks are left as they are.
+    """
+    with open(path, "r+b") as handle:
+        try:
+            os.posix_fallocate(handle.fileno(), 0, os.fstat(handle.fileno()).st_size)
+        except OSError as exc:
+            if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
+                raise OSError(exc.errno, exc.strerror or os.strerror(exc.errno), str(path)) from None
 
 
 def _alive(pid: int) -> bool:

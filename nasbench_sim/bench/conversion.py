@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from nasbench_sim._io import scratch_prefix
+from nasbench_sim._io import preallocate, scratch_prefix
 from nasbench_sim.bench.table import METRICS, NUM_REPEATS, POINTS, BenchmarkTable, FileCells
 from nasbench_sim.bench.tfrecord import FRAMING_BYTES, decode_row, iter_tfrecord
 from nasbench_sim.errors import DataFileNotFoundError, DataFormatError, OutOfDomainError
@@ -216,6 +216,7 @@ def convert_tfrecord(
         data = np.lib.format.open_memmap(
             tmp / "data.npy", mode="w+", dtype=np.float32 if exact32 else np.float64, shape=shape
         )
+        preallocate(tmp / "data.npy")  # a full disk is an OSError here, not a SIGBUS in the writes below
         data[:] = np.nan
         values = np.memmap(tmp / "values.f64", dtype=np.float64, mode="r").reshape(-1, len(POINTS), len(METRICS))
         cells_of_record = np.frombuffer(record_cells, dtype=np.int32)

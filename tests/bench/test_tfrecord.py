@@ -273,3 +273,18 @@ def test_impossible_values_name_their_byte_offset(records, tmp_path, field, valu
     )
     with pytest.raises(DataFormatError, match=r"byte offset 0: \w+ -?[\d.]+ is outside"):
         convert_tfrecord(path, tmp_path / "t", progress=False)
+
+
+def test_a_full_disk_is_an_os_error_and_leaves_no_scratch(golden_tfrecord, tmp_path, monkeypatch):
+    # Catches `data convert` into a nearly full folder dying with SIGBUS (a sparse memory map) and
+    # leaving its `.tmp` folder behind to keep the disk full.
+    import errno
+    import os
+
+    def full(fd, offset, length):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "posix_fallocate", full)
+    with pytest.raises(OSError, match="No space left on device") as caught:
+        convert_tfrecord(golden_tfrecord, tmp_path / "t", progress=False)
+    assert caught.value.filename.endswith("data.npy") and not list(tmp_path.iterdir())
