@@ -312,6 +312,10 @@ def open_table(spec: str | os.PathLike | None = None, *, realization: int = 0, p
         DataFileNotFoundError: a path that does not exist.
         DataFormatError: the path exists but is not a readable source.
     """
+    if not (spec is None or isinstance(spec, (str, os.PathLike))):
+        raise ConfigError(f"a table is a name or a path, got {type(spec).__name__} {spec!r:.40}")
+    if isinstance(realization, (bool, np.bool_)) or not isinstance(realization, (int, np.integer)) or realization < 0:
+        raise ConfigError(f"realization must be a whole number >= 0, got {realization!r:.40}")
     if spec is None:
         official = cached_official()
         if official is not None:

@@ -1,4 +1,5 @@
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,18 @@ def test_a_same_size_replacement_with_its_mtime_restored_is_hashed_again(tmp_pat
     path.write_bytes(b"b" * 100)
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert content_sha256(path) != first
+
+
+@pytest.mark.parametrize(
+    ("spec", "kwargs", "message"),
+    [
+        (5, {}, "a table is a name or a path, got int"),
+        (b"surrogate", {}, "a table is a name or a path, got bytes"),
+        ("surrogate", {"realization": 1.5}, "realization must be a whole number >= 0, got 1.5"),
+        ("surrogate", {"realization": "1"}, "realization must be a whole number >= 0, got '1'"),
+    ],
+)
+def test_open_table_checks_its_arguments(spec, kwargs, message):
+    # Catches realization=1.5 or "1" ending in a TypeError from numpy.
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        open_table(spec, progress=False, **kwargs)
