@@ -90,6 +90,8 @@ class Case:
         setup: writes the case's input files into its folder.
         check: (folder, stderr) -> a problem or None, after the command.
         empty_data: run on an empty data folder (no cached cell space) instead.
+        small_disk: mount a tmpfs of this many bytes at the case's `disk/` before the setup (a full
+            disk); `data_on_disk` makes it the data folder. Skipped, with the reason, where mounting fails.
         fast: part of `--fast`.
         timeout: seconds before the case is killed and reported as hanging.
     """
@@ -104,6 +106,8 @@ class Case:
     setup: Callable[[Path], None] | None = None
     check: Callable[[Path, str], str | None] | None = None
     empty_data: bool = False
+    small_disk: int = 0
+    data_on_disk: bool = False
     fast: bool = False
     timeout: float = 120.0
 
@@ -228,6 +232,40 @@ def _redone_foreign(folder: Path, stderr: str) -> str | None:
     if not aside.exists() or not (folder / "res/e/runs/rs/seed_0000.parquet").exists():
         return "the foreign run file was not moved aside and redone"
     return None
+
+
+def _no_scratch(name: str) -> Callable[[Path, str], str | None]:
+    def check(folder: Path, stderr: str) -> str | None:
+        left = [p.name for p in (folder / name).rglob("*.tmp")] if (folder / name).exists() else []
+        if left:
+            return f"temporary files left behind: {left[:3]}"
+        return None if "No space left on device" in stderr else "stderr does not say the disk is full"
+
+    return check
+
+
+def _big_tfrecord_and_full_disk(folder: Path) -> None:
+    """An official-format file of 3,000 synthetic records, and a data disk with about 0.3 MB free."""
+    import numpy as np
+
+    from nasbench_sim.bench.tfrecord import encode_row, write_tfrecord
+    from nasbench_sim.space.sampling import random_cell
+
+    rng = np.random.default_rng(0)
+    stats = {
+        f"{point}_{metric}": value
+        for point in ("halfway", "final")
+        for metric, value in (("train_accuracy", 0.9), ("validation_accuracy", 0.9), ("test_accuracy", 0.9))
+    }
+    stats.update(halfway_training_time=100.0, final_training_time=200.0)
+    seen, payloads = set(), []
+    while len(payloads) < 3000:
+        cell = random_cell(rng)
+        if cell.hash not in seen:
+            seen.add(cell.hash)
+            payloads.append(encode_row(cell.hash, 108, cell.matrix.tolist(), list(cell.ops), stats, 1000))
+    write_tfrecord(folder / "big.tfrecord", payloads)
+    (folder / "disk" / "filler").write_bytes(b"\0" * 900_000)
 
 
 def _no_pip_advice(folder: Path, stderr: str) -> str | None:
@@ -383,6 +421,28 @@ def cases() -> list[Case]:
             check=_redone_foreign,
             expect=(0,),
         ),
+        # A full disk: one line naming the path (an OSError), no SIGBUS, no .tmp left behind.
+        Case(
+            name="disk_full_space_build",
+            argv=("data", "space", "--quiet"),
+            small_disk=2_000_000,
+            data_on_disk=True,
+            check=_no_scratch("disk"),
+        ),
+        Case(
+            name="disk_full_convert",
+            argv=("data", "convert", "{dir}/big.tfrecord", "--quiet"),
+            small_disk=1_200_000,
+            data_on_disk=True,
+            setup=_big_tfrecord_and_full_disk,
+            check=_no_scratch("disk"),
+        ),
+        Case(
+            name="disk_full_results",
+            argv=(*SMALL, "--results-dir", "{dir}/disk/results", "--seeds", "0-9", "--no-plot"),
+            small_disk=64_000,
+            check=_no_scratch("disk/results"),
+        ),
         # The MNIST study: refused up front, no output folder left behind.
         *(
             Case(name=f"activesel_{flag[2:].replace('-', '_')}_0", argv=(*study, flag, "0"), check=_absent("study"))
@@ -515,6 +575,30 @@ def _command(argv: list[str]) -> list[str]:
 def run_case(case: Case, folder: Path) -> dict[str, Any]:
     """Run one case in `folder`; its JSON record."""
     folder.mkdir(parents=True)
+    if case.small_disk:
+        reason = _mount_small_disk(folder / "disk", case.small_disk)
+        if reason is not None:
+            return {"case": case.name, "skipped": reason, "traceback": False, "problem": None}
+    try:
+        return _run_case(case, folder)
+    finally:
+        if case.small_disk:
+            subprocess.run(["umount", "-l", str(folder / "disk")], capture_output=True)
+
+
+def _mount_small_disk(mount: Path, size: int) -> str | None:
+    """Mount a tmpfs of `size` bytes at `mount`; None, or why it cannot be done here."""
+    mount.mkdir()
+    try:
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)], capture_output=True, timeout=30
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"cannot mount a tmpfs here ({exc})"
+    return None if done.returncode == 0 else f"cannot mount a tmpfs here ({done.stderr.decode().strip()[:80]})"
+
+
+def _run_case(case: Case, folder: Path) -> dict[str, Any]:
     if case.setup is not None:
         case.setup(folder)
     if case.script:
@@ -523,6 +607,8 @@ def run_case(case: Case, folder: Path) -> dict[str, Any]:
     else:
         command = _command([a.replace("{dir}", str(folder)) for a in case.argv])
     env = _ENV["empty" if case.empty_data else "data"]
+    if case.data_on_disk:
+        env = {**env, "NASBENCH_SIM_DATA": str(folder / "disk")}
     start = time.perf_counter()
     problem = None
     try:
@@ -642,6 +728,27 @@ def run_cases(cases: list[Case], workdir: Path) -> list[dict[str, Any]]:
     return [run_case(case, workdir / "cases" / case.name) for case in cases]
 
 
+#: What a case's outcome counts as in the summary line.
+KINDS = ("clear", "traceback", "hang", "leak", "silent_wrong", "skipped")
+
+
+def _kind(result: dict[str, Any]) -> str:
+    """A case's outcome: clear (no problem), traceback, hang, leak (a process or file left), skipped, or
+    silent_wrong (another exit code or a check that failed: a wrong answer without a clear error)."""
+    problem = result.get("problem") or ""
+    if result.get("skipped"):
+        return "skipped"
+    if not problem:
+        return "clear"
+    if "traceback" in problem:
+        return "traceback"
+    if problem.startswith("still running after"):
+        return "hang"
+    if "left behind" in problem or "after kill -9" in problem:
+        return "leak"
+    return "silent_wrong"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fast", action="store_true", help="only the quick cases (about 40 s)")
@@ -661,12 +768,15 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         results = run_cases(chosen, Path(tmp))
     problems = [r["case"] for r in results if r["problem"]]
+    kinds = {kind: [r["case"] for r in results if _kind(r) == kind] for kind in KINDS}
     print(
         json.dumps(
             {
                 "cases": results,
                 "summary": {
                     "cases": len(results),
+                    **{kind: len(names) for kind, names in kinds.items()},
+                    "skipped_cases": {r["case"]: r["skipped"] for r in results if r.get("skipped")},
                     "with_traceback": sum(r["traceback"] for r in results),
                     "with_problem": problems,
                     "seconds": round(time.perf_counter() - start, 1),

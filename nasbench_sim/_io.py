@@ -148,9 +148,22 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file normal permissions
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise _naming(exc, path) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _naming(exc: OSError, path: Path, nbytes: int = 0) -> OSError:
+    """`exc` with the path it was writing, and an errno where numpy's short writes give none."""
+    code = exc.errno
+    if code is None:  # numpy's tofile reports "N requested and M written" without an errno
+        code = errno.ENOSPC if shutil.disk_usage(path.parent).free <= nbytes else errno.EIO
+    if exc.filename is not None and exc.errno is not None:
+        return exc
+    return OSError(code, os.strerror(code), str(path))
 
 
 def atomic_write_figure(fig: Any, path: str | os.PathLike, **savefig_kwargs: Any) -> None:
@@ -231,7 +244,10 @@ def atomic_write_npy_dir(path: str | os.PathLike, arrays: Mapping[str, np.ndarra
         checks, stamps = {}, {}
         for name, array in arrays.items():
             file = tmp / f"{name}.npy"
-            np.save(file, np.ascontiguousarray(array), allow_pickle=False)
+            try:
+                np.save(file, np.ascontiguousarray(array), allow_pickle=False)
+            except OSError as exc:
+                raise _naming(exc, file, np.asarray(array).nbytes) from None
             checks[name] = {
                 "shape": list(np.shape(array)),
                 "dtype": str(np.asarray(array).dtype),
