@@ -511,6 +511,13 @@ def cases() -> list[Case]:
             expect=(0,),
             fast=True,
         ),
+        Case(
+            name="broken_pipe_compare_still_finishes",
+            argv=(*SMALL, "--results-dir", "{dir}/res", "--experiment", "e"),
+            action="head",
+            expect=(0,),
+            check=lambda folder, _: None if (folder / "res/e/summary.md").exists() else "stopped without its plots",
+        ),
         # Lost or wrong results.
         Case(
             name="truncated_run_file_redone",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from nasbench_sim.cli.options import add_quiet, add_table
+from nasbench_sim.cli.options import add_quiet, add_table, say
 from nasbench_sim.errors import ConfigError
 from nasbench_sim.harness.config_file import (
     COMPARE_DEFAULTS,
@@ -106,7 +106,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     workers = options["workers"] if options["workers"] is not None else (os.cpu_count() or 1)
     if workers < 1:
         raise ConfigError(f"--workers must be >= 1, got {workers}")
-    print(f"protocol: {proto.name} ({proto.description})")
+    say(f"protocol: {proto.name} ({proto.description})")
     frame = compare(
         options["algorithms"],
         options["seeds"],
@@ -123,7 +123,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         progress=not args.quiet,
     )
     folder = frame.attrs["folder"]
-    print(f"results: {folder}")
+    say(f"results: {folder}")
     if not args.no_plot:
         _plot(folder, None)
     return 0
@@ -141,7 +141,7 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
         report = reproduce_bananas(algorithms=args.algorithms or None, **common)
     else:
         report = retest_np_nas(**common)
-    print(report.read_text())
+    say(report.read_text())
     return 0
 
 
@@ -150,8 +150,8 @@ def _plot(folder, out) -> None:
 
     paths = plot_experiment(folder, out)
     summary = next(p for p in paths if p.suffix == ".md")
-    print(summary.read_text())
-    print("wrote " + ", ".join(str(p) for p in paths))
+    say(summary.read_text())
+    say("wrote " + ", ".join(str(p) for p in paths))
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:

@@ -2,6 +2,8 @@
 
 Example:
     >>> import argparse
+import os
+import sys
     >>> from nasbench_sim.cli.options import add_quiet
     >>> parser = argparse.ArgumentParser(); add_quiet(parser)
     >>> parser.parse_args(["--quiet"]).quiet
@@ -11,6 +13,8 @@ Example:
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 
 SPEC_HELP = """Cell as an adjacency matrix (JSON, row-major, upper triangular) and its ops.
 Ops: input, conv3x3-bn-relu, conv1x1-bn-relu, maxpool3x3, output."""
@@ -30,3 +34,11 @@ def add_table(parser: argparse.ArgumentParser) -> None:
 def add_quiet(parser: argparse.ArgumentParser) -> None:
     """`--quiet`: no progress bars."""
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def say(text: str) -> None:
+    """Print a line of a command's report; if the reader has gone (`| head -1`), the work goes on silently."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict
@@ -190,7 +191,7 @@ def compare(
             f"{len(names)} algorithm(s) x {len(seed_list)} seed(s): {total} run(s) to do in {len(chunks)} chunk(s)"
         )
         if progress:
-            print(print_fn)
+            print(print_fn, file=sys.stderr)  # progress, beside the bars
         run_tasks(
             chunks,
             run_chunk,
