@@ -44,6 +44,7 @@ Example:
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -365,8 +366,19 @@ class Analysis:
 
 
 def analyse(runs: pd.DataFrame, references: pd.DataFrame, config: StudyConfig) -> list[Analysis]:
-    """One `Analysis` per epoch budget: the main study first, then the control (if run)."""
+    """One `Analysis` per epoch budget: the main study first, then the control (if run).
+
+    Runs recorded as diverged are left out, with a warning.
+    """
     budgets = [config.training.epochs] + ([config.control_epochs] if config.has_control else [])
+    if "diverged" in runs:  # a run whose loss was not finite failed: it enters no statistic
+        failed = runs["diverged"].fillna(False).astype(bool)
+        if failed.any():
+            warnings.warn(
+                f"{int(failed.sum())} run(s) diverged (a non-finite training loss) and are left out of the statistics",
+                stacklevel=2,
+            )
+        runs = runs[~failed]
     out = []
     for epochs in budgets:
         subset = runs[runs["epochs"] == epochs]

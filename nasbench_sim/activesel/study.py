@@ -229,6 +229,7 @@ def _run_training(task: RunTask) -> dict[str, Any]:
         "subset_size": int(indices.size),
         "steps": result.steps,
         "samples_seen": result.samples,
+        "diverged": result.diverged,
         "validation_accuracy": result.validation_accuracy,
         "test_accuracy": result.test_accuracy,
         "class_test_accuracy": [float(v) for v in result.class_test_accuracy],

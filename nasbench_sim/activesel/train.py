@@ -66,6 +66,11 @@ class TrainResult:
     history: list[dict[str, float]] = field(default_factory=list)
     model: nn.Module | None = None
 
+    @property
+    def diverged(self) -> bool:
+        """True if some minibatch loss was not finite (the run failed; its accuracies mean nothing)."""
+        return not bool(np.isfinite(self.step_losses).all())
+
 
 def build_network(cell: Cell, data: ImageData, config: TrainConfig) -> NB101Network:
     return NB101Network(

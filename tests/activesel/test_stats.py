@@ -95,3 +95,27 @@ def test_el2n_pays_for_every_reference_model():
 def test_known_cells_accuracy_is_the_mean_over_seeds_of_the_known_cells():
     runs = hand_runs({"full": FULL, "active": FULL}, known=1)
     assert known_cells_accuracy(runs) == pytest.approx(100 * (0.99 + 0.991) / 2)
+
+
+def test_a_diverged_run_enters_no_statistic():
+    # Catches a run with a non-finite loss (a failed training) counted like any other.
+    from nasbench_sim.activesel.config import StudyConfig
+    from nasbench_sim.activesel.stats import analyse
+
+    runs = hand_runs({"full": FULL, "active": FULL})
+    runs["diverged"] = False
+    runs.loc[(runs["regime"] == "active") & (runs["cell_index"] == 0) & (runs["seed"] == 0), "diverged"] = True
+    config = StudyConfig(regimes=("full", "active"), control_epochs=0, known_cells=("resnet-like",), random_cells=3)
+    with pytest.warns(UserWarning, match="1 run\\(s\\) diverged"):
+        (analysis,) = analyse(runs, REFS, config)
+    row = analysis.regimes.set_index("regime").loc["active"]
+    assert row["pairs"] == 7  # 8 pairs less the diverged one
+
+
+def test_train_result_says_when_the_loss_was_not_finite():
+    from nasbench_sim.activesel.train import TrainResult
+
+    common = {"validation_accuracy": 0.1, "test_accuracy": 0.1, "class_test_accuracy": np.zeros(10), "steps": 2}
+    common |= {"samples": 4, "train_seconds": 1.0, "validation_seconds": 0.1, "test_seconds": 0.1}
+    assert TrainResult(step_losses=np.array([1.0, np.nan], dtype=np.float32), **common).diverged
+    assert not TrainResult(step_losses=np.array([1.0, 0.5], dtype=np.float32), **common).diverged
