@@ -132,3 +132,38 @@ def test_a_killed_pool_worker_is_one_clear_error_and_finished_tasks_are_kept():
     with pytest.raises(NasbenchSimError, match=r"a worker process died after .* run the same command again"):
         run_tasks([0, 1, 2, 3], _die_on_two, on_result=lambda t, r: done.append(t), workers=2, progress=False)
     assert 2 not in done
+
+
+def test_a_lost_scheduler_is_one_clear_error(monkeypatch):
+    # Catches a killed Dask scheduler ending in a `distributed` traceback.
+    import threading
+
+    distributed = pytest.importorskip("distributed")
+    from nasbench_sim import _runner
+    from nasbench_sim.errors import NasbenchSimError
+
+    monkeypatch.setattr(_runner, "WATCH_INTERVAL", 0.2)
+    monkeypatch.setattr(_runner, "NO_WORKER_GRACE", 2.0)
+    done = []
+    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None)
+
+    def close_after_first_result():
+        while not done:
+            time.sleep(0.05)
+        cluster.close()
+
+    closer = threading.Thread(target=close_after_first_result, daemon=True)
+    closer.start()
+    try:
+        with pytest.raises(NasbenchSimError, match=r"lost the Dask scheduler|no Dask worker left"):
+            run_tasks(
+                [0.01] + [5.0] * 3,
+                time.sleep,
+                on_result=lambda t, r: done.append(t),
+                scheduler=cluster.scheduler_address,
+                progress=False,
+            )
+    finally:
+        closer.join(30)
+        getattr(distributed.deploy.spec.SpecCluster, "_instances", set()).discard(cluster)  # closed: not again at exit
+    assert done[0] == 0.01
