@@ -99,6 +99,8 @@ def test_ctrl_c_inside_the_runs_exits_130_with_one_line(monkeypatch, capsys, tmp
     argv = ["compare", "--table", "surrogate", "--algorithms", "rs", "--seeds", "0", "--workers", "1", "--quiet"]
     code, _, err = _run(capsys, *argv, "--results-dir", str(tmp_path))
     assert code == 130 and "interrupted after 0 of 1 chunks" in err and len(err.strip().splitlines()) == 1
+    # Counted in runs too, the unit a user counts (a chunk holds several).
+    assert "(0 of 1 runs of this experiment are finished and kept)" in err
 
 
 def test_ctrl_c_prints_one_line(monkeypatch, capsys, tmp_path, space):

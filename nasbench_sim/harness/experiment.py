@@ -30,7 +30,7 @@ from typing import Any
 import pandas as pd
 
 from nasbench_sim._nn import resolve_device
-from nasbench_sim._runner import run_tasks
+from nasbench_sim._runner import RunInterruptedError, run_tasks
 from nasbench_sim.bench.table import BenchmarkTable
 from nasbench_sim.errors import ConfigError
 from nasbench_sim.harness.describe import describe_algorithm, describe_table, git_commit, versions
@@ -192,16 +192,22 @@ def compare(
         )
         if progress:
             print(print_fn, file=sys.stderr)  # progress, beside the bars
-        run_tasks(
-            chunks,
-            run_chunk,
-            on_result=finish,
-            workers=workers,
-            scheduler=scheduler,
-            progress=progress,
-            desc="run chunks",
-            unit="chunk",
-        )
+        try:
+            run_tasks(
+                chunks,
+                run_chunk,
+                on_result=finish,
+                workers=workers,
+                scheduler=scheduler,
+                progress=progress,
+                desc="run chunks",
+                unit="chunk",
+            )
+        except RunInterruptedError as exc:  # say it in runs, the unit a user counts (a chunk holds several)
+            kept = sum(run_path(folder, n, s).exists() for n in names for s in seed_list)
+            raise RunInterruptedError(
+                f"{exc} ({kept} of {len(names) * len(seed_list)} runs of this experiment are finished and kept)"
+            ) from None
     frame, _ = load_experiment(folder, algorithms=names, seeds=seed_list)
     frame.attrs.update(folder=str(folder), table_label=tables[0].label, protocol=proto.name)
     for n, count in dedup_breaches(frame, meta).items():
