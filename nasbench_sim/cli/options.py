@@ -2,8 +2,6 @@
 
 Example:
     >>> import argparse
-import os
-import sys
     >>> from nasbench_sim.cli.options import add_quiet
     >>> parser = argparse.ArgumentParser(); add_quiet(parser)
     >>> parser.parse_args(["--quiet"]).quiet
