@@ -158,11 +158,11 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
 
 def _naming(exc: OSError, path: Path, nbytes: int = 0) -> OSError:
     """`exc` with the path it was writing, and an errno where numpy's short writes give none."""
+    if exc.filename is not None and exc.errno is not None:
+        return exc
     code = exc.errno
     if code is None:  # numpy's tofile reports "N requested and M written" without an errno
         code = errno.ENOSPC if shutil.disk_usage(path.parent).free <= nbytes else errno.EIO
-    if exc.filename is not None and exc.errno is not None:
-        return exc
     return OSError(code, os.strerror(code), str(path))
 
 
@@ -303,8 +303,9 @@ def read_npy_dir(path: str | os.PathLike, mmap: bool = True) -> tuple[dict[str, 
         file = path / f"{name}.npy"
         check = checks.get(name)
         try:
-            if check is not None and file.stat().st_size != check["size"]:
-                raise DataFormatError(f"{file}: {file.stat().st_size:,} bytes, its record says {check['size']:,}")
+            size = file.stat().st_size
+            if check is not None and size != check["size"]:
+                raise DataFormatError(f"{file}: {size:,} bytes, its record says {check['size']:,}")
             arrays[name] = np.load(file, mmap_mode="r" if mmap else None, allow_pickle=False)
         except DataFormatError as exc:
             raise DataFormatError(f"{exc}; delete {path} to rebuild it") from None

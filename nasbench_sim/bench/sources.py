@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from nasbench_sim._checks import is_whole
 from nasbench_sim._io import atomic_write_json, data_dir, file_sha256, shared_dir
 from nasbench_sim.bench.budgets import load_budget_model
 from nasbench_sim.bench.noise import DEFAULT_NOISE
@@ -314,7 +315,7 @@ def open_table(spec: str | os.PathLike | None = None, *, realization: int = 0, p
     """
     if not (spec is None or isinstance(spec, (str, os.PathLike))):
         raise ConfigError(f"a table is a name or a path, got {type(spec).__name__} {spec!r:.40}")
-    if isinstance(realization, (bool, np.bool_)) or not isinstance(realization, (int, np.integer)) or realization < 0:
+    if not is_whole(realization) or realization < 0:
         raise ConfigError(f"realization must be a whole number >= 0, got {realization!r:.40}")
     if spec is None:
         official = cached_official()

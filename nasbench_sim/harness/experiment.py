@@ -29,6 +29,7 @@ from typing import Any
 
 import pandas as pd
 
+from nasbench_sim._checks import whole_number
 from nasbench_sim._nn import resolve_device
 from nasbench_sim._runner import RunInterruptedError, run_tasks
 from nasbench_sim.bench.table import BenchmarkTable
@@ -41,7 +42,6 @@ from nasbench_sim.harness.inputs import (
     open_tables,
     parse_seeds,
     resolve_budget,
-    whole_number,
 )
 from nasbench_sim.harness.protocol import DEFAULT_PROTOCOL
 from nasbench_sim.harness.protocol import protocol as get_protocol

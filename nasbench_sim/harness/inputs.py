@@ -16,16 +16,15 @@ from typing import Any
 
 import numpy as np
 
+from nasbench_sim._checks import is_whole
 from nasbench_sim.bench.table import BenchmarkTable
 from nasbench_sim.errors import ConfigError
 from nasbench_sim.harness.config_file import DEFAULT_REALIZATIONS, MAX_REALIZATIONS
 from nasbench_sim.harness.protocol import Protocol
 from nasbench_sim.harness.run import Budget
 
-#: Tables with selectable noise realizations, and how many a comparison uses by default.
+#: Tables with selectable noise realizations (their number: `config_file.DEFAULT_REALIZATIONS`).
 REALIZABLE_KINDS = ("partial", "surrogate")
-
-
 #: Seeds in one comparison at most (more is a typo such as 0-99999999; expanding it would exhaust memory).
 MAX_SEEDS = 100_000
 
@@ -36,7 +35,7 @@ def resolve_budget(budget: int | Budget | None, proto: Protocol) -> Budget:
         return proto.default_budget
     if isinstance(budget, Budget):
         return budget
-    if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)):
+    if not is_whole(budget):
         raise ConfigError(f"budget must be a whole number of queries or a Budget, got {budget!r}")
     return Budget(queries=int(budget))
 
@@ -141,19 +140,6 @@ def check_results_folder(results: Path) -> None:
             if not parent.is_dir():
                 raise ConfigError(f"results folder {results}: {parent} is a file, not a folder")
             break
-
-
-def whole_number(value: Any, what: str, *, minimum: int = 1) -> int:
-    """`value` as an int if it is a whole number >= `minimum` (not a bool, a float or a str).
-
-    Raises:
-        ConfigError: naming `what` and the value.
-    """
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise ConfigError(f"{what} must be a whole number, got {value!r:.40}")
-    if value < minimum:
-        raise ConfigError(f"{what} must be >= {minimum}, got {value}")
-    return int(value)
 
 
 def check_experiment_name(name: Any, results: Path) -> str:

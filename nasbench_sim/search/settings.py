@@ -21,6 +21,7 @@ import typing
 from collections.abc import Mapping
 from typing import Any
 
+from nasbench_sim._checks import is_whole
 from nasbench_sim.errors import ConfigError
 
 
@@ -40,19 +41,15 @@ def override(config: Any, values: Mapping[str, Any], where: str) -> Any:
     if unknown:
         raise ConfigError(f"unknown setting(s) {unknown} for {where} (choices: {', '.join(sorted(names_)) or 'none'})")
     merged = {name: getattr(config, name) for name in names_}
-    hints = _hints(type(config))
     for key, value in values.items():
         if isinstance(value, Mapping) and dataclasses.is_dataclass(merged[key]):
             value = override(merged[key], value, f"{where}.{key}")
-        elif key in hints and not _fits(value, hints[key]):  # before the config's own checks compare it
-            raise ConfigError(f"bad setting for {where}: {key} must be {_describe(hints[key])}, got {value!r:.60}")
         merged[key] = value
+    _check_fields(type(config), merged, where)  # before the config's own checks compare the values
     try:
-        built = type(config)(**merged)
+        return type(config)(**merged)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"bad setting for {where}: {exc}") from None
-    check_types(built, where)
-    return built
 
 
 def check_types(config: Any, where: str) -> None:
@@ -64,14 +61,18 @@ def check_types(config: Any, where: str) -> None:
     Raises:
         ConfigError: naming the field, the expected type and the value.
     """
-    hints = _hints(type(config))
-    for field in dataclasses.fields(config):
-        value = getattr(config, field.name)
-        hint = hints.get(field.name)
+    _check_fields(type(config), {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}, where)
+
+
+def _check_fields(cls: type, values: Mapping[str, Any], where: str) -> None:
+    """`check_types` of field values of a config class, before or after it is built."""
+    hints = _hints(cls)
+    for name, value in values.items():
+        hint = hints.get(name)
         if hint is not None and not _fits(value, hint):
-            raise ConfigError(f"bad setting for {where}: {field.name} must be {_describe(hint)}, got {value!r:.60}")
+            raise ConfigError(f"bad setting for {where}: {name} must be {_describe(hint)}, got {value!r:.60}")
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            check_types(value, f"{where}.{field.name}")
+            check_types(value, f"{where}.{name}")
 
 
 def _hints(cls: type) -> dict[str, Any]:
@@ -92,9 +93,9 @@ def _fits(value: Any, hint: Any) -> bool:
     if hint is bool:
         return isinstance(value, (bool, np.bool_))
     if hint is int:
-        return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+        return is_whole(value)
     if hint is float:
-        return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+        return is_whole(value) or isinstance(value, (float, np.floating))
     if hint is str:
         return isinstance(value, str)
     if origin is tuple:
