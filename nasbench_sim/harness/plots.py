@@ -189,7 +189,7 @@ def critical_difference_figure(final: pd.DataFrame, out: Path, meta: dict[str, A
 
     Markers are mean ranks over the seeds every algorithm ran; bars join algorithms that
     Holm-corrected pairwise Wilcoxon signed-rank tests do not tell apart at 5%
-    (scikit-posthocs). The Nemenyi critical distance at 5% is drawn for reference.
+    (scikit-posthocs). The title gives the Nemenyi critical distance at 5% for reference.
     """
     import scikit_posthocs as sp
 
