@@ -87,6 +87,10 @@ class Oracle:
         num_repeats: repeats each query draws from, uniformly (default: the
             table's; the official API draws from its configured 3, whatever the
             file holds).
+        draw_repeat: if given, draws the repeat of each `query`, `query_hash` and
+            `query_row` in place of `rng` (once per query, spent also when the
+            query then fails); `compat.api` passes the official API's global
+            `random.randint(0, 2)`. `query_batch` still draws from `rng`.
 
     Raises:
         ValueError: a dense table whose row count is not the space's.
@@ -99,6 +103,7 @@ class Oracle:
         *,
         space: CellSpace | None = None,
         num_repeats: int | None = None,
+        draw_repeat: Callable[[], int] | None = None,
     ) -> None:
         if not isinstance(table, BenchmarkTable):
             raise ConfigError(f"an Oracle needs a BenchmarkTable (see open_table), got {type(table).__name__}")
@@ -110,6 +115,7 @@ class Oracle:
         self.num_repeats = table.num_repeats if num_repeats is None else int(num_repeats)
         self._data = np.asarray(table.data)  # plain ndarray view: faster scalar indexing than np.memmap
         self._repeats: list[int] = []
+        self._draw_repeat = draw_repeat
         self.training_time_spent = 0.0
         self.total_epochs_spent = 0
         self._optimum: Optimum | None = None
@@ -122,6 +128,8 @@ class Oracle:
 
     # --- budgeted queries ---------------------------------------------------
     def _next_repeat(self) -> int:
+        if self._draw_repeat is not None:
+            return self._draw_repeat()
         if not self._repeats:
             self._repeats = self.rng.integers(0, self.num_repeats, size=_RNG_BUFFER).tolist()[::-1]
         return self._repeats.pop()

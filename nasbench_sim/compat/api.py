@@ -6,7 +6,7 @@ same classes, methods and attributes (`config` with its 25 keys, `valid_epochs`,
 counters), same returned types, dict key orders and values, `hash_iterator()`
 in file order, and exceptions that the official `except` clauses still catch.
 `NASBench` translates these names onto a `bench.Oracle`, which answers every
-query, draws the repeats and keeps the counters; `tests/compat/test_parity.py`
+query and keeps the counters; `tests/compat/test_parity.py`
 checks it all against the official API's recorded behaviour (`../shared/parity/`).
 
 `NASBench(path)` reads any official-format file, whatever its name (converted
@@ -19,16 +19,22 @@ official API" table lists them with the probe entries they show in):
 | official behaviour | here | why |
 | --- | --- | --- |
 | `NASBench()` without a path: `TypeError` | the best available complete table | convenience; a path works as in the official API |
-| repeat drawn with the global `random` module, seeded by `NASBench(seed=...)` | drawn from a `numpy.random.Generator` seeded by `seed`; the global `random` state is never touched | no hidden global RNG |
 | 0/1 float matrix: another hash, so `query` raises `KeyError` | hashes like the integer matrix; `query` finds the cell | the official hash formats float degrees into its strings |
 | spec with 8+ vertices after pruning: `TypeError` from `is_valid` / `query` / `get_metrics_from_spec` | `is_valid` False; `OutOfDomainError('too many vertices ...')` | a bug in the official error message |
+
+Mirrored on purpose, although the package otherwise has no hidden global RNG:
+the repeat of each query is drawn as the official API draws it, from the global
+`random` module (`NASBench(seed=...)` calls `random.seed(seed)`; each `query`
+calls `random.randint(0, config['num_repeats'] - 1)` after the epochs check,
+the spec check and the hash lookup, and before the budget lookup), so a script
+that interleaves its own `random` calls with queries gets the official repeats.
 
 Compatible rather than different: a cell or budget the table lacks raises
 `MissingDataError` (a `KeyError`), a drawn repeat it lacks `MissingRepeatError`
 (an `IndexError`), with messages saying what the file covers; `OutOfDomainError`
-also derives from `NasbenchSimError`; a missing file raises
-`DataFileNotFoundError` (a `FileNotFoundError`; the official API raises
-TensorFlow's `NotFoundError`).
+also derives from `NasbenchSimError`; a missing file raises `NotFoundError`,
+named like TensorFlow's (`tf_errors`), which is also a `DataFileNotFoundError`
+(a `FileNotFoundError`) and says where the NAS-Bench-101 files are.
 
 Example:
     >>> from nasbench_sim.compat.api import ModelSpec, NASBench
@@ -44,6 +50,7 @@ Example:
 from __future__ import annotations
 
 import os
+import random
 import time
 from collections.abc import KeysView, Mapping
 from pathlib import Path
@@ -55,6 +62,7 @@ from nasbench_sim.bench.table import BenchmarkTable
 from nasbench_sim.compat.config import official_config
 from nasbench_sim.compat.model_spec import ModelSpec, check_spec
 from nasbench_sim.compat.statistics import ComputedStat, FixedStat, StatisticsView
+from nasbench_sim.compat.tf_errors import NotFoundError
 from nasbench_sim.errors import OutOfDomainError
 from nasbench_sim.space.cell import Cell
 
@@ -77,9 +85,10 @@ class NASBench:
     Args:
         dataset_file: an official-format file (any name; converted once per
             content and cached), a table folder, a table name ('official',
-            'partial', 'surrogate'), a repeat-0 `.npy`, or None for the best
-            available complete table.
-        seed: seed of the `numpy.random.Generator` that draws the repeat of each query.
+            'partial', 'surrogate'), a repeat-0 `.npy`, an open `BenchmarkTable`,
+            or None for the best available complete table.
+        seed: passed to `random.seed` (the global `random` module, which draws the
+            repeat of each query, as in the official API; None reseeds it from the system).
 
     Attributes:
         config: the official configuration dict (25 keys).
@@ -91,21 +100,26 @@ class NASBench:
         oracle: the `Oracle` answering the queries; `table`: its `BenchmarkTable`.
 
     Raises:
-        DataFileNotFoundError: no such file (a `FileNotFoundError`).
+        NotFoundError: no such file (TensorFlow's name; a `DataFileNotFoundError`, a `FileNotFoundError`).
         DataFormatError: the file is not an official-format file, or corrupt.
     """
 
-    def __init__(self, dataset_file: str | os.PathLike | None = None, seed: int | None = None) -> None:
+    def __init__(self, dataset_file: str | os.PathLike | BenchmarkTable | None = None, seed: int | None = None) -> None:
         self.config = official_config()
-        if dataset_file is None or str(dataset_file) in TABLE_NAMES or Path(dataset_file).is_dir():
+        random.seed(seed)
+        if isinstance(dataset_file, BenchmarkTable):
+            table = dataset_file
+        elif dataset_file is None or str(dataset_file) in TABLE_NAMES or Path(dataset_file).is_dir():
             table = open_table(dataset_file)
             print(f"nasbench_sim: using {table.label}")
         else:  # a file, as in the official API
             print("Loading dataset from file... This may take a few minutes...")
             start = time.time()
+            if not Path(dataset_file).exists():
+                raise NotFoundError.for_path(dataset_file)
             table = open_table(dataset_file)
             print(f"Loaded dataset in {int(time.time() - start)} seconds")
-        oracle = self.oracle = Oracle(table, seed, num_repeats=self.config["num_repeats"])
+        oracle = self.oracle = Oracle(table, num_repeats=self.config["num_repeats"], draw_repeat=self._draw_repeat)
         self.valid_epochs = set(table.epochs)
         self.fixed_statistics: Mapping[str, FixedStat] = StatisticsView(oracle.hashes, oracle.fixed_statistics)
         self.computed_statistics: Mapping[str, ComputedStat] = StatisticsView(oracle.hashes, oracle.computed_statistics)
@@ -120,6 +134,11 @@ class NASBench:
 
     def query(self, model_spec: ModelSpec, epochs: int = 108, stop_halfway: bool = False) -> dict[str, Any]:
         """Metrics of one randomly drawn training repeat; adds to the budget counters.
+
+        The repeat is `random.randint(0, config['num_repeats'] - 1)` of the global
+        `random` module, drawn as in the official API: after the epochs check, the
+        spec check and the hash lookup (which raise without drawing), and spent also
+        when the cell then lacks the budget or the drawn repeat (counters unchanged).
 
         Returns:
             dict with keys module_adjacency (new writable int8 array), module_operations,
@@ -177,6 +196,10 @@ class NASBench:
 
     def evaluate(self, model_spec: ModelSpec, model_dir: str) -> Any:
         raise NotImplementedError("training from scratch is not part of the tabular benchmark")
+
+    def _draw_repeat(self) -> int:
+        """The official draw of a query's repeat, from the global `random` module."""
+        return random.randint(0, self.config["num_repeats"] - 1)
 
     def _check_spec(self, model_spec: ModelSpec) -> None:
         """The official validity check (`OutOfDomainError` naming the problem)."""
