@@ -57,15 +57,13 @@ def median_us(fn, repeats: int) -> float:
 CONVERT_SCRIPT = """
 import sys, time
 from nasbench_sim.bench.conversion import convert_tfrecord
-from nasbench_sim.space import CellSpace
 
 def peak_kb():  # VmHWM is reset at exec, unlike ru_maxrss which a child inherits
     return int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1])
 
-space = CellSpace.load_or_build(progress=False)
 base = peak_kb()
 t = time.perf_counter()
-convert_tfrecord(sys.argv[1], sys.argv[2], space=space, progress=False)
+convert_tfrecord(sys.argv[1], sys.argv[2], progress=False)
 print(time.perf_counter() - t, base, peak_kb())
 """
 

@@ -23,7 +23,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
@@ -134,26 +134,50 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file and an atomic rename."""
+@contextlib.contextmanager
+def atomic_file(path: str | os.PathLike) -> Iterator[IO[bytes]]:
+    """A binary file handle whose content becomes `path` only when the block completes.
+
+    The temporary file lies beside `path` (named by `scratch_prefix`, so one left by a killed
+    writer is swept later), is flushed to disk before the rename, and is removed on any error,
+    Ctrl-C included. An OSError of the temporary file names `path`.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> out = pathlib.Path(tempfile.mkdtemp()) / "x.bin"
+        >>> with atomic_file(out) as handle:
+        ...     _ = handle.write(b"abc")
+        >>> out.read_bytes()
+        b'abc'
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=scratch_prefix(path), suffix=".tmp")
+    tmp: str | None = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=scratch_prefix(path), suffix=".tmp")
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file normal permissions
         os.replace(tmp, path)
+        tmp = None
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise _naming(exc, path) from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if exc.filename is None or exc.filename == tmp or str(exc.filename).endswith(".tmp"):
+            raise _naming(OSError(exc.errno, exc.strerror), path) from None
         raise
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write `data` to `path` through a temporary file and an atomic rename (`atomic_file`)."""
+    with atomic_file(path) as handle:
+        handle.write(data)
 
 
 def _naming(exc: OSError, path: Path, nbytes: int = 0) -> OSError:

@@ -251,10 +251,10 @@ def golden_tfrecord(records, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def golden_table(golden_tfrecord, space, tmp_path_factory):
+def golden_table(golden_tfrecord, tmp_path_factory):
     from nasbench_sim.bench.conversion import convert_tfrecord
 
-    return convert_tfrecord(golden_tfrecord, tmp_path_factory.mktemp("tables") / "golden", space=space, progress=False)
+    return convert_tfrecord(golden_tfrecord, tmp_path_factory.mktemp("tables") / "golden", progress=False)
 
 
 def only108(records: dict, cells: int | None = None) -> dict:

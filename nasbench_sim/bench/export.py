@@ -46,13 +46,11 @@ Example:
 from __future__ import annotations
 
 import binascii
-import contextlib
 import errno
 import os
 import struct
-import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -61,7 +59,7 @@ import google_crc32c
 import numpy as np
 from tqdm.auto import tqdm
 
-from nasbench_sim._io import scratch_prefix
+from nasbench_sim._io import atomic_file
 from nasbench_sim.bench.table import METRICS, BenchmarkTable
 from nasbench_sim.bench.tfrecord import masked_crc32c
 from nasbench_sim.errors import ConfigError, DataFormatError
@@ -224,7 +222,7 @@ def export_tfrecord(
         disable=not progress,
     )
     try:
-        with _atomic_file(out) as handle:
+        with atomic_file(out) as handle:
             step = max(1, _RECORDS_PER_BLOCK // (len(epochs) * repeats))
             for first in range(0, order.size, step):
                 chunk = order[first : first + step]
@@ -457,34 +455,3 @@ def _base64_rows(rows: np.ndarray) -> np.ndarray:
     if pad:
         text[:, -pad:] = ord("=")
     return text
-
-
-@contextlib.contextmanager
-def _atomic_file(out: Path) -> Iterator[IO[bytes]]:
-    """A binary file handle whose content becomes `out` only when the block completes.
-
-    The temporary file lies beside `out` (named by `scratch_prefix`, so one left by a killed
-    writer is swept later) and is removed on any error. An OSError names `out`.
-    """
-    tmp: str | None = None
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=scratch_prefix(out), suffix=".tmp")
-        with os.fdopen(fd, "wb") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file normal permissions
-        os.replace(tmp, out)
-        tmp = None
-    except OSError as exc:
-        if exc.filename is None or exc.filename == tmp or str(exc.filename).endswith(".tmp"):
-            code = exc.errno if exc.errno is not None else errno.EIO
-            raise OSError(code, exc.strerror or os.strerror(code), str(out)) from None
-        raise
-    finally:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)

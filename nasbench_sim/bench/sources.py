@@ -42,7 +42,7 @@ from nasbench_sim.bench.noise import DEFAULT_NOISE
 from nasbench_sim.bench.partial import build_partial_table
 from nasbench_sim.bench.table import KEYED_FORMAT_VERSION, BenchmarkTable
 from nasbench_sim.errors import ConfigError, DataFileNotFoundError, DataFormatError
-from nasbench_sim.space.cellspace import CACHE_NAME, CellSpace
+from nasbench_sim.space.cellspace import CellSpace
 
 REPEAT0_ENV = "NASBENCH_SIM_NB101_REPEAT0"
 TABLE_NAMES = ("official", "partial", "surrogate")
@@ -118,18 +118,10 @@ def _write_index(files: dict[str, Any]) -> None:
     )
 
 
-def _cached_space() -> CellSpace | None:
-    """The cell space if this machine already has it (never enumerates)."""
-    if (data_dir() / CACHE_NAME / "meta.json").exists():
-        return CellSpace.load_or_build(progress=False)
-    return None
-
-
 def convert_official(tfrecord: str | os.PathLike, *, progress: bool = True) -> BenchmarkTable:
     """The keyed table of an official-format file, converted once per file content.
 
-    Needs no cell space: hashes are verified with the cached space when there
-    is one, else recomputed per cell.
+    Needs no cell space (`convert_tfrecord` checks every hash from the stored cells).
 
     Raises:
         DataFileNotFoundError: no such file.
@@ -144,7 +136,7 @@ def convert_official(tfrecord: str | os.PathLike, *, progress: bool = True) -> B
         table = BenchmarkTable.load(folder)
         if table.meta.get("source_sha256") == sha and table.meta.get("format_version") == KEYED_FORMAT_VERSION:
             return table
-    return convert_tfrecord(path, folder, space=_cached_space(), expected_sha256=sha, progress=progress)
+    return convert_tfrecord(path, folder, expected_sha256=sha, progress=progress)
 
 
 def official_tables() -> list[tuple[Path, dict[str, Any]]]:

@@ -8,10 +8,12 @@ comma-separated op names, `metrics` a base64 `nasbench.ModelMetrics` protobuf
 whose `evaluation_data` holds the evaluations at the start, halfway point and
 end of training. One record per (cell, budget, repeat), repeats in file order.
 
-`iter_tfrecord` checks both CRCs and that a record's length fits in the rest
-of the file, `decode_row` the payload's field types; bad input raises
-`DataFormatError` (framing, naming the byte offset) or `ValueError` (a row).
-`bench.conversion.convert_tfrecord` turns a whole file into a table.
+`iter_record_blocks` reads the file in blocks of whole records (`iter_tfrecord`
+one record at a time), checking both CRCs and that a record's length fits in
+the rest of the file; `split_row` and `decode_row` check a payload's field
+types. Bad input raises `DataFormatError` (framing, naming the byte offset) or
+`ValueError` (a row). `bench.conversion.convert_tfrecord` turns a whole file
+into a table.
 
 Example:
     >>> import tempfile, os
@@ -25,11 +27,12 @@ Example:
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 import os
 import struct
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import google_crc32c
 import numpy as np
@@ -42,8 +45,6 @@ from nasbench_sim.errors import DataFormatError
 _HEADER = struct.Struct("<QI")
 _CRC = struct.Struct("<I")
 _MASK_DELTA = 0xA282EAD8
-#: Bytes of framing around each payload: its length, the length's CRC and the payload's CRC.
-FRAMING_BYTES = _HEADER.size + _CRC.size
 
 
 def masked_crc32c(data: bytes) -> int:
@@ -52,49 +53,99 @@ def masked_crc32c(data: bytes) -> int:
     return (((crc >> 15) | (crc << 17)) + _MASK_DELTA) & 0xFFFFFFFF
 
 
-def iter_tfrecord(path: str | os.PathLike, digest: Any = None) -> Iterator[tuple[int, bytes]]:
-    """Yield (byte offset, payload) of every record, checking both CRCs.
+class RecordBlock(NamedTuple):
+    """Whole records read from one stretch of a file.
+
+    Attributes:
+        offsets: byte offset of each record.
+        payloads: each record's payload, CRC-checked.
+        end: byte offset just after the last record.
+        error: the framing error found right after them, if any (the file is unusable from there on).
+    """
+
+    offsets: list[int]
+    payloads: list[bytes]
+    end: int
+    error: DataFormatError | None
+
+
+def iter_record_blocks(
+    path: str | os.PathLike, digest: Any = None, block_bytes: int = 1 << 24
+) -> Iterator[RecordBlock]:
+    """Yield the file's records in blocks of about `block_bytes`, checking both CRCs.
 
     A record's claimed length is checked against what is left of the file
-    before anything is read, so a corrupt length never allocates memory.
+    before anything is read, so a corrupt length never allocates memory. The
+    first framing error ends the iteration: its block carries it, after the
+    intact records before it.
 
     Args:
         path: the file.
         digest: optional `hashlib` object updated with every byte of the file, in order.
+        block_bytes: bytes read at a time.
+    """
+    with open(path, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        buffer = b""
+        base = 0  # file offset of buffer[0]
+        at_end = False
+        while True:
+            chunk = handle.read(block_bytes)
+            if digest is not None:
+                digest.update(chunk)
+            at_end = not chunk
+            buffer += chunk
+            offsets: list[int] = []
+            payloads: list[bytes] = []
+            error = None
+            pos, filled = 0, len(buffer)
+            while pos + _HEADER.size <= filled:
+                length, length_crc = _HEADER.unpack_from(buffer, pos)
+                if masked_crc32c(buffer[pos : pos + 8]) != length_crc:
+                    error = f"corrupt record length (CRC mismatch) at byte offset {base + pos}"
+                    break
+                left = size - base - pos - _HEADER.size
+                if length + _CRC.size > left:
+                    error = (
+                        f"truncated record at byte offset {base + pos}: needs {length} payload bytes, "
+                        f"the file has {max(left - _CRC.size, 0)} left"
+                    )
+                    break
+                end = pos + _HEADER.size + length + _CRC.size
+                if end > filled:
+                    break
+                payload = buffer[pos + _HEADER.size : end - _CRC.size]
+                if masked_crc32c(payload) != _CRC.unpack_from(buffer, end - _CRC.size)[0]:
+                    error = f"corrupt record data (CRC mismatch) at byte offset {base + pos}"
+                    break
+                offsets.append(base + pos)
+                payloads.append(payload)
+                pos = end
+            if error is None and at_end and pos < filled:
+                error = (
+                    f"truncated record header at byte offset {base + pos}"
+                    if filled - pos < _HEADER.size
+                    else f"truncated record at byte offset {base + pos}: the file ended while reading"
+                )
+            failed = DataFormatError(f"{path}: {error}") if error is not None else None
+            if offsets or failed is not None or at_end:
+                yield RecordBlock(offsets, payloads, base + pos, failed)
+            if failed is not None or at_end:
+                return
+            buffer = buffer[pos:]
+            base += pos
+
+
+def iter_tfrecord(path: str | os.PathLike, digest: Any = None) -> Iterator[tuple[int, bytes]]:
+    """Yield (byte offset, payload) of every record, checking both CRCs (see `iter_record_blocks`).
 
     Raises:
         DataFormatError: truncated or corrupt record; the message gives the byte offset.
     """
-    with open(path, "rb") as handle:
-        size = os.fstat(handle.fileno()).st_size
-        offset = 0
-        while True:
-            header = handle.read(_HEADER.size)
-            if digest is not None:
-                digest.update(header)
-            if not header:
-                return
-            if len(header) < _HEADER.size:
-                raise DataFormatError(f"{path}: truncated record header at byte offset {offset}")
-            length, length_crc = _HEADER.unpack(header)
-            if masked_crc32c(header[:8]) != length_crc:
-                raise DataFormatError(f"{path}: corrupt record length (CRC mismatch) at byte offset {offset}")
-            left = size - offset - _HEADER.size
-            if length + _CRC.size > left:
-                raise DataFormatError(
-                    f"{path}: truncated record at byte offset {offset}: needs {length} payload bytes, "
-                    f"the file has {max(left - _CRC.size, 0)} left"
-                )
-            body = handle.read(length + _CRC.size)
-            if digest is not None:
-                digest.update(body)
-            if len(body) < length + _CRC.size:
-                raise DataFormatError(f"{path}: truncated record at byte offset {offset}: the file ended while reading")
-            payload = body[:length]
-            if masked_crc32c(payload) != _CRC.unpack(body[length:])[0]:
-                raise DataFormatError(f"{path}: corrupt record data (CRC mismatch) at byte offset {offset}")
-            yield offset, payload
-            offset += _HEADER.size + length + _CRC.size
+    for block in iter_record_blocks(path, digest):
+        yield from zip(block.offsets, block.payloads, strict=True)
+        if block.error is not None:
+            raise block.error
 
 
 def is_tfrecord(path: str | os.PathLike) -> bool:
@@ -179,11 +230,11 @@ def encode_row(
     return json.dumps(row).encode()
 
 
-def decode_row(payload: bytes) -> tuple[str, int, np.ndarray, list[str], Any]:
-    """Parse one payload into (hash, epochs, adjacency (V, V) int8, ops, ModelMetrics).
+def split_row(payload: bytes) -> tuple[str, int, str, str, bytes]:
+    """Parse one payload's JSON into (hash, epochs, adjacency text, operations text, metrics bytes).
 
     Raises:
-        ValueError: the payload is not an NB101 row (also for protobuf decode errors).
+        ValueError: the payload is not a JSON list [str, int, str, str, base64 str].
     """
     try:
         row = json.loads(payload.decode("utf-8"))
@@ -196,12 +247,26 @@ def decode_row(payload: bytes) -> tuple[str, int, np.ndarray, list[str], Any]:
         isinstance(x, str) for x in (module_hash, raw_adjacency, raw_ops, raw_metrics)
     ):
         raise ValueError("fields must be [str, int, str, str, str]")
+    try:
+        metrics = base64.b64decode(raw_metrics, validate=True)
+    except binascii.Error as exc:
+        raise ValueError(f"metrics are not base64 ({exc})") from None
+    return module_hash, epochs, raw_adjacency, raw_ops, metrics
+
+
+def decode_row(payload: bytes) -> tuple[str, int, np.ndarray, list[str], Any]:
+    """Parse one payload into (hash, epochs, adjacency (V, V) int8, ops, ModelMetrics).
+
+    Raises:
+        ValueError: the payload is not an NB101 row (also for protobuf decode errors).
+    """
+    module_hash, epochs, raw_adjacency, raw_ops, raw_metrics = split_row(payload)
     dim = round(len(raw_adjacency) ** 0.5)
     if dim * dim != len(raw_adjacency) or set(raw_adjacency) - {"0", "1"}:
         raise ValueError("adjacency is not a square 0/1 string")
     adjacency = np.array([int(c) for c in raw_adjacency], dtype=np.int8).reshape(dim, dim)
     try:
-        metrics = ModelMetrics.FromString(base64.b64decode(raw_metrics, validate=True))
+        metrics = ModelMetrics.FromString(raw_metrics)
     except DecodeError as exc:
         raise ValueError(f"metrics are not a ModelMetrics protobuf ({exc})") from None
     return module_hash, epochs, adjacency, raw_ops.split(","), metrics

@@ -9,7 +9,7 @@ from nasbench_sim.activesel import data as data_module
 from nasbench_sim.activesel.data import download_mnist, load_digits_data, load_mnist_path
 from nasbench_sim.errors import DataFormatError
 
-from ..conftest import shared_file
+from ..conftest import SHARED
 
 
 def _idx(array: np.ndarray) -> bytes:
@@ -37,9 +37,19 @@ def _write_idx_folder(folder, n_train=30, n_test=10, compress=True):
     return files
 
 
-def test_classic_pickle_from_shared():
-    data = load_mnist_path(shared_file("mnist", "mnist.pkl.gz"))
-    assert (len(data.train), len(data.validation), len(data.test)) == (50_000, 10_000, 10_000)
+@pytest.fixture
+def classic_pickle(tmp_path) -> tuple:
+    """(path, split sizes): the real MNIST pickle in ../shared, or without it a tiny file in its format."""
+    if SHARED is not None and (SHARED / "data" / "mnist" / "mnist.pkl.gz").is_file():
+        return SHARED / "data" / "mnist" / "mnist.pkl.gz", (50_000, 10_000, 10_000)
+    _write_classic_pickle(tmp_path / "mnist.pkl.gz", images=12)
+    return tmp_path / "mnist.pkl.gz", (12, 12, 12)
+
+
+def test_classic_pickle_keeps_its_three_splits_as_images_in_0_1(classic_pickle):
+    path, sizes = classic_pickle
+    data = load_mnist_path(path)
+    assert (len(data.train), len(data.validation), len(data.test)) == sizes
     assert data.train.x.shape[1:] == (1, 28, 28) and data.train.x.dtype == np.float32
     assert 0.0 <= data.train.x.min() and data.train.x.max() <= 1.0 and data.num_classes == 10
 

@@ -1,5 +1,7 @@
 import base64
+import hashlib
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,7 +14,7 @@ from nasbench_sim.bench.export import (
     model_metrics_bytes,
 )
 from nasbench_sim.bench.table import METRICS, BenchmarkTable, FileCells
-from nasbench_sim.bench.tfrecord import ModelMetrics, decode_row, iter_tfrecord
+from nasbench_sim.bench.tfrecord import ModelMetrics, decode_row, iter_tfrecord, write_tfrecord
 from nasbench_sim.errors import ConfigError, DataFormatError
 from nasbench_sim.space.cell import Cell
 from nasbench_sim.space.sampling import random_cells
@@ -55,11 +57,33 @@ def reference_payload(module_hash, epochs, cell, values, params):
     return json.dumps(row).encode()
 
 
-def parity_file(name):
-    path = SHARED / "parity" / name if SHARED is not None else None
-    if path is None or not path.is_file():
-        pytest.skip(f"../shared/parity/{name} is absent")
-    return path
+#: Records the full layout skips when re-exporting each parity golden file (golden_full: 30 cells
+#: without 4/12/36 epochs, 3 budgets x 3 repeats each).
+GOLDEN_SKIPPED = {"golden_full.tfrecord": 270, "golden_only108.tfrecord": 0, "golden_fileorder.tfrecord": 270}
+
+
+@pytest.fixture
+def golden_file(request, golden_tfrecord, tmp_path_factory) -> tuple[Path, int]:
+    """(file, records a full-layout re-export skips): the parity golden file the test names (written by
+    the official-format generator in ../shared/parity), or without it a stand-in in the same layout
+    and record order, written by this exporter from the conftest records (a fixed point then)."""
+    name = request.node.callspec.params["name"]
+    if SHARED is not None and (SHARED / "parity" / name).is_file():
+        return SHARED / "parity" / name, GOLDEN_SKIPPED[name]
+    tmp = tmp_path_factory.mktemp("standin")
+    table = convert_tfrecord(golden_tfrecord, tmp / "table", progress=False)
+    layout = "only108" if name == "golden_only108.tfrecord" else "full"
+    summary = export_tfrecord(table, tmp / name, layout=layout, progress=False)
+    if name == "golden_fileorder.tfrecord":  # repeat-major, cells by MD5 of their hash, epochs descending
+        payloads = [payload for _, payload in iter_tfrecord(tmp / name)]
+        seen: dict[tuple[str, int], int] = {}
+        keys = []
+        for payload in payloads:
+            module_hash, epochs = json.loads(payload)[:2]
+            repeat = seen[module_hash, epochs] = seen.get((module_hash, epochs), -1) + 1
+            keys.append((repeat, hashlib.md5(module_hash.encode()).hexdigest(), -epochs))
+        write_tfrecord(tmp / name, [payloads[i] for i in sorted(range(len(payloads)), key=keys.__getitem__)])
+    return tmp / name, summary.skipped
 
 
 @pytest.mark.parametrize("params", PARAMS)
@@ -90,7 +114,7 @@ def test_every_vectorised_record_equals_the_slow_reference_and_round_trips_bit_e
         for r in range(3)
     ]
     assert [payload for _, payload in iter_tfrecord(tmp_path / "x.tfrecord")] == expected
-    back = convert_tfrecord(tmp_path / "x.tfrecord", tmp_path / "table", space=space, progress=False)
+    back = convert_tfrecord(tmp_path / "x.tfrecord", tmp_path / "table", progress=False)
     positions = [table.epochs.index(e) for e in epochs]
     assert np.array_equal(back.data, table.data[:, :, positions]) and back.epochs == epochs
     assert np.array_equal(back.trainable_parameters, PARAMS)
@@ -116,19 +140,20 @@ def test_a_record_decodes_with_the_documented_placeholders(tmp_path):
 
 
 @pytest.mark.parametrize(("name", "layout"), [("golden_full.tfrecord", "full"), ("golden_only108.tfrecord", "only108")])
-def test_re_export_of_the_golden_files_is_byte_identical(tmp_path, name, layout):
+def test_re_export_of_the_golden_files_is_byte_identical(tmp_path, name, layout, golden_file):
     # The golden files use the same placeholders; golden_full's 30 cells without 4/12/36 epochs are skipped.
-    source = parity_file(name)
+    source, skipped = golden_file
     table = convert_tfrecord(source, tmp_path / "table", progress=False)
     summary = export_tfrecord(table, tmp_path / "again.tfrecord", layout=layout, progress=False)
     assert (tmp_path / "again.tfrecord").read_bytes() == source.read_bytes()
-    assert summary.skipped == (270 if layout == "full" else 0)
+    assert summary.skipped == skipped
 
 
-def test_re_export_of_a_file_in_another_order_has_the_same_records_in_table_order(tmp_path):
+@pytest.mark.parametrize("name", ["golden_fileorder.tfrecord"])
+def test_re_export_of_a_file_in_another_order_has_the_same_records_in_table_order(tmp_path, name, golden_file):
     # golden_fileorder is repeat-major with epochs descending; the export is cell-major, budgets ascending,
     # in the table's (file's first-appearance) cell order: the same records, each byte-identical.
-    source = parity_file("golden_fileorder.tfrecord")
+    source, _ = golden_file
     table = convert_tfrecord(source, tmp_path / "table", progress=False)
     export_tfrecord(table, tmp_path / "again.tfrecord", layout="full", progress=False)
     ours = [payload for _, payload in iter_tfrecord(tmp_path / "again.tfrecord")]
@@ -150,7 +175,7 @@ def test_all_nan_records_are_skipped_and_partly_nan_ones_refused_leaving_the_old
     sparse = BenchmarkTable(data, table.trainable_parameters, table.meta, cells=table.cells)
     summary = export_tfrecord(sparse, tmp_path / "x.tfrecord", progress=False)
     assert (summary.records, summary.skipped, summary.cells) == (5, 4, 2)
-    back = convert_tfrecord(tmp_path / "x.tfrecord", tmp_path / "table", space=space, progress=False)
+    back = convert_tfrecord(tmp_path / "x.tfrecord", tmp_path / "table", progress=False)
     assert back.cells.repeat_counts[:, 0].tolist() == [3, 2]
     before = (tmp_path / "x.tfrecord").read_bytes()
     data[0, 1, 0, 0, METRICS.index("validation_accuracy")] = np.nan  # one value of a record missing
@@ -224,7 +249,7 @@ def test_a_dense_table_subset_round_trips_with_the_spaces_stored_cells(tmp_path,
     rows = np.concatenate([np.arange(400_000, 423_624, 2_953), np.arange(0, 400_000, 19_993)])
     summary = export_tfrecord(surrogate, tmp_path / "x.tfrecord", layout="full", rows=rows, progress=False)
     assert summary.records == rows.size * 4 * 3
-    back = convert_tfrecord(tmp_path / "x.tfrecord", tmp_path / "table", space=space, progress=False)
+    back = convert_tfrecord(tmp_path / "x.tfrecord", tmp_path / "table", progress=False)
     assert back.cells.hashes.tolist() == np.asarray(space.hashes)[rows].tolist()
     assert np.array_equal(back.data, np.asarray(surrogate.data)[rows])
     assert np.array_equal(back.trainable_parameters, np.asarray(surrogate.trainable_parameters)[rows])

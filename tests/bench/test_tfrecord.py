@@ -129,21 +129,20 @@ def _huge_length(data: bytearray) -> None:
         (_huge_length, r"truncated record at byte offset 0: needs 4611686018427387904 payload bytes"),
     ],
 )
-def test_corrupt_files_name_the_offset_and_leave_no_cache(golden_tfrecord, space, tmp_path, mutate, message):
+def test_corrupt_files_name_the_offset_and_leave_no_cache(golden_tfrecord, tmp_path, mutate, message):
     path = _bad_copy(golden_tfrecord, tmp_path, mutate)
     out = tmp_path / "table"
     with pytest.raises(DataFormatError, match=message):
-        convert_tfrecord(path, out, space=space, progress=False)
+        convert_tfrecord(path, out, progress=False)
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp leftovers
 
 
-@pytest.mark.parametrize("verify_with_space", [False, True])
-def test_malformed_row_and_hash_that_does_not_match_its_cell(space, tmp_path, records, verify_with_space):
+def test_malformed_row_and_hash_that_does_not_match_its_cell(tmp_path, records):
     path = tmp_path / "x.tfrecord"
     write_tfrecord(path, [b"not json"])
     with pytest.raises(DataFormatError, match="malformed NB101 row at byte offset 0"):
-        convert_tfrecord(path, tmp_path / "t", space=space if verify_with_space else None, progress=False)
+        convert_tfrecord(path, tmp_path / "t", progress=False)
     record = records[INCEPTION_HASH]
     stats = record["computed_statistics"]["108"][0]
     good = encode_row(INCEPTION_HASH, 108, record["module_adjacency"], record["module_operations"], stats, 1)
@@ -152,7 +151,7 @@ def test_malformed_row_and_hash_that_does_not_match_its_cell(space, tmp_path, re
     with pytest.raises(
         DataFormatError, match=f"byte offset {12 + len(good) + 4}: module hash 'f{{32}}' does not match"
     ):
-        convert_tfrecord(path, tmp_path / "t", space=space if verify_with_space else None, progress=False)
+        convert_tfrecord(path, tmp_path / "t", progress=False)
 
 
 def test_more_than_three_repeats_and_non_budget_epochs_are_refused(records, tmp_path):

@@ -17,9 +17,10 @@ import pytest
 
 from nasbench_sim._io import shared_dir
 from nasbench_sim.bench.oracle import Oracle
+from nasbench_sim.bench.tfrecord import write_tfrecord
 from nasbench_sim.compat import api
 
-from ..conftest import INCEPTION_HASH
+from ..conftest import INCEPTION_HASH, golden_payloads, only108
 
 DRAWS = json.loads((Path(__file__).parent / "data" / "official_draws.json").read_text())
 PARITY = shared_dir() / "parity" if shared_dir() is not None else None
@@ -36,10 +37,18 @@ def _keep_random_state():
     random.setstate(state)
 
 
-def parity_file(name: str) -> Path:
-    if PARITY is None or not (PARITY / name).is_file():
-        pytest.skip(f"../shared/parity/{name} (a golden official-format file) is absent")
-    return PARITY / name
+@pytest.fixture
+def draw_file(request, records, golden_tfrecord, tmp_path) -> Path:
+    """The golden file named by the test's `name`, or, without ../shared/parity, a stand-in of the same
+    shape written from `records` (the conftest records: real golden ones, or synthetic)."""
+    name = request.node.callspec.params["name"]
+    if PARITY is not None and (PARITY / name).is_file():
+        return PARITY / name
+    if name == "golden_full.tfrecord":
+        return golden_tfrecord
+    path = tmp_path / name
+    write_tfrecord(path, golden_payloads(only108(records)))
+    return path
 
 
 def user_call(rng, step: list) -> None:
@@ -126,20 +135,16 @@ def test_the_pinned_outcomes_are_the_official_semantics(name):
 
 
 @pytest.mark.parametrize("name", sorted(DRAWS["files"]))
-def test_a_script_interleaving_random_calls_with_queries_gets_the_official_repeats(name, fresh_data, capsys):
+def test_a_script_interleaving_random_calls_with_queries_gets_the_official_repeats(
+    name, fresh_data, draw_file, records, capsys
+):
     # Regression: repeats came from a numpy Generator, so a script calling `random` between queries
     # (or relying on NASBench(seed=...) seeding it) drew other repeats than under the official API.
     spec = DRAWS["files"][name]
-    outcomes = our_outcomes(parity_file(name), DRAWS["script"], DRAWS["seed"], DRAWS["other_hash"])
+    other_hash = DRAWS["other_hash"] if draw_file.parent == PARITY else next(h for h in records if h != INCEPTION_HASH)
+    outcomes = our_outcomes(draw_file, DRAWS["script"], DRAWS["seed"], other_hash)
     assert outcomes == spec["outcomes"]
     assert outcomes == official_outcomes(DRAWS["script"], DRAWS["seed"], spec["valid_epochs"], spec["cells"])
-
-
-def test_the_same_script_on_any_file_shaped_like_golden_full(fresh_data, golden_tfrecord, records, capsys):
-    # The conftest file (real golden records, or stand-ins of the same shape): no ../shared needed.
-    other_hash = next(h for h in records if h != INCEPTION_HASH)
-    outcomes = our_outcomes(golden_tfrecord, DRAWS["script"], DRAWS["seed"], other_hash)
-    assert outcomes == DRAWS["files"]["golden_full.tfrecord"]["outcomes"]
 
 
 def test_the_constructor_seeds_the_global_random_module(fresh_data, golden_tfrecord, capsys):
