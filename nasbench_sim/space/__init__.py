@@ -32,7 +32,7 @@ from nasbench_sim.space.encodings import (
     truncated_path,
 )
 from nasbench_sim.space.hashing import hash_module
-from nasbench_sim.space.params import count_parameters
+from nasbench_sim.space.params import count_flops, count_parameters
 from nasbench_sim.space.sampling import mutate, neighbours, random_cell, random_cells
 
 __all__ = [
@@ -51,6 +51,7 @@ __all__ = [
     "adjacency_onehot",
     "categorical",
     "cell_from_categorical",
+    "count_flops",
     "count_parameters",
     "hash_module",
     "mutate",
