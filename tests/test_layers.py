@@ -13,8 +13,8 @@ ALLOWED = {
     "compat": {"helpers", "space", "bench"},
     "harness": {"helpers", "space", "bench", "search"},
     "activesel": {"helpers", "space"},
-    "multiobjective": {"helpers", "space", "bench"},
-    "testing": {"helpers", "space", "bench", "search", "harness"},
+    "multiobjective": {"helpers", "space", "bench", "search", "harness"},
+    "testing": {"helpers", "space", "bench", "search", "harness", "multiobjective"},
     "cli": {"helpers", "space", "bench", "search", "compat", "harness", "activesel", "multiobjective"},
     "package": {"helpers", "space", "bench", "harness"},
 }

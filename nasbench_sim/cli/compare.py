@@ -53,6 +53,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     cmp.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://HOST:8786 (instead of --workers)")
     cmp.add_argument("--device", help="torch device of model-based searchers: auto (default), cpu, cuda")
     cmp.add_argument("--no-plot", action="store_true", help="do not plot at the end")
+    cmp.add_argument(
+        "--objectives",
+        help="multi-objective comparison of two or more of test_error, test_error_repeat0, params, flops, "
+        "train_time (all minimised), scored against the exact Pareto front; algorithms mo-rs, mo-re, nsga2, pls, parego "
+        "(default all), budget 500 queries",
+    )
     add_table(cmp)
     add_quiet(cmp)
     cmp.set_defaults(handler=_cmd_compare)
@@ -97,6 +103,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     import os
+
+    if args.objectives is not None:
+        from nasbench_sim.cli.multiobjective import run_compare
+
+        return run_compare(args)
 
     from nasbench_sim.harness.experiment import compare
     from nasbench_sim.harness.protocol import protocol

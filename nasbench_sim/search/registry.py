@@ -166,13 +166,14 @@ def spec_from_class(cls: type, name: str | None = None) -> AlgorithmSpec:
     return AlgorithmSpec(
         name=name or getattr(cls, "name", None) or cls.__name__.lower(),
         searcher=cls,
-        config=_config_class(cls),
+        config=config_class_of(cls),
         label=getattr(cls, "label", None) or cls.__name__,
         multi_fidelity=bool(getattr(cls, "multi_fidelity", False)),
     )
 
 
-def _config_class(cls: type) -> type:
+def config_class_of(cls: type) -> type:
+    """A searcher class's config class: its `config_class`, else `__init__`'s `config` annotation, else `EmptyConfig`."""
     declared = getattr(cls, "config_class", None)
     if declared is not None:
         return declared

@@ -10,8 +10,16 @@ Example:
     []
 """
 
+from nasbench_sim.testing.multiobjective_contract import MO_RULES, check_multiobjective_searcher
 from nasbench_sim.testing.searcher_contract import RULES, check_searcher
 from nasbench_sim.testing.surrogate_contract import check_surrogate
 from nasbench_sim.testing.synthetic import SyntheticOracle
 
-__all__ = ["RULES", "SyntheticOracle", "check_searcher", "check_surrogate"]
+__all__ = [
+    "MO_RULES",
+    "RULES",
+    "SyntheticOracle",
+    "check_multiobjective_searcher",
+    "check_searcher",
+    "check_surrogate",
+]

@@ -41,3 +41,15 @@ def test_a_keyed_table_places_its_cells_by_hash_and_leaves_the_rest_nan(golden_t
 def test_bad_objectives_are_one_clear_error(surrogate, space, names, message):
     with pytest.raises(ConfigError, match=message):
         objective_matrix(surrogate, names, space=space)
+
+
+def test_the_exact_front_of_a_table_sample_equals_brute_force(surrogate, space):
+    # On 1,500 cells of a table (real objective values, many near ties): every front cell is undominated
+    # by every other cell, and every other cell is dominated by some front cell.
+    rows = np.random.default_rng(0).choice(len(space), 1_500, replace=False)
+    points = objective_matrix(surrogate, ["test_error", "params"], space=space)[rows]
+    front = set(exact_front(points).tolist())
+    dominates = (points[:, None, :] <= points[None, :, :]).all(axis=2) & (points[:, None, :] < points[None, :, :]).any(
+        axis=2
+    )  # [a, b]: a dominates b
+    assert front == set(np.flatnonzero(~dominates.any(axis=0)).tolist())
