@@ -207,6 +207,11 @@ def stop_pool(pool: ProcessPoolExecutor) -> None:
     for process in list((getattr(pool, "_processes", None) or {}).values()):
         process.terminate()
     pool.shutdown(wait=False)
+    # Let the pool's manager thread see its stopped workers and close its wakeup pipe now: at exit, Python
+    # 3.11's hook writes to that pipe unlocked, and a close racing that write printed an EBADF traceback.
+    manager = getattr(pool, "_executor_manager_thread", None)
+    if manager is not None and manager is not threading.current_thread():
+        manager.join(timeout=10)
 
 
 def _take(iterator: Iterable[T], count: int) -> list[T]:

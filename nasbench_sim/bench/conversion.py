@@ -106,9 +106,10 @@ def convert_tfrecord(
                         parser.finish()
                         raise block.error
                     scratch.write(values.tobytes())
-                    exact32 &= bool(
-                        np.array_equal(values.astype(np.float32).astype(np.float64), values, equal_nan=True)
-                    )
+                    with np.errstate(over="ignore"):  # a value beyond float32: not exact, stored as float64
+                        exact32 &= bool(
+                            np.array_equal(values.astype(np.float32).astype(np.float64), values, equal_nan=True)
+                        )
                     record_cells.append(cells)
                     record_slots.append(slots)
                     bar.update(block.end - done)

@@ -82,6 +82,7 @@ class _Template:
                 evaluations.append(self._evaluation(data, pos, pos + length))
                 pos += length
             elif field == 2 and wire == 0:  # trainable_parameters (the last occurrence wins)
+                self.structure += self.varint  # an earlier occurrence: all its bytes must match
                 _, pos, self.varint = _varint(data, pos)
             elif field == 3 and wire == 1:  # total_time
                 pos += 8

@@ -90,6 +90,8 @@ def record_problem(payload: bytes, new_cell: bool, mismatch: str | None = None) 
         elif mismatch is not None:
             raise ValueError(mismatch)
         _check_record_values(evaluations)
+        if metrics.trainable_parameters < 0:
+            raise ValueError(f"trainable_parameters {metrics.trainable_parameters} is negative")
     except ValueError as exc:
         return str(exc)
     return None
@@ -259,7 +261,7 @@ class RecordParser:
         slots, repeats = self._repeats(cell_array, budget_array)
         too_many = np.flatnonzero(repeats >= NUM_REPEATS)
         limit = int(too_many[0]) if too_many.size else len(cells)
-        problem = _first_row_problem(offsets, payloads, limit, bad | _impossible(values), stopped)
+        problem = _first_row_problem(offsets, payloads, limit, bad | _impossible(values) | (params < 0), stopped)
         if problem is None and too_many.size:
             problem = (
                 offsets[limit],

@@ -142,11 +142,15 @@ class Oracle:
         if repeat < self.table.num_repeats:
             values = self._data[table_row, repeat, budget, 0 if stop_halfway else 1].tolist()
         train, val, test, time = values
-        if time != time or test != test:  # NaN: the table has no such repeat
+        if test != test:  # NaN: the table has no such repeat (a NaN time alone: a world without a clock)
             present = self._rows.repeat_count(table_row, budget)
             module_hash = self._rows.hash_of(table_row)
             if present == 0:
                 raise MissingDataError(f"cell {module_hash} has no data for {epochs} epochs in this table", epochs)
+            if stop_halfway and repeat < self.table.num_repeats:
+                raise MissingDataError(
+                    f"this table has no halfway values (cell {module_hash}, {epochs} epochs)", epochs
+                )
             raise MissingRepeatError(
                 f"repeat {repeat} of cell {module_hash} at {epochs} epochs is not in the table "
                 f"(it has {present} of {self.num_repeats})"

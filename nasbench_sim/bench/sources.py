@@ -45,7 +45,7 @@ from nasbench_sim.errors import ConfigError, DataFileNotFoundError, DataFormatEr
 from nasbench_sim.space.cellspace import CellSpace
 
 REPEAT0_ENV = "NASBENCH_SIM_NB101_REPEAT0"
-TABLE_NAMES = ("official", "partial", "surrogate")
+TABLE_NAMES = ("official", "partial", "surrogate", "repeat0")
 OFFICIAL_INDEX = "content-index.json"
 _INDEX_LIMIT = 256  # paths remembered in the index
 _NPY_MAGIC = b"\x93NUMPY"
@@ -287,6 +287,28 @@ def surrogate_table(*, realization: int = 0, progress: bool = True) -> Benchmark
     return cached_table(name, build, label=f"surrogate (realization {realization})", progress=progress)
 
 
+def repeat0_table(path: str | os.PathLike | None = None, *, progress: bool = True) -> BenchmarkTable:
+    """The fully real repeat-0 world (`bench.repeat0_world`) of the repeat-0 array, built once and cached.
+
+    Raises:
+        ConfigError: no repeat-0 array configured.
+        DataFormatError: the array is missing or malformed.
+    """
+    from nasbench_sim.bench.repeat0_world import build_repeat0_table
+
+    source = Path(path) if path is not None else repeat0_path()
+    if source is None:
+        raise ConfigError(f"no real repeat-0 data configured: set ${REPEAT0_ENV} to test108_repeat0.npy")
+    if not source.is_file():
+        raise DataFormatError(f"{source}: no such file")
+
+    def build() -> BenchmarkTable:
+        return build_repeat0_table(source, CellSpace.load_or_build(progress=progress))
+
+    name = f"repeat0-{file_sha256(source)[:16]}-v{TABLE_BUILD}"
+    return cached_table(name, build, label="real repeat-0 world", progress=progress)
+
+
 # --- choosing -------------------------------------------------------------------------
 def open_table(spec: str | os.PathLike | None = None, *, realization: int = 0, progress: bool = True) -> BenchmarkTable:
     """Open a table by name or path, or the best complete one available.
@@ -335,6 +357,8 @@ def open_table(spec: str | os.PathLike | None = None, *, realization: int = 0, p
         return partial_table(realization=realization, progress=progress)
     if text == "surrogate":
         return surrogate_table(realization=realization, progress=progress)
+    if text == "repeat0":
+        return repeat0_table(progress=progress)
     path = Path(text)
     if path.is_dir():
         return BenchmarkTable.load(path)

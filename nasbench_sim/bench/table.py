@@ -58,6 +58,7 @@ KIND_LABELS = {
     "official": "official NAS-Bench-101 data (real)",
     "partial": "real partial NB101 table (repeat-0 test accuracy real, other fields modelled)",
     "surrogate": "SURROGATE of NB101 (modelled, not real data)",
+    "repeat0": "REAL repeat-0 world (signal = score = real repeat-0 test accuracy; no validation split, nothing modelled)",
 }
 TABLE_FORMAT_VERSION = 1
 KEYED_FORMAT_VERSION = 2

@@ -45,7 +45,7 @@ from nasbench_sim.harness.inputs import (
 )
 from nasbench_sim.harness.protocol import DEFAULT_PROTOCOL
 from nasbench_sim.harness.protocol import protocol as get_protocol
-from nasbench_sim.harness.run import Budget
+from nasbench_sim.harness.run import Budget, check_budget_fits
 from nasbench_sim.harness.stats import dedup_breaches
 from nasbench_sim.harness.store import (
     load_experiment,
@@ -140,6 +140,7 @@ def compare(
     if unknown:
         raise ConfigError(f"settings given for algorithm(s) {unknown} that are not compared (compared: {names})")
     tables = open_tables(table, realizations, progress)
+    check_budget_fits(run_budget, tables[0])
     space = CellSpace.load_or_build(progress=progress)
     default = f"{tables[0].kind}-{proto.name}-{'-'.join(names)}-{run_budget.describe().split()[0]}"
     name = check_experiment_name(default if experiment is None else experiment, results_folder)
@@ -209,7 +210,7 @@ def compare(
                 f"{exc} ({kept} of {len(names) * len(seed_list)} runs of this experiment are finished and kept)"
             ) from None
     frame, _ = load_experiment(folder, algorithms=names, seeds=seed_list)
-    frame.attrs.update(folder=str(folder), table_label=tables[0].label, protocol=proto.name)
+    frame.attrs.update(folder=str(folder), table_label=tables[0].label, table_kind=tables[0].kind, protocol=proto.name)
     for n, count in dedup_breaches(frame, meta).items():
         warnings.warn(
             f"{n} declares dedup='paths' but repeated a cell's op paths {count} time(s) over its runs"

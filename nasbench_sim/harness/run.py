@@ -26,11 +26,13 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from nasbench_sim.bench.oracle import Oracle
+from nasbench_sim.bench.table import METRICS
 from nasbench_sim.errors import ConfigError
 from nasbench_sim.search.base import FitPredict, Searcher, as_query, fit_predict_many
 from nasbench_sim.space.encodings import path_key
@@ -87,6 +89,19 @@ class Budget:
         return seconds >= self.seconds
 
 
+def check_budget_fits(budget: Budget, table: Any) -> None:
+    """Refuse a time budget on a table without training times (the repeat-0 world): it would never end.
+
+    Raises:
+        ConfigError: a seconds budget and no finite training time in the table.
+    """
+    if budget.seconds is None:
+        return
+    times = np.asarray(table.data[..., -1, METRICS.index("training_time")], dtype=np.float64)
+    if not np.isfinite(times).any():
+        raise ConfigError(f"{table.label} has no training times: give a query budget, not --budget-seconds")
+
+
 class _Run:
     """Book-keeping of one run inside `run_lockstep`."""
 
@@ -128,6 +143,9 @@ def run_lockstep(
         raise ConfigError(f"unknown query mode {mode!r} (choices: {', '.join(MODES)})")
     if len(searchers) != len(oracles):
         raise ValueError("need one oracle per searcher")
+    tables = [getattr(o, "table", None) for o in oracles]  # a stand-in oracle (testing.SyntheticOracle) has none
+    for table in {id(t): t for t in tables if t is not None}.values():
+        check_budget_fits(budget, table)
     runs = [_Run(s, o) for s, o in zip(searchers, oracles, strict=True)]
     active = list(runs)
     while active:

@@ -76,7 +76,13 @@ def resolve(item: str | type) -> tuple[str, type, type]:
     """
     if isinstance(item, type):
         cls = _checked_class(item)
-        return check_name(getattr(cls, "name", None) or cls.__name__.lower()), config_class_of(cls), cls
+        name = check_name(getattr(cls, "name", None) or cls.__name__.lower())
+        if name in MO_SEARCHERS and MO_SEARCHERS[name][1] is not cls:
+            raise ConfigError(
+                f"{cls.__module__}.{cls.__qualname__} would be named {name!r}, which is {qualified(MO_SEARCHERS[name][1])}:"
+                " give it another name (a `name` class attribute, or register(cls, 'mine'))"
+            )
+        return name, config_class_of(cls), cls
     if not isinstance(item, str):
         raise ConfigError(f"a multi-objective searcher is a name, 'module:Class' or a class, got {item!r:.60}")
     if ":" in item:
@@ -92,6 +98,11 @@ def resolve(item: str | type) -> tuple[str, type, type]:
     return item, config_class, searcher_class
 
 
+def qualified(cls: type) -> str:
+    """`module.Class` of a searcher class (recorded with each run, so a run of another class is never reused)."""
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
 def _checked_class(obj: Any) -> type:
     if not isinstance(obj, type) or not all(callable(getattr(obj, m, None)) for m in ("ask", "tell")):
         raise ConfigError(f"{obj!r:.60} is not a multi-objective searcher class (it needs ask() and tell())")
@@ -105,9 +116,12 @@ def build_searcher(item: str | type, rng: np.random.Generator, **settings: Any) 
         ConfigError: an unknown name (the message lists the choices) or setting.
     """
     name, config_class, searcher_class = resolve(item)
+    unknown = sorted(set(settings) - set(getattr(config_class, "__dataclass_fields__", {})))
+    if unknown:
+        known = ", ".join(getattr(config_class, "__dataclass_fields__", {})) or "none"
+        raise ConfigError(f"{name}: unknown setting {', '.join(unknown)} (settings: {known})")
     try:
         config = config_class(**settings)
-    except TypeError:
-        known = ", ".join(config_class.__dataclass_fields__) or "none"
-        raise ConfigError(f"{name}: unknown setting in {sorted(settings)} (settings: {known})") from None
+    except TypeError as exc:  # e.g. a setting without a default that was not given
+        raise ConfigError(f"{name}: cannot build {config_class.__name__} ({exc})") from None
     return searcher_class(config, rng)

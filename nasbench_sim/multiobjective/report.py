@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -54,14 +55,18 @@ def summary_table(final: pd.DataFrame) -> pd.DataFrame:
             "IGD+ SE": grouped["igd_plus"].agg(se),
         }
     )
-    return table.sort_values("final hypervolume ratio", ascending=False).rename_axis("algorithm").reset_index()
+    table = table.rename_axis("algorithm").reset_index()
+    # Best first; ties by name, as the paired tests break them.
+    return table.sort_values(["final hypervolume ratio", "algorithm"], ascending=[False, True], kind="stable")
 
 
 def report_markdown(frame: pd.DataFrame, meta: Mapping[str, Any]) -> str:
     """The experiment's summary as Markdown, its answer first."""
     final = final_runs(frame)
-    table = summary_table(final)
-    tests = paired_tests(final, metric="hypervolume_shortfall")
+    table = summary_table(final).reset_index(drop=True)
+    with warnings.catch_warnings():  # every run tied (e.g. all still in their random start): scipy warns
+        warnings.simplefilter("ignore", RuntimeWarning)
+        tests = paired_tests(final, metric="hypervolume_shortfall")
     best = table.iloc[0]
     objectives = " and ".join(meta["objectives"])
     lines = [
@@ -75,7 +80,7 @@ def report_markdown(frame: pd.DataFrame, meta: Mapping[str, Any]) -> str:
         table.to_markdown(index=False, floatfmt=".4f"),
         "",
     ]
-    if tests.get("friedman"):
+    if tests.get("friedman") and np.isfinite(tests["friedman"]["p"]):
         lines.append(f"Friedman test over {tests['seeds']} paired seeds: p = {tests['friedman']['p']:.3g}.")
     if len(tests["pairwise"]):
         lines += [
@@ -119,6 +124,7 @@ def figures(frame: pd.DataFrame, scoring: Any, out: Path, seed: int | None = Non
         return written
     seed = int(frame["seed"].min()) if seed is None else seed
     front = scoring.points[exact_front(scoring.points)]
+    front = front[np.argsort(front[:, 1], kind="stable")]  # by x: the staircase bounds the dominated region
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     ax.step(front[:, 1], front[:, 0], where="post", color="black", label="exact front")
     for name, runs in frame[frame["seed"] == seed].groupby("algorithm", sort=False):

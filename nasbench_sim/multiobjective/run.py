@@ -21,7 +21,7 @@ Example:
     >>> import numpy as np
     >>> from nasbench_sim.bench import open_table
     >>> from nasbench_sim.multiobjective.run import Scoring, run_multiobjective
-    >>> from nasbench_sim.multiobjective.registry import build_searcher, resolve
+    >>> from nasbench_sim.multiobjective.registry import build_searcher, qualified, resolve
     >>> table = open_table("surrogate", progress=False)
     >>> scoring = Scoring.of(table, ["test_error", "params"])
     >>> history = run_multiobjective(build_searcher("mo-re", np.random.default_rng(0)), table, scoring, 30,
@@ -45,12 +45,13 @@ from tqdm.auto import tqdm
 
 from nasbench_sim.bench.oracle import Oracle
 from nasbench_sim.bench.table import BenchmarkTable
-from nasbench_sim.errors import ConfigError
+from nasbench_sim.errors import ConfigError, OutOfDomainError
 from nasbench_sim.harness.store import read_run, run_is_done, run_path, write_run
 from nasbench_sim.multiobjective.front import REFERENCE, exact_front, hypervolume, igd, igd_plus, normalise
 from nasbench_sim.multiobjective.objectives import check_objectives, objective_matrix
-from nasbench_sim.multiobjective.registry import build_searcher, resolve
+from nasbench_sim.multiobjective.registry import build_searcher, qualified, resolve
 from nasbench_sim.multiobjective.search import MultiObjectiveSearcher
+from nasbench_sim.space.cell import Cell
 from nasbench_sim.space.cellspace import CellSpace
 from nasbench_sim.space.space_costs import space_flops
 
@@ -84,9 +85,17 @@ class Scoring:
             raise ConfigError("give one error objective (test_error or test_error_repeat0)")
         points = objective_matrix(table, names, space)
         front = points[exact_front(points)]
+        if not len(front):
+            missing = [n for j, n in enumerate(names) if np.isnan(points[:, j]).all()]
+            raise ConfigError(f"{table.label} has no values of {', '.join(missing or names)}")
         ideal, nadir = front.min(axis=0), front.max(axis=0)
-        nadir = np.where(nadir > ideal, nadir, ideal + 1.0)  # a single-point front: any unit
-        normalised = normalise(front, ideal, nadir)
+        if not (nadir > ideal).all():
+            flat = [n for n, low, high in zip(names, ideal, nadir, strict=True) if not high > low]
+            raise ConfigError(
+                f"the exact front of {', '.join(names)} has one value of {', '.join(flat)}: these objectives do "
+                "not trade off on this table (the same cells are best in all of them), so there is nothing to score"
+            )
+        normalised = np.unique(normalise(front, ideal, nadir), axis=0)  # cells with equal values: one point
         return cls(tuple(names), points, normalised, ideal, nadir, hypervolume(normalised, [REFERENCE] * len(names)))
 
 
@@ -122,6 +131,8 @@ def run_multiobjective(
         start = time.perf_counter()
         cell = searcher.ask()
         asked = time.perf_counter() - start
+        if not isinstance(cell, Cell):
+            raise OutOfDomainError(f"{type(searcher).__name__}.ask() returned {cell!r:.60}: it must return a Cell")
         row = space.index(cell)
         result = oracle.query_row(row)
         told = np.array([_seen(name, result, row, space, flops) for name in scoring.names])
@@ -184,7 +195,11 @@ def run_experiment(
         raise ConfigError("multi-objective runs need a dense table (partial, surrogate or a complete official one)")
     if isinstance(queries, bool) or not isinstance(queries, int) or queries < 1:
         raise ConfigError(f"queries must be a whole number >= 1, got {queries!r}")
-    searchers = {resolve(item)[0]: item for item in algorithms}  # folder name -> what builds it; fails early
+    resolved = [resolve(item) for item in algorithms]  # fails early on an unknown name
+    searchers = {name: item for (name, _, _), item in zip(resolved, algorithms, strict=True)}
+    if len(searchers) < len(algorithms):
+        raise ConfigError(f"a searcher is given twice: {', '.join(name for name, _, _ in resolved)}")
+    classes = {name: qualified(cls) for name, _, cls in resolved}
     folder = Path(folder)
     space = CellSpace.load_or_build(progress=False)
     scoring = Scoring.of(table, names, space)
@@ -193,13 +208,17 @@ def run_experiment(
         (name, seed)
         for name in searchers
         for seed in seeds
-        if not run_is_done(run_path(folder, name, seed), {**describe, "algorithm": name, "seed": seed})
+        if not run_is_done(
+            run_path(folder, name, seed), {**describe, "algorithm": name, "class": classes[name], "seed": seed}
+        )
     ]
     for name, seed in tqdm(todo, desc="multi-objective runs", unit="run", disable=not progress):
         searcher_seq, oracle_seq = np.random.SeedSequence(seed).spawn(2)
         searcher = build_searcher(searchers[name], np.random.default_rng(searcher_seq))
         history = run_multiobjective(searcher, table, scoring, queries, np.random.default_rng(oracle_seq), space)
-        write_run(run_path(folder, name, seed), history, {**describe, "algorithm": name, "seed": seed})
+        write_run(
+            run_path(folder, name, seed), history, {**describe, "algorithm": name, "class": classes[name], "seed": seed}
+        )
     frames = []
     for name in searchers:
         for seed in seeds:

@@ -184,6 +184,8 @@ class NSGA2Config:
 
     def __post_init__(self) -> None:
         require_positive("population_size", self.population_size)
+        if self.population_size < 2:
+            raise ConfigError("population_size must be at least 2 (binary tournaments)")
 
 
 class NSGA2:

@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import random
 from collections.abc import Callable
@@ -90,30 +91,57 @@ def check_multiobjective_searcher(
     except Exception as exc:  # the contract reports, never raises
         report["valid_cells"] = f"{type(exc).__name__}: {exc}"
         return report
-    first = _trajectory(make, 1, queries, 2)
-    if _trajectory(make, 1, queries, 2) != first:
-        report["seeded"] = "the same seed gave different cells"
-    if _trajectory(make, 2, queries, 2) == first:
-        report["seeds_differ"] = "seeds 1 and 2 gave the same cells"
+    checks: list[tuple[str, Callable[[], str | None]]] = [
+        ("seeded", lambda: None if _trajectory(make, 1, queries, 2) == first else "the same seed gave different cells"),
+        ("seeds_differ", lambda: "seeds 1 and 2 gave the same cells" if _trajectory(make, 2, queries, 2) == first else None),
+        ("global_rng", lambda: _global_draws(make, queries)),
+        ("resume", lambda: None if _trajectory(make, 1, queries, 2, cut=queries // 2) == first
+         else "pickled and restored mid-run, it continued differently"),
+        ("no_table", lambda: _uses_a_table(make, queries)),
+    ]  # fmt: skip
+    try:
+        first = _trajectory(make, 1, queries, 2)
+    except Exception as exc:  # the contract reports, never raises
+        report["valid_cells"] = f"{type(exc).__name__}: {exc}"
+        return report
+    for rule, check in checks:
+        try:
+            report[rule] = check()
+        except Exception as exc:
+            report[rule] = f"it failed while checked ({type(exc).__name__}: {exc})"
+    return report
+
+
+def _global_draws(make: Callable[[int], Any], queries: int) -> str | None:
     states = random.getstate(), np.random.get_state()[1].copy()
     _trajectory(make, 3, queries, 2)
     if random.getstate() != states[0] or not np.array_equal(np.random.get_state()[1], states[1]):
-        report["global_rng"] = "it drew from the global random or numpy.random stream"
-    try:
-        if _trajectory(make, 1, queries, 2, cut=queries // 2) != first:
-            report["resume"] = "pickled and restored mid-run, it continued differently"
-    except Exception as exc:
-        report["resume"] = f"it could not be pickled mid-run ({type(exc).__name__}: {exc})"
+        return "it drew from the global random or numpy.random stream"
+    return None
+
+
+def _uses_a_table(make: Callable[[int], Any], queries: int) -> str | None:
+    """A run with every way to a table (open_table under each name it has, loading, the oracle) refusing."""
 
     def refuse(*args: Any, **kwargs: Any) -> Any:
-        raise AssertionError("a benchmark table was used")
+        raise _TableUsedError("a benchmark table was used")
 
-    with (
-        mock.patch("nasbench_sim.bench.sources.open_table", refuse),
-        mock.patch("nasbench_sim.bench.oracle.Oracle.__init__", refuse),
-    ):
+    targets = (
+        "nasbench_sim.bench.sources.open_table",
+        "nasbench_sim.bench.open_table",
+        "nasbench_sim.open_table",
+        "nasbench_sim.bench.table.BenchmarkTable.load",
+        "nasbench_sim.bench.oracle.Oracle.__init__",
+    )
+    with contextlib.ExitStack() as stack:
+        for target in targets:
+            stack.enter_context(mock.patch(target, refuse))
         try:
             _trajectory(make, 4, queries, 2)
-        except AssertionError as exc:
-            report["no_table"] = str(exc)
-    return report
+        except _TableUsedError as exc:
+            return str(exc)
+    return None
+
+
+class _TableUsedError(Exception):
+    """Raised by the patched table entry points inside `_uses_a_table`."""

@@ -98,3 +98,13 @@ def test_any_message_decodes_as_protobuf_decodes_it(params, times, accuracy, ski
     if flip is not None and edited:
         edited[flip // 8 % len(edited)] ^= 1 << (flip % 8)
     _assert_like_protobuf([good, bytes(edited), good])
+
+
+def test_an_earlier_copy_of_the_parameter_count_is_part_of_the_layout():
+    # Catches an earlier trainable_parameters left out of the template: another message of the same length
+    # (there, an extra evaluation) passed the byte check and was read at the template's offsets.
+    good = _metrics()
+    twice = bytes([2 << 3]) + bytes([0xFF] * 9 + [0x01]) + good  # a 10-byte varint, then the message
+    extra = bytes([2 << 3, 0x01, 1 << 3 | 2, 7, 6 << 3 | 2, 5]) + b"abcde" + good  # an evaluation first
+    assert len(twice) == len(extra)
+    _assert_like_protobuf([twice, extra])

@@ -123,3 +123,17 @@ def test_the_first_bad_record_in_file_order_is_named(records, tmp_path, batching
     if faults.get(named) in ("hash", "hash and value"):
         assert "does not match its adjacency and ops" in str(caught.value)
     assert not (tmp_path / "t").exists()
+
+
+def test_a_negative_parameter_count_names_its_record(records, tmp_path, batching):
+    # Catches -5 parameters passing every record check and failing later without file or offset.
+    h = _hashes(records)
+    record = records[h[1]]
+    stats = record["computed_statistics"]["108"][0]
+    bad = encode_row(h[1], 108, record["module_adjacency"], record["module_operations"], stats, -5)
+    payloads = [_row(records, h[0]), bad]
+    write_tfrecord(tmp_path / "x.tfrecord", payloads)
+    with pytest.raises(
+        DataFormatError, match=f"byte offset {_offset(payloads, 1)}: trainable_parameters -5 is negative"
+    ):
+        convert_tfrecord(tmp_path / "x.tfrecord", tmp_path / "t", progress=False)

@@ -69,3 +69,65 @@ def test_a_plugin_packages_entry_point_is_found_by_name(clean_registry, monkeypa
     assert resolve("fewest")[2] is FewestEdges
     with pytest.raises(ConfigError, match=r"choices: mo-rs, .*, fewest"):
         resolve("nothing")
+
+
+class NSGA2:
+    """A user's class whose default name is a built-in's."""
+
+    def __init__(self, config, rng):
+        self.rng = rng
+
+    def ask(self):
+        return random_cell(self.rng)
+
+    def tell(self, cell, objectives):
+        pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class NeedsWidthConfig:
+    width: int
+
+
+class NeedsWidth(FewestEdges):
+    config_class = NeedsWidthConfig
+
+
+def test_a_name_taken_by_another_class_or_given_twice_is_refused(surrogate, tmp_path, clean_registry):
+    # Catches a user's NSGA2 silently reusing (or dropping) the built-in nsga2's runs.
+    with pytest.raises(
+        ConfigError, match=r"would be named 'nsga2', which is nasbench_sim\.multiobjective\.search\.NSGA2"
+    ):
+        resolve(f"{__name__}:NSGA2")
+    with pytest.raises(ConfigError, match="a searcher is given twice"):
+        run_experiment(surrogate, ["test_error", "params"], ["mo-rs", "mo-rs"], [0], 5, tmp_path, progress=False)
+    register(NSGA2, "my-nsga2")
+    run_experiment(surrogate, ["test_error", "params"], ["my-nsga2"], [0], 5, tmp_path, progress=False)
+    register(FewestEdges, "my-nsga2")  # another class under that name: its finished run is not reused
+    with pytest.warns(UserWarning, match="another class"):
+        run_experiment(surrogate, ["test_error", "params"], ["my-nsga2"], [0], 5, tmp_path, progress=False)
+
+
+def test_settings_and_answers_that_cannot_work_are_one_clear_error(surrogate, space, clean_registry):
+    from nasbench_sim.errors import OutOfDomainError
+    from nasbench_sim.multiobjective.run import Scoring, run_multiobjective
+
+    with pytest.raises(ConfigError, match=r"needswidth: cannot build NeedsWidthConfig .*width"):
+        build_searcher(NeedsWidth, np.random.default_rng(0))
+    with pytest.raises(ConfigError, match="unknown setting widht"):
+        build_searcher(NeedsWidth, np.random.default_rng(0), widht=3)
+    with pytest.raises(ConfigError, match="population_size must be at least 2"):
+        build_searcher("nsga2", np.random.default_rng(0), population_size=1)
+    with pytest.raises(ConfigError, match="do not trade off on this table"):
+        Scoring.of(surrogate, ["params", "flops"], space)
+
+    class Nothing:
+        def ask(self):
+            return None
+
+        def tell(self, cell, objectives):
+            pass
+
+    scoring = Scoring.of(surrogate, ["test_error", "params"], space)
+    with pytest.raises(OutOfDomainError, match=r"Nothing.ask\(\) returned None: it must return a Cell"):
+        run_multiobjective(Nothing(), surrogate, scoring, 3, np.random.default_rng(0), space)
