@@ -2,6 +2,7 @@
 
 Usage:
     python benchmarks/exchangeability.py [--realizations 0,1,2,3,4] [--pairs 20000] [--seed 0]
+        [--searches rs,re,ls --seeds 0-199 --workdir DIR]
 
 For each noise realization of the partial table, the statistics of
 `bench.exchangeability.repeat_statistics` of the real repeat 0 and of the
@@ -11,8 +12,15 @@ distribution per level band, the correlation of random mutation pairs (the
 same pairs, both cells above 80% in repeat 0, for every repeat), and the share of
 a top-1% cell's one-edit neighbours that are top-1% too; then each modelled
 repeat's ratios and differences against the real one, and their ranges over
-the 10 modelled worlds. The search results in single-repeat worlds (issue 23)
-are not part of this script yet.
+the 10 modelled worlds.
+
+With `--searches`, each searcher also runs (naszilla protocol, 150 queries,
+the same seeds) in every single-repeat world, where the searcher sees one
+repeat's test accuracy and is scored on it (`bench.repeat0_world`): the real
+repeat-0 world and the 10 modelled ones. Per searcher: each world's mean test
+error and seed SE, the modelled worlds' mean and between-world SD, the real
+world's result as a quantile of the modelled worlds' and its distance from
+their mean in between-world SDs.
 """
 
 from __future__ import annotations
@@ -30,11 +38,58 @@ from nasbench_sim.bench.table import METRICS, POINTS
 from nasbench_sim.space import CellSpace
 
 
+def searches(args: argparse.Namespace, space: CellSpace, real: np.ndarray, repeats: dict) -> dict:
+    """Each searcher in every single-repeat world (see the module docstring)."""
+    import tempfile
+    from pathlib import Path
+
+    from nasbench_sim.bench.repeat0_world import single_repeat_world
+    from nasbench_sim.harness.experiment import compare
+    from nasbench_sim.harness.stats import final_runs
+
+    work = Path(args.workdir or tempfile.mkdtemp(prefix="worlds-"))
+    worlds = {"real repeat 0": (real, "repeat0")}
+    for r, values in repeats.items():
+        for k in (1, 2):
+            worlds[f"realization {r} repeat {k}"] = (values[:, k], "modelled-repeat")
+    errors: dict[str, dict[str, tuple[float, float]]] = {}
+    for name, (values, kind) in worlds.items():
+        folder = work / name.replace(" ", "-")
+        if not (folder / "meta.json").exists():
+            meta = {"kind": kind, "source": f"{name} of the partial table", "real_fields": [], "modelled_fields": []}
+            single_repeat_world(values, space, meta).save(folder)
+        frame = compare(args.searches, args.seeds, 150, table=folder, results=work / "runs",
+                        experiment=name.replace(" ", "-"), workers=2, progress=False)  # fmt: skip
+        final = final_runs(frame).groupby("algorithm")["test_error_pct"]
+        errors[name] = {a: (float(m), float(e)) for (a, m), e in zip(final.mean().items(), final.sem(), strict=True)}
+    out = {}
+    for algorithm in errors["real repeat 0"]:
+        modelled = np.array([e[algorithm][0] for n, e in errors.items() if n != "real repeat 0"])
+        real_mean, real_se = errors["real repeat 0"][algorithm]
+        sd = float(modelled.std(ddof=1))
+        out[algorithm] = {
+            "real_world": [round(real_mean, 4), round(real_se, 4)],
+            "modelled_worlds": {
+                n: [round(e[algorithm][0], 4), round(e[algorithm][1], 4)]
+                for n, e in errors.items()
+                if n != "real repeat 0"
+            },
+            "modelled_mean": round(float(modelled.mean()), 4),
+            "between_world_sd": round(sd, 4),
+            "real_quantile_among_modelled": round(float((modelled < real_mean).mean()), 3),
+            "real_minus_modelled_mean_in_sd": round((real_mean - float(modelled.mean())) / sd, 2) if sd else None,
+        }
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--realizations", default="0,1,2,3,4")
     parser.add_argument("--pairs", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--searches", help="searchers to run in every single-repeat world, e.g. rs,re,ls,gp")
+    parser.add_argument("--seeds", default="0-199", help="seeds of those searches (default 0-199)")
+    parser.add_argument("--workdir", help="folder for the worlds and their runs (default: a new temporary one)")
     args = parser.parse_args()
     start = time.perf_counter()
     space = CellSpace.load_or_build(progress=False)
@@ -65,6 +120,8 @@ def main() -> None:
         key: [round(min(c[key] for c in comparisons), 4), round(max(c[key] for c in comparisons), 4)]
         for key in comparisons[0]
     }
+    if args.searches:
+        result["searches"] = searches(args, space, real, repeats)
     result["seconds"] = round(time.perf_counter() - start, 1)
     print(json.dumps(result, indent=2))
 

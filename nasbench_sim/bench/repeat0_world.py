@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -41,20 +42,32 @@ def build_repeat0_table(path: str | os.PathLike, space: CellSpace) -> BenchmarkT
     Raises:
         DataFormatError: the array is missing or malformed (`partial.load_repeat0`).
     """
-    values = load_repeat0(path, len(space)).astype(np.float32)
-    data = np.full((len(space), 1, 1, len(POINTS), len(METRICS)), np.nan, dtype=np.float32)
-    final = POINTS.index("final")
-    data[:, 0, 0, final, METRICS.index("test_accuracy")] = values
-    data[:, 0, 0, final, METRICS.index("validation_accuracy")] = values
     meta = {
         "kind": "repeat0",
         "source": f"real NB101 repeat-0 test accuracies ({Path(path).name})",
         "source_path": str(Path(path).resolve()),
         "source_sha256": file_sha256(path),
-        "epochs": [108],
         "signal": SIGNAL,
         "real_fields": ["final test_accuracy of repeat 0 at 108 epochs (also returned as validation_accuracy)"],
         "modelled_fields": [],
-        "absent_fields": ["train_accuracy", "training_time", "all halfway values", "repeats 1-2", "4/12/36 epochs"],
+    }
+    return single_repeat_world(load_repeat0(path, len(space)), space, meta)
+
+
+def single_repeat_world(values: np.ndarray, space: CellSpace, meta: dict[str, Any]) -> BenchmarkTable:
+    """A world in which every query answers `values` (N,) as signal and score: one repeat, 108 epochs.
+
+    With a partial table's modelled repeat k (`table.data[:, k, -1, 1, 2]`) this is one of the
+    modelled single-repeat worlds that `benchmarks/exchangeability.py` sets beside the real one
+    (kind `modelled-repeat`).
+    """
+    data = np.full((len(space), 1, 1, len(POINTS), len(METRICS)), np.nan, dtype=np.float32)
+    final = POINTS.index("final")
+    data[:, 0, 0, final, METRICS.index("test_accuracy")] = values
+    data[:, 0, 0, final, METRICS.index("validation_accuracy")] = values
+    meta = {
+        "epochs": [108],
+        "absent_fields": ["train_accuracy", "training_time", "all halfway values", "other repeats", "4/12/36 epochs"],
+        **meta,
     }
     return BenchmarkTable(data, np.asarray(space.trainable_parameters, dtype=np.int64), meta)

@@ -59,7 +59,10 @@ KIND_LABELS = {
     "partial": "real partial NB101 table (repeat-0 test accuracy real, other fields modelled)",
     "surrogate": "SURROGATE of NB101 (modelled, not real data)",
     "repeat0": "REAL repeat-0 world (signal = score = real repeat-0 test accuracy; no validation split, nothing modelled)",
+    "modelled-repeat": "MODELLED single-repeat world (signal = score = one modelled repeat's test accuracy)",
 }
+#: Kinds of the one-repeat worlds in which the searcher's signal is its score (`bench.repeat0_world`).
+SINGLE_REPEAT_KINDS = ("repeat0", "modelled-repeat")
 TABLE_FORMAT_VERSION = 1
 KEYED_FORMAT_VERSION = 2
 _FILE_CELL_ARRAYS = ("hashes", "num_vertices", "bits", "labels", "repeat_counts", "epoch_order")

@@ -78,3 +78,14 @@ def test_reproduce_on_it_sets_no_published_number_beside_another_quantity(world,
     text = report.read_text()
     assert "real repeat-0 test error, the value the searcher saw" in text
     assert "published %" not in text and "Measured minus published" not in text
+
+
+def test_a_modelled_single_repeat_world_says_it_is_modelled(space):
+    from nasbench_sim.bench.repeat0_world import single_repeat_world
+    from nasbench_sim.harness.plots import _reported
+
+    values = np.full(len(space), 0.9)
+    world = single_repeat_world(values, space, {"kind": "modelled-repeat", "source": "made up"})
+    assert world.label.startswith("MODELLED single-repeat world") and world.num_repeats == 1
+    assert "one repeat's test error" in _reported("modelled-repeat", 94.0)
+    assert "mean-of-3" in _reported("partial", 94.0)
