@@ -203,6 +203,21 @@ def budget_base(space: CellSpace, level: np.ndarray) -> np.ndarray:
     return _LEVELS[key]
 
 
+def _repeat0_source(path: str | os.PathLike | None, what: str) -> Path:
+    """`path`, else the configured repeat-0 array, checked to exist.
+
+    Raises:
+        ConfigError: none given and none configured (the message names `what` table needs it).
+        DataFormatError: no such file.
+    """
+    source = Path(path) if path is not None else repeat0_path()
+    if source is None:
+        raise ConfigError(f"no real {what} data configured: set ${REPEAT0_ENV} to test108_repeat0.npy or pass its path")
+    if not source.is_file():
+        raise DataFormatError(f"{source}: no such file")
+    return source
+
+
 def partial_table(
     path: str | os.PathLike | None = None, *, realization: int = 0, progress: bool = True
 ) -> BenchmarkTable:
@@ -215,13 +230,7 @@ def partial_table(
     """
     if realization < 0:
         raise ConfigError(f"realization must be >= 0, got {realization}")
-    source = Path(path) if path is not None else repeat0_path()
-    if source is None:
-        raise ConfigError(
-            f"no real partial data configured: set ${REPEAT0_ENV} to test108_repeat0.npy or pass its path"
-        )
-    if not source.is_file():
-        raise DataFormatError(f"{source}: no such file")
+    source = _repeat0_source(path, "partial")
 
     budgets = load_budget_model()
 
@@ -296,11 +305,7 @@ def repeat0_table(path: str | os.PathLike | None = None, *, progress: bool = Tru
     """
     from nasbench_sim.bench.repeat0_world import build_repeat0_table
 
-    source = Path(path) if path is not None else repeat0_path()
-    if source is None:
-        raise ConfigError(f"no real repeat-0 data configured: set ${REPEAT0_ENV} to test108_repeat0.npy")
-    if not source.is_file():
-        raise DataFormatError(f"{source}: no such file")
+    source = _repeat0_source(path, "repeat-0")
 
     def build() -> BenchmarkTable:
         return build_repeat0_table(source, CellSpace.load_or_build(progress=progress))
