@@ -3,6 +3,7 @@
 Usage:
     python benchmarks/harness.py [--table partial] [--seeds 200] [--queries 150] [--workers 2]
                                  [--algorithms rs,re,gp,bananas,np] [--profile-seeds 20] [--device cpu]
+                                 [--simulated-workers 256] [--simulated-seconds 1e7]
 
 For each algorithm: the wall time of `--seeds` runs of `--queries` queries
 under the naszilla protocol (lock-step chunks, one per worker), the
@@ -11,6 +12,13 @@ shared among the runs of a batch, divided by the queries), the simulated
 training time the runs stand for, and a per-phase breakdown of one profiled
 lock-step chunk of `--profile-seeds` runs (candidate pool, encodings, model
 fit + predict, acquisition, oracle and book-keeping, the runner).
+
+`simulator`: the cost of the simulated-workers run loop itself: one run with
+`--simulated-workers` workers for `--simulated-seconds` of simulated wall-clock
+(nb101 protocol, one random repeat per query), driven by a searcher that replays
+pre-drawn cells, so nearly all of the time is the loop: events, oracle queries
+and the history. Reported per 1,000 queries, with and without the searcher's
+own ask + tell time (`--algorithms ''` runs only this).
 """
 
 from __future__ import annotations
@@ -66,6 +74,48 @@ def phase_breakdown(chunk) -> dict[str, float]:
     return out
 
 
+class _Replay:
+    """A searcher that proposes pre-drawn random cells in turn (its own cost is a list lookup)."""
+
+    def __init__(self, rng: np.random.Generator, count: int = 4096) -> None:
+        from nasbench_sim.space.sampling import random_cell
+
+        self.cells = [random_cell(rng) for _ in range(count)]
+        self.asked = 0
+
+    def ask(self):
+        self.asked += 1
+        return self.cells[self.asked % len(self.cells)]
+
+    def tell(self, proposal, validation_accuracy: float) -> None:
+        pass
+
+
+def simulator_cost(table, workers: int, seconds: float) -> dict:
+    """Seconds per 1,000 queries of the run loop with `workers` simulated workers (see the module docstring)."""
+    from nasbench_sim.bench import Oracle
+    from nasbench_sim.harness.run import Budget, run_search
+    from nasbench_sim.harness.simulator import Workers
+
+    searcher = _Replay(np.random.default_rng(0))
+    oracle = Oracle(table, np.random.default_rng(1))
+    start = time.perf_counter()
+    history = run_search(searcher, oracle, Budget(seconds=seconds), workers=Workers(count=workers))
+    wall = time.perf_counter() - start
+    queries = len(history)
+    searching = float(history["search_seconds"].sum())
+    return {
+        "simulated_workers": workers,
+        "simulated_seconds": seconds,
+        "queries": queries,
+        "wall_seconds": round(wall, 2),
+        "run_loop_seconds_per_1000_queries": round(1000 * wall / queries, 4),
+        "without_searcher_seconds_per_1000_queries": round(1000 * (wall - searching) / queries, 4),
+        "simulated_wall_clock_reached": round(float(history["end_time"].max()), 1),
+        "goal_seconds_per_1000_queries": 1.0,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--table", default="partial")
@@ -75,6 +125,8 @@ def main() -> None:
     parser.add_argument("--algorithms", default="rs,re,ls,gp,bananas,np")
     parser.add_argument("--profile-seeds", type=int, default=20, help="runs in the profiled chunk (0: skip)")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--simulated-workers", type=int, default=256)
+    parser.add_argument("--simulated-seconds", type=float, default=1e7)
     args = parser.parse_args()
 
     import torch
@@ -98,7 +150,9 @@ def main() -> None:
         "device": args.device,
         "algorithms": {},
     }
-    for name in args.algorithms.split(","):
+    result["simulator"] = simulator_cost(tables[0], args.simulated_workers, args.simulated_seconds)
+    print(json.dumps({"simulator": result["simulator"]}), file=sys.stderr, flush=True)
+    for name in filter(None, args.algorithms.split(",")):
         with tempfile.TemporaryDirectory() as tmp:
             start = time.perf_counter()
             frame = compare(

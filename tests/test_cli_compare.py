@@ -22,7 +22,8 @@ def _run(capsys, *argv):
     [
         (
             ["--algorithms", "rs,frob"],
-            "unknown algorithm 'frob' (choices: rs, re, ls, gp, np, bananas, tpe, reinforce, mcts, hb, bohb, re-es)",
+            "unknown algorithm 'frob' (choices: rs, re, ls, gp, np, bananas, tpe, reinforce, mcts, hb, bohb, re-es, asha, "
+            "hb-async, bohb-async)",
         ),
         (["--seeds", "x"], "bad seeds"),
         (["--budget", "0"], "budget must be positive"),
@@ -31,6 +32,8 @@ def _run(capsys, *argv):
         (["--workers", "0"], "--workers must be >= 1"),
         (["--workers", "-2"], "--workers must be >= 1"),
         (["--protocol", "x"], "unknown protocol 'x' (choices: naszilla, nb101)"),
+        (["--simulated-workers", "0"], "--simulated-workers must be whole numbers >= 1"),
+        (["--simulated-workers", "8,x"], "--simulated-workers must be whole numbers >= 1"),
         (["--experiment", "../../x"], "plain folder name"),
         # Regression: no scheduler listening gave an OSError traceback after 30 s.
         (["--scheduler", "tcp://127.0.0.1:1", "--algorithms", "rs", "--seeds", "0"], "cannot reach the Dask scheduler"),
@@ -156,3 +159,43 @@ def test_any_seeds_and_budget_options_parse_or_fail_clearly(seeds, budget, secon
         assert (run_budget.queries is None) == (budget is None) and (run_budget.seconds is None) == (seconds is None)
         assert run_budget.queries is None or run_budget.queries == int(budget) >= 1
         assert run_budget.seconds is None or 0 < run_budget.seconds == float(seconds) < float("inf")
+
+
+def test_simulated_workers_from_the_command_line_and_a_scaling_study(tmp_path, capsys, space):
+    common = ["--table", "surrogate", "--results-dir", str(tmp_path), "--quiet", "--protocol", "nb101"]
+    code, out, _ = _run(
+        capsys,
+        "compare",
+        *common,
+        "--algorithms",
+        "rs",
+        "--seeds",
+        "0-1",
+        "--budget-seconds",
+        "2e4",
+        "--simulated-workers",
+        "4",
+        "--schedule",
+        "sync",
+        "--no-plot",
+    )
+    assert code == 0 and "simulated workers: 4 per run (sync)" in out and "-w4-sync" in out
+    code, out, _ = _run(
+        capsys,
+        "compare",
+        *common,
+        "--algorithms",
+        "rs,asha",
+        "--seeds",
+        "0-2",
+        "--budget-seconds",
+        "1e5",
+        "--simulated-workers",
+        "1,4",
+        "--experiment",
+        "study",
+    )
+    assert code == 0 and out.splitlines()[1].startswith("Speed-up at 4 simulated workers")
+    assert (tmp_path / "study" / "speedup.png").exists() and (tmp_path / "study" / "w4" / "metadata.json").exists()
+    code, out, _ = _run(capsys, "plot", str(tmp_path / "study"))  # redraws the study's report
+    assert code == 0 and "Speed-up at 4" in out

@@ -17,6 +17,7 @@ from nasbench_sim.harness.config_file import (
     MAX_REALIZATIONS,
     compare_options,
     options_budget,
+    worker_counts,
 )
 from nasbench_sim.search.registry import names as algorithm_names
 
@@ -53,6 +54,34 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     cmp.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://HOST:8786 (instead of --workers)")
     cmp.add_argument("--device", help="torch device of model-based searchers: auto (default), cpu, cuda")
     cmp.add_argument("--no-plot", action="store_true", help="do not plot at the end")
+    cmp.add_argument(
+        "--simulated-workers",
+        help="parallel workers simulated in each run (a query occupies one for its training time; results come "
+        "back in completion order; a time budget is then simulated wall-clock). Several counts, e.g. 1,8,64,256, "
+        "run a scaling study: regret vs wall-clock per count and speed-ups (default 1: the sequential protocol)",
+    )
+    cmp.add_argument(
+        "--schedule",
+        choices=["async", "sync"],
+        help="async (default): a free worker gets a query at once; sync: synchronous batches "
+        "(Hyperband and BOHB always run so)",
+    )
+    cmp.add_argument(
+        "--charge-search-time",
+        action="store_true",
+        help="add the searcher's measured ask time to the simulated clock (results then depend on the machine)",
+    )
+    cmp.add_argument(
+        "--equal",
+        choices=["compute", "wall-clock"],
+        help="scaling study: compute (default: a time budget is divided by the worker count) or wall-clock",
+    )
+    cmp.add_argument(
+        "--target",
+        type=float,
+        help="scaling study: test regret (%%) whose time to reach defines the speed-up "
+        "(default: the 75th percentile of the one-worker runs' final regrets)",
+    )
     cmp.add_argument(
         "--objectives",
         help="multi-objective comparison of two or more of test_error, test_error_repeat0, params, flops, "
@@ -107,10 +136,16 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if args.objectives is not None:
         from nasbench_sim.cli.multiobjective import run_compare
 
+        parallel = ("simulated_workers", "schedule", "charge_search_time", "equal", "target")
+        given = [f"--{o.replace('_', '-')}" for o in parallel if getattr(args, o) not in (None, False)]
+        if given:
+            raise ConfigError(f"{', '.join(given)}: multi-objective runs have no simulated workers (yet)")
+
         return run_compare(args)
 
     from nasbench_sim.harness.experiment import compare
     from nasbench_sim.harness.protocol import protocol
+    from nasbench_sim.harness.simulator import Workers
 
     options, sections = compare_options(args.config, vars(args))
     proto = protocol(options["protocol"])
@@ -118,25 +153,58 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if workers < 1:
         raise ConfigError(f"--workers must be >= 1, got {workers}")
     say(f"protocol: {proto.name} ({proto.description})")
+    counts = worker_counts(options)
+    common = {
+        "table": options["table"],
+        "protocol": proto.name,
+        "configs": sections,
+        "realizations": options["realizations"],
+        "workers": workers,
+        "scheduler": options["scheduler"],
+        "results": options["results_dir"],
+        "experiment": options["experiment"],
+        "device": options["device"],
+        "progress": not args.quiet,
+    }
+    if counts is not None and len(counts) > 1:
+        return _scaling(options, counts, proto, common)
+    study_only = [f"--{o}" for o in ("equal", "target") if options[o] is not None]
+    if study_only:
+        raise ConfigError(f"{', '.join(study_only)} apply to a scaling study: give several --simulated-workers counts")
+    simulated = Workers(
+        count=counts[0] if counts else 1,
+        schedule=options["schedule"],
+        charge_search_time=options["charge_search_time"],
+    )
+    if not simulated.sequential:
+        say(f"simulated workers: {simulated.count} per run ({simulated.schedule})")
     frame = compare(
-        options["algorithms"],
-        options["seeds"],
-        options_budget(options),
-        table=options["table"],
-        protocol=proto.name,
-        configs=sections,
-        realizations=options["realizations"],
-        workers=workers,
-        scheduler=options["scheduler"],
-        results=options["results_dir"],
-        experiment=options["experiment"],
-        device=options["device"],
-        progress=not args.quiet,
+        options["algorithms"], options["seeds"], options_budget(options), simulated_workers=simulated, **common
     )
     folder = frame.attrs["folder"]
     say(f"results: {folder}")
     if not args.no_plot:
         _plot(folder, None)
+    return 0
+
+
+def _scaling(options: dict, counts: list[int], proto, common: dict) -> int:
+    from nasbench_sim.harness.scaling import compare_workers
+
+    budget = options_budget(options) or proto.default_budget
+    folder = compare_workers(
+        options["algorithms"],
+        options["seeds"],
+        budget,
+        counts=counts,
+        equal=options["equal"] or "compute",
+        schedule=options["schedule"],
+        charge_search_time=options["charge_search_time"],
+        target=options["target"],
+        **common,
+    )
+    say((folder / "scaling.md").read_text())
+    say(f"results: {folder}")
     return 0
 
 
@@ -157,7 +225,18 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
 
 
 def _plot(folder, out) -> None:
+    from pathlib import Path
+
     from nasbench_sim.harness.plots import plot_experiment
+    from nasbench_sim.harness.scaling_report import SETUP_NAME
+
+    if (Path(folder) / SETUP_NAME).exists():  # a scaling study: its report (each w<N>/ plots on its own)
+        from nasbench_sim.harness.scaling_report import write_report
+
+        paths = write_report(folder)
+        say(paths[-1].read_text())
+        say("wrote " + ", ".join(str(p) for p in paths))
+        return
 
     paths = plot_experiment(folder, out)
     summary = next(p for p in paths if p.suffix == ".md")

@@ -38,6 +38,11 @@ COMPARE_DEFAULTS: dict[str, Any] = {
     "scheduler": None,
     "device": "auto",
     "table": None,
+    "simulated_workers": None,
+    "schedule": "async",
+    "charge_search_time": False,
+    "equal": None,
+    "target": None,
 }
 #: What a file's value of each numeric option must be.
 OPTION_TYPES: dict[str, type | tuple[type, ...]] = {
@@ -45,7 +50,10 @@ OPTION_TYPES: dict[str, type | tuple[type, ...]] = {
     "budget_seconds": (int, float),
     "realizations": int,
     "workers": int,
+    "target": (int, float),
 }
+#: Options that are True or False.
+FLAG_OPTIONS = ("charge_search_time",)
 
 
 def read_config_file(path: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -72,7 +80,10 @@ def read_config_file(path: str) -> tuple[dict[str, Any], dict[str, Any]]:
         elif name in COMPARE_DEFAULTS:
             expected = OPTION_TYPES.get(name)
             if expected is not None and (isinstance(value, bool) or not isinstance(value, expected)):
-                raise ConfigError(f"{path}: option {key!r} must be a whole number, got {value!r}")
+                kind = "a whole number" if expected is int else "a number"
+                raise ConfigError(f"{path}: option {key!r} must be {kind}, got {value!r}")
+            if name in FLAG_OPTIONS and not isinstance(value, bool):
+                raise ConfigError(f"{path}: option {key!r} must be true or false, got {value!r}")
             options[name] = ",".join(map(str, value)) if isinstance(value, list) else value
         else:
             raise ConfigError(f"{path}: unknown option {key!r} (choices: {', '.join(COMPARE_DEFAULTS)})")
@@ -91,8 +102,29 @@ def compare_options(path: str | None, given: Mapping[str, Any]) -> tuple[dict[st
     if path:
         from_file, sections = read_config_file(path)
         options.update(from_file)
-    options.update({k: v for k, v in given.items() if k in COMPARE_DEFAULTS and v is not None})
+    options.update(
+        {
+            k: v
+            for k, v in given.items()
+            if k in COMPARE_DEFAULTS and v is not None and not (k in FLAG_OPTIONS and v is False)
+        }
+    )
     return options, sections
+
+
+def worker_counts(options: Mapping[str, Any]) -> list[int] | None:
+    """The simulated worker counts the options name ('8' or '1,8,64,256'; None: not given).
+
+    Raises:
+        ConfigError: not a comma-separated list of whole numbers >= 1.
+    """
+    given = options.get("simulated_workers")
+    if given is None:
+        return None
+    parts = [p.strip() for p in str(given).split(",") if p.strip()]
+    if not parts or not all(p.isdigit() and int(p) >= 1 for p in parts):
+        raise ConfigError(f"--simulated-workers must be whole numbers >= 1 such as 8 or 1,8,64,256, got {given!r}")
+    return sorted({int(p) for p in parts})
 
 
 def options_budget(options: Mapping[str, Any]) -> Budget | None:

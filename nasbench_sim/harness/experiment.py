@@ -45,7 +45,8 @@ from nasbench_sim.harness.inputs import (
 )
 from nasbench_sim.harness.protocol import DEFAULT_PROTOCOL
 from nasbench_sim.harness.protocol import protocol as get_protocol
-from nasbench_sim.harness.run import Budget, check_budget_fits
+from nasbench_sim.harness.run import Budget, check_budget_fits, check_workers_fit
+from nasbench_sim.harness.simulator import Workers, as_workers
 from nasbench_sim.harness.stats import dedup_breaches
 from nasbench_sim.harness.store import (
     load_experiment,
@@ -77,6 +78,7 @@ def compare(
     experiment: str | None = None,
     device: str = "auto",
     chunk_size: int | None = None,
+    simulated_workers: int | Workers | None = None,
     progress: bool = True,
 ) -> pd.DataFrame:
     """Run every (algorithm, seed) not finished yet and return all their histories as one tidy frame.
@@ -98,6 +100,9 @@ def compare(
         experiment: folder name (default: derived from table, protocol, algorithms, budget).
         device: torch device of model-based searchers: 'auto', 'cpu' or 'cuda'.
         chunk_size: seeds stepped together in one process (default: split evenly over workers).
+        simulated_workers: parallel workers simulated inside each run (a count or a
+            `simulator.Workers`; default one: the sequential protocol). A time budget is then
+            simulated wall-clock seconds.
         progress: progress bars.
 
     Returns:
@@ -114,6 +119,7 @@ def compare(
     run_budget = resolve_budget(budget, proto)
     device = str(resolve_device(device))
     workers = whole_number(workers, "workers")
+    simulated = as_workers(simulated_workers)
     chunk_size = None if chunk_size is None else whole_number(chunk_size, "chunk_size")
     realizations = None if realizations is None else whole_number(realizations, "realizations")
     results_folder = check_results(results)
@@ -141,8 +147,9 @@ def compare(
         raise ConfigError(f"settings given for algorithm(s) {unknown} that are not compared (compared: {names})")
     tables = open_tables(table, realizations, progress)
     check_budget_fits(run_budget, tables[0])
+    check_workers_fit(simulated, tables[0])
     space = CellSpace.load_or_build(progress=progress)
-    default = f"{tables[0].kind}-{proto.name}-{'-'.join(names)}-{run_budget.describe().split()[0]}"
+    default = f"{tables[0].kind}-{proto.name}-{'-'.join(names)}-{run_budget.describe().split()[0]}{simulated.tag()}"
     name = check_experiment_name(default if experiment is None else experiment, results_folder)
     folder = results_folder / name
     described = {n: describe_algorithm(specs[n], resolved[n]) for n in names}
@@ -156,6 +163,7 @@ def compare(
         "budget": asdict(run_budget),
         "table": describe_table(tables[0]),
         "realizations": len(tables),
+        "workers": simulated.recorded(),
         "algorithms": described,
         "seeds": seed_list,
         "device": device,
@@ -176,10 +184,13 @@ def compare(
             "budget": asdict(run_budget),
             "protocol": proto.name,
             "table": describe_table(tables[0]),
+            "workers": simulated.recorded(),
         }
 
     todo = {n: [s for s in seed_list if not run_is_done(run_path(folder, n, s), described_run(n, s))] for n in names}
-    chunks = _chunks(specs, todo, resolved, tables, space_path, run_budget, proto.mode, device, workers, chunk_size)
+    chunks = _chunks(
+        specs, todo, resolved, tables, space_path, run_budget, proto.mode, device, workers, chunk_size, simulated
+    )
     total = sum(len(c.seeds) for c in chunks)
 
     def finish(chunk: RunChunk, histories: list[pd.DataFrame]) -> None:
@@ -231,6 +242,7 @@ def _chunks(
     device: str,
     workers: int,
     chunk_size: int | None,
+    simulated: Workers,
 ) -> list[RunChunk]:
     """The unfinished runs (algorithm -> seeds) grouped into lock-step chunks (batched searchers: one per worker)."""
     chunks = []
@@ -257,6 +269,7 @@ def _chunks(
                     budget=budget,
                     mode=mode,
                     device=device,
+                    workers=simulated,
                 )
             )
     return chunks

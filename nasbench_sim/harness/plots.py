@@ -108,6 +108,31 @@ def _not_monotone(history: pd.DataFrame) -> bool:
     return bool((steps > 1e-12).any())
 
 
+def clock_column(history: pd.DataFrame) -> str | None:
+    """The history's time axis: `end_time` (simulated wall-clock) where recorded, else `cumulative_time`
+    (histories written before workers were simulated); None without training times."""
+    for column in ("end_time", "cumulative_time"):
+        if column in history and np.isfinite(history[column].to_numpy(dtype=float)).any():
+            return column
+    return None
+
+
+def regret_at(group: pd.DataFrame, grid: np.ndarray, column: str, regret: str = "test_regret") -> np.ndarray:
+    """(seeds, len(grid)) regret of each run's incumbent at each time of `grid` (NaN before its first result).
+
+    Args:
+        group: histories of one algorithm (rows of a run in the order results came back).
+        grid: (T,) times in seconds, ascending.
+        column: the time column (see `clock_column`).
+        regret: the regret column.
+    """
+    curves = []
+    for _, run in group.groupby("seed"):
+        pos = np.searchsorted(run[column].to_numpy(), grid, side="right") - 1
+        curves.append(np.where(pos >= 0, run[regret].to_numpy()[np.clip(pos, 0, None)], np.nan))
+    return np.asarray(curves)
+
+
 def regret_figures(history: pd.DataFrame, meta: dict[str, Any], out: Path) -> list[Path]:
     """Mean test regret vs queries and vs simulated time (when the table has training times), ± 1 SE over seeds."""
     algorithms = list(dict.fromkeys(history["algorithm"]))
@@ -127,21 +152,22 @@ def regret_figures(history: pd.DataFrame, meta: dict[str, Any], out: Path) -> li
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
     written += _save(fig, out, "regret_vs_queries")
-    if not np.isfinite(history["cumulative_time"].to_numpy(dtype=float)).any():
+    if "end_time" in history and meta.get("workers") is None:  # runs written before end_time was recorded
+        history = history.assign(end_time=history["end_time"].fillna(history["cumulative_time"]))
+    column = clock_column(history)
+    if column is None:
         return written  # a world without training times (the repeat-0 world): no time axis
 
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     for algorithm in algorithms:
         group = history[history["algorithm"] == algorithm]
-        ends = group.groupby("seed")["cumulative_time"].max()
-        starts = group.groupby("seed")["cumulative_time"].min()
+        ends = group.groupby("seed")[column].max()
+        starts = group.groupby("seed")[column].min()
         grid = np.geomspace(max(starts.max(), 1.0), max(ends.min(), starts.max() * 1.01, 1.01), 100)
-        curves = []
-        for _, run in group.groupby("seed"):
-            pos = np.searchsorted(run["cumulative_time"].to_numpy(), grid, side="right") - 1
-            curves.append(np.where(pos >= 0, run["test_regret"].to_numpy()[np.clip(pos, 0, None)], np.nan))
-        _band(ax, grid, 100 * np.asarray(curves), algorithm, meta)
-    ax.set(xscale="log", yscale="log", xlabel="simulated training time (seconds)", ylabel="test regret (%)")
+        _band(ax, grid, 100 * regret_at(group, grid, column), algorithm, meta)
+    parallel = meta.get("workers") is not None
+    xlabel = "simulated wall-clock (seconds)" if parallel else "simulated training time (seconds)"
+    ax.set(xscale="log", yscale="log", xlabel=xlabel, ylabel="test regret (%)")
     _percent_axis(ax)
     ax.set_title("Mean test regret ± 1 SE vs simulated time — " + _subtitle(meta, history) + note, fontsize=8)
     ax.grid(alpha=0.3, which="both")

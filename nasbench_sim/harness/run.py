@@ -5,6 +5,9 @@ searchers need a surrogate fit in the same step, the fits are done as one
 batched computation (`nasbench_sim.search.base.FitPredict`). A run's
 trajectory is the same alone (`run_search`) or in any lock-step group.
 
+Each run has simulated workers (`nasbench_sim.harness.simulator`; default one):
+with several, queries run in parallel and results come back in completion order.
+
 Query modes: `single` returns one randomly drawn training repeat per query
 (the official API); `mean` returns the mean over the repeats of every metric,
 the same on every query of a cell (naszilla's `deterministic=True`). Either way
@@ -23,6 +26,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,6 +38,7 @@ import pandas as pd
 from nasbench_sim.bench.oracle import Oracle
 from nasbench_sim.bench.table import METRICS
 from nasbench_sim.errors import ConfigError
+from nasbench_sim.harness.simulator import Timeline, Workers
 from nasbench_sim.search.base import FitPredict, Searcher, as_query, fit_predict_many
 from nasbench_sim.space.encodings import path_key
 
@@ -50,7 +55,7 @@ HISTORY_COLUMNS = {
     "validation_accuracy": "validation accuracy the searcher saw, in [0, 1] (one repeat, or the mean in mean mode)",
     "test_accuracy": "test accuracy of the same repeat (or the mean), in [0, 1]",
     "training_time": "simulated training seconds of this query",
-    "cumulative_time": "simulated training seconds so far",
+    "cumulative_time": "simulated training seconds of the results back so far, summed over workers",
     "incumbent_row": "row of the incumbent: the best cell so far by what the searcher saw (at the largest budget queried)",
     "incumbent_hash": "hash of that cell",
     "incumbent_mean_validation": "its mean 108-epoch validation accuracy over repeats, from the table",
@@ -58,12 +63,18 @@ HISTORY_COLUMNS = {
     "incumbent_repeat0_test": "its 108-epoch test accuracy of training repeat 0 (real in the partial table)",
     "search_seconds": "wall-clock seconds of ask() + tell() for this query (a share of batched model fits)",
     "path_repeat": "True if the run had queried a cell with the same input-to-output op paths before (naszilla's identity)",
+    "worker": "simulated worker (0-based) that trained the query",
+    "start_time": "simulated wall-clock seconds when its training started",
+    "end_time": "simulated wall-clock seconds when its result came back (rows are in this order)",
 }
 
 
 @dataclass(frozen=True, kw_only=True)
 class Budget:
-    """Stop after `queries` queries, or once `seconds` of simulated training are spent (exactly one)."""
+    """Stop after `queries` queries, or once `seconds` of simulated wall-clock have passed (exactly one).
+
+    With one simulated worker the wall-clock is the training seconds spent.
+    """
 
     queries: int | None = None
     seconds: float | None = None
@@ -102,57 +113,104 @@ def check_budget_fits(budget: Budget, table: Any) -> None:
         raise ConfigError(f"{table.label} has no training times: give a query budget, not --budget-seconds")
 
 
+def check_workers_fit(workers: Workers, table: Any) -> None:
+    """Refuse several simulated workers on a table without training times (the repeat-0 world): no clock.
+
+    Raises:
+        ConfigError: more than one worker (or a charged search time) and no finite training time.
+    """
+    if workers.sequential:
+        return
+    times = np.asarray(table.data[..., -1, METRICS.index("training_time")], dtype=np.float64)
+    if not np.isfinite(times).any():
+        raise ConfigError(f"{table.label} has no training times: simulated workers need a clock; use one worker")
+
+
 class _Run:
     """Book-keeping of one run inside `run_lockstep`."""
 
-    def __init__(self, searcher: Searcher, oracle: Oracle) -> None:
+    def __init__(self, searcher: Searcher, oracle: Oracle, workers: Workers) -> None:
         self.searcher, self.oracle = searcher, oracle
+        synchronous = getattr(searcher, "asynchronous", True) is False
+        self.timeline = Timeline(workers, synchronous=synchronous)
+        self.set_pending = getattr(searcher, "set_pending", None)
         self.records: list[tuple] = []
         self.seen: set[int] = set()
         self.paths: set = set()
         self.best = (-1, -np.inf)  # (epochs, signal) of the incumbent
         self.incumbent = -1
-        self.spent = 0.0
-        self.seconds = 0.0  # search time of the current query
+        self.spent = 0.0  # simulated training seconds of the results back so far
+        self.seconds = 0.0  # search time of the current proposal
         self.proposal = None
         self.steps = None
 
+    def may_ask(self, budget: Budget) -> bool:
+        """A worker is free, the searcher may be asked and the budget allows another query."""
+        line = self.timeline
+        return line.can_start() and not budget.spent(line.issued, line.now)
 
-def run_search(searcher: Searcher, oracle: Oracle, budget: Budget, *, mode: str = "single") -> pd.DataFrame:
+    def busy(self) -> bool:
+        return self.timeline.busy > 0
+
+
+def run_search(
+    searcher: Searcher, oracle: Oracle, budget: Budget, *, mode: str = "single", workers: Workers | None = None
+) -> pd.DataFrame:
     """Run one searcher against the oracle until the budget is spent (see `run_lockstep`)."""
-    return run_lockstep([searcher], [oracle], budget, mode=mode)[0]
+    return run_lockstep([searcher], [oracle], budget, mode=mode, workers=workers)[0]
 
 
 def run_lockstep(
-    searchers: Sequence[Searcher], oracles: Sequence[Oracle], budget: Budget, *, mode: str = "single"
+    searchers: Sequence[Searcher],
+    oracles: Sequence[Oracle],
+    budget: Budget,
+    *,
+    mode: str = "single",
+    workers: Workers | None = None,
 ) -> list[pd.DataFrame]:
     """Run independent searchers, one per oracle, in lock step until each one's budget is spent.
 
-    The last query of a run may cross a time budget (as a real training run would).
+    Each run has its own simulated workers (`nasbench_sim.harness.simulator`): a query
+    occupies a worker for its training time and results come back in completion order.
+    A time budget is simulated wall-clock seconds: no query starts once the clock has
+    reached it, and the queries already started finish (so the last may cross it, as a
+    real training run would). With one worker this is the sequential ask, query, tell loop.
 
     Args:
         searchers: one per run (their own random streams).
         oracles: one per run (their own random streams; they may share a table).
         budget: the stopping rule of every run.
         mode: 'single' or 'mean' (see the module docstring).
+        workers: simulated workers of each run (default: one, the sequential protocol).
 
     Returns:
-        One history per run with the columns of `HISTORY_COLUMNS`, one row per query.
+        One history per run with the columns of `HISTORY_COLUMNS`, one row per query, in the
+        order the results came back.
+
+    Raises:
+        ConfigError: a searcher's ask() returned None with no evaluation in flight.
     """
     if mode not in MODES:
         raise ConfigError(f"unknown query mode {mode!r} (choices: {', '.join(MODES)})")
     if len(searchers) != len(oracles):
         raise ValueError("need one oracle per searcher")
+    workers = Workers() if workers is None else workers
     tables = [getattr(o, "table", None) for o in oracles]  # a stand-in oracle (testing.SyntheticOracle) has none
     for table in {id(t): t for t in tables if t is not None}.values():
         check_budget_fits(budget, table)
-    runs = [_Run(s, o) for s, o in zip(searchers, oracles, strict=True)]
+        check_workers_fit(workers, table)
+    runs = [_Run(s, o, workers) for s, o in zip(searchers, oracles, strict=True)]
     active = list(runs)
     while active:
-        _ask_all(active)
+        asking = [r for r in active if r.may_ask(budget)]
+        _ask_all(asking)
+        for run in asking:
+            _start(run, mode)
+        asked = {id(r) for r in asking}
         for run in active:
-            _query_and_tell(run, mode)
-        active = [r for r in active if not budget.spent(len(r.records), r.spent)]
+            if id(run) not in asked:
+                _finish(run)
+        active = [r for r in active if r.busy() or r.may_ask(budget)]
     return [pd.DataFrame.from_records(r.records, columns=list(HISTORY_COLUMNS)) for r in runs]
 
 
@@ -161,6 +219,8 @@ def _ask_all(runs: list[_Run]) -> None:
     pending: dict[int, FitPredict] = {}
     for k, run in enumerate(runs):
         start = time.perf_counter()
+        if run.set_pending is not None:
+            run.set_pending(tuple(job[0] for job in run.timeline.pending_jobs()))
         steps = getattr(run.searcher, "ask_steps", None)
         if steps is None:
             run.proposal = run.searcher.ask()
@@ -200,17 +260,34 @@ def _advance(run: _Run, answer: tuple[np.ndarray, np.ndarray] | None) -> FitPred
         return None
 
 
-def _query_and_tell(run: _Run, mode: str) -> None:
+def _start(run: _Run, mode: str) -> None:
+    """Query the oracle for the run's proposal and put the job on a free worker (None: wait for a result)."""
+    if run.proposal is None:
+        if not run.busy():
+            raise ConfigError(
+                f"{type(run.searcher).__name__}.ask() returned None with no evaluation in flight"
+                " (None means: wait for a pending result)"
+            )
+        run.timeline.stall()
+        return
     query = as_query(run.proposal)
     oracle = run.oracle
     row = oracle.row(query.cell)
-    if mode == "mean":
-        result = oracle.query_mean_row(row, query.epochs)
-    else:
-        result = oracle.query_row(row, query.epochs)
+    result = oracle.query_mean_row(row, query.epochs) if mode == "mean" else oracle.query_row(row, query.epochs)
+    job = (query, run.proposal, row, result, run.seconds)
+    run.timeline.start(float(result["training_time"]), job, search_seconds=run.seconds)
+    run.proposal = None
+
+
+def _finish(run: _Run) -> None:
+    """Tell the searcher the next result that comes back and record it."""
+    worker, begin, end, (query, proposal, row, result, seconds) = run.timeline.finish()
+    if math.isnan(result["training_time"]):  # a table without a clock (the repeat-0 world)
+        begin = end = math.nan
+    oracle = run.oracle
     start = time.perf_counter()
-    run.searcher.tell(run.proposal, result["validation_accuracy"])
-    run.seconds += time.perf_counter() - start
+    run.searcher.tell(proposal, result["validation_accuracy"])
+    seconds += time.perf_counter() - start
     is_new = row not in run.seen
     run.seen.add(row)
     paths = path_key(query.cell)
@@ -236,8 +313,11 @@ def _query_and_tell(run: _Run, mode: str) -> None:
             inc,
             oracle.hash_of_row(inc),
             *oracle.incumbent_values(inc),
-            run.seconds,
+            seconds,
             path_repeat,
+            worker,
+            begin,
+            end,
         )
     )
 

@@ -173,12 +173,35 @@ def summary_table(history: pd.DataFrame, meta: Mapping[str, Any] | None = None) 
         row["search s/query"] = runs["search_seconds"].mean()
         # What the search stands for (simulated NB101 training) next to what it cost (ask + tell).
         row["simulated training h/run"] = group["cumulative_time"].mean() / 3600
+        if (meta or {}).get("workers") is not None and "end_time" in group:
+            row["simulated wall-clock h/run"] = group["end_time"].mean() / 3600
+            row["idle worker share"] = idle_share(runs, int(meta["workers"]["count"]))
         row["search overhead s/run"] = runs.groupby("seed")["search_seconds"].sum().mean()
         if name in published:
             row["published %"] = published[name]
             row["difference"] = err.mean() - published[name]
         rows.append(row)
     return pd.DataFrame(rows).sort_values("test error %").reset_index(drop=True)
+
+
+def idle_share(runs: pd.DataFrame, workers: int) -> float:
+    """Mean over runs of the share of worker-seconds idle while the run was still starting queries.
+
+    The window of a run is [0, start of its last query]: after that the budget is spent and
+    workers run out of work by design. An asynchronous searcher keeps every worker busy (0);
+    synchronous batches idle while a batch's slowest query finishes.
+
+    Example:
+        >>> runs = pd.DataFrame({"seed": [0, 0, 0], "start_time": [0.0, 0.0, 4.0], "end_time": [4.0, 2.0, 6.0]})
+        >>> idle_share(runs, 2)  # worker 1 idles from 2 s to 4 s: 2 of 8 worker-seconds
+        0.25
+    """
+    shares = []
+    for _, run in runs.groupby("seed"):
+        window = float(run["start_time"].max())
+        busy = float((np.minimum(run["end_time"], window) - run["start_time"]).clip(lower=0).sum())
+        shares.append(1.0 - busy / (workers * window) if window > 0 else 0.0)
+    return float(np.mean(shares))
 
 
 def headline(final: pd.DataFrame, meta: Mapping[str, Any] | None = None) -> str:

@@ -128,8 +128,8 @@ def merge_metadata(folder: Path, meta: dict[str, Any]) -> dict[str, Any]:
     with locked(folder / ".metadata.lock"):
         if path.exists():
             old = read_metadata(path)
-            for key in ("protocol", "budget", "table", "realizations"):
-                if old.get(key) != meta[key]:
+            for key in ("protocol", "budget", "table", "realizations", "workers"):
+                if old.get(key) != meta.get(key):
                     raise ConfigError(
                         f"{folder} holds an experiment with another {key} ({old.get(key)!r}); use another experiment name"
                     )
@@ -221,8 +221,12 @@ def _run_mismatch(run_meta: Mapping[str, Any], meta: Mapping[str, Any], algorith
         "protocol": (meta.get("protocol") or {}).get("name"),
         "table": meta.get("table"),
         "config": (meta.get("algorithms", {}).get(algorithm) or {}).get("config"),
+        "workers": meta.get("workers"),
     }
     for key, expected in checks.items():
-        if expected is not None and key in run_meta and run_meta[key] != expected:
+        if key == "workers":  # None on both sides: the sequential protocol (files written before workers existed)
+            if run_meta.get(key) != expected:
+                return key
+        elif expected is not None and key in run_meta and run_meta[key] != expected:
             return key
     return None

@@ -17,7 +17,7 @@ Example:
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from nasbench_sim.bench.oracle import Oracle
 from nasbench_sim.bench.table import BenchmarkTable
 from nasbench_sim.errors import ConfigError
 from nasbench_sim.harness.run import Budget, add_regret, run_lockstep
+from nasbench_sim.harness.simulator import Workers
 from nasbench_sim.search.registry import AlgorithmSpec
 from nasbench_sim.space.cellspace import CellSpace
 
@@ -47,6 +48,7 @@ class RunChunk:
         budget: stopping rule of each run.
         mode: query mode ('mean' or 'single').
         device: torch device for model-based searchers ('cpu' or 'cuda').
+        workers: the simulated workers of each run.
     """
 
     algorithm: str
@@ -58,6 +60,7 @@ class RunChunk:
     budget: Budget
     mode: str
     device: str = "cpu"
+    workers: Workers = field(default_factory=Workers)
 
 
 _CACHE: dict[str, Any] = {}
@@ -89,7 +92,7 @@ def _run_chunk(chunk: RunChunk) -> list[pd.DataFrame]:
         searchers.append(spec.searcher(config, np.random.default_rng(searcher_seq), device=chunk.device))
         oracles.append(Oracle(_cached_table(folder), np.random.default_rng(oracle_seq), space=space))
     start = time.perf_counter()
-    histories = run_lockstep(searchers, oracles, chunk.budget, mode=chunk.mode)
+    histories = run_lockstep(searchers, oracles, chunk.budget, mode=chunk.mode, workers=chunk.workers)
     wall = (time.perf_counter() - start) / len(chunk.seeds)
     out = []
     for history, oracle in zip(histories, oracles, strict=True):

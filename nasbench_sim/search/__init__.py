@@ -50,6 +50,7 @@ _WHERE = {
     ),
     **dict.fromkeys(["MeanStdModel", "ModelBased", "ModelBasedConfig", "build_model", "model_based"], "predictor"),
     **dict.fromkeys(["TPE", "TPEConfig"], "tpe"),
+    **dict.fromkeys(["ASHA", "ASHAConfig", "AsyncBOHB", "AsyncBOHBConfig", "AsyncHyperbandConfig"], "asha"),
 }
 
 

@@ -7,7 +7,16 @@ queries the oracle, enforces the budget and records the full history.
 
 `ask()` returns a `Cell` (trained for 108 epochs) or a `Query` naming another
 NB101 budget (multi-fidelity searchers); `tell()` gets back exactly what `ask()`
-returned. Searchers are built as `cls(config, rng, device=...)`
+returned.
+
+With simulated parallel workers (`nasbench_sim.harness.simulator`) `ask()` is
+called whenever a worker is free, so several proposals may be in flight and
+results come back in completion order. Before each ask the run loop passes the
+proposals in flight to `set_pending` (if the searcher has it; `SearcherBase`
+keeps them in `pending`, and `taken(rule)` adds their dedup keys to the evaluated
+cells'). `ask()` may return None while something is in flight, meaning "wait for
+a result". A searcher whose logic needs every result of a batch before it can go
+on sets `asynchronous = False`; the harness then runs it in synchronous batches. Searchers are built as `cls(config, rng, device=...)`
 (`SearcherBase` writes that contract once); each sub-part of a searcher (its
 model, its candidate pool, its acquisition) draws from its own stream spawned
 from `rng`, so changing one part never shifts another's random numbers.
@@ -32,7 +41,7 @@ from __future__ import annotations
 
 from collections.abc import Generator, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -67,8 +76,8 @@ def as_query(proposal: Cell | Query) -> Query:
 class Searcher(Protocol):
     """Ask-and-tell NAS algorithm."""
 
-    def ask(self) -> Cell | Query:
-        """The next cell (or cell and budget) to evaluate."""
+    def ask(self) -> Cell | Query | None:
+        """The next cell (or cell and budget) to evaluate; None: wait for a pending result."""
         ...
 
     def tell(self, proposal: Cell | Query, validation_accuracy: float) -> None:
@@ -136,14 +145,35 @@ class SearcherBase:
         device: torch device of model-based searchers ('auto', 'cpu', 'cuda'); others ignore it.
     """
 
+    #: False: needs every result of a batch before it can go on (runs in synchronous batches).
+    asynchronous: ClassVar[bool] = True
+
     def __init__(self, config: Any, rng: np.random.Generator, *, device: str = "auto") -> None:
         self.config = config
         self.rng = rng
         self.device = device
         self.observed = Observations()
+        self.pending: tuple[Query, ...] = ()
+        self._pending_keys: dict[str, set[Hashable]] = {}
 
     def tell(self, proposal: Cell | Query, validation_accuracy: float) -> None:
         self.observed.add(as_query(proposal).cell, validation_accuracy)
+        self._pending_keys = {}
+
+    def set_pending(self, pending: tuple[Query, ...]) -> None:
+        """The proposals in flight (asked, not yet told), given by the run loop before each ask."""
+        self.pending = tuple(pending)
+        self._pending_keys = {}
+
+    def taken(self, rule: str) -> set[Hashable]:
+        """Dedup keys (rule: 'cell' or 'paths') of the evaluated cells and the cells in flight."""
+        seen = self.observed.keys(rule)
+        if not self.pending:
+            return seen
+        if rule not in self._pending_keys:
+            key = dedup_key(rule)
+            self._pending_keys[rule] = seen | {key(q.cell) for q in self.pending}
+        return self._pending_keys[rule]
 
 
 class Observations:

@@ -169,7 +169,7 @@ class PoolSearcher(SearcherBase):
     def candidates(self) -> CellBatch:
         """This round's pool: new mutations of the best cells (plus random cells), deduplicated."""
         c = self.config.pool
-        seen = self.observed.keys(self.config.dedup)
+        seen = self.taken(self.config.dedup)
         parts: list[CellBatch] = []
         taken: set = set()
         size = 0
@@ -211,8 +211,12 @@ class PoolSearcher(SearcherBase):
         return pool
 
     def ask_steps(self) -> Generator[FitPredict, tuple[np.ndarray, np.ndarray], Cell]:
-        """`ask` as a generator that yields its model fit (see `nasbench_sim.search.base`)."""
-        seen = self.observed.keys(self.config.dedup)
+        """`ask` as a generator that yields its model fit (see `nasbench_sim.search.base`).
+
+        Cells in flight (simulated parallel workers) are excluded like evaluated ones: never
+        queued twice, never in the pool; the model is fitted on the results back so far.
+        """
+        seen = self.taken(self.config.dedup)
         while self.queue:  # a queued candidate may have become a duplicate since
             cell = self.queue.pop(0)
             if self.key(cell) not in seen:

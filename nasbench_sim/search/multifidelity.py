@@ -31,12 +31,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nasbench_sim.errors import ConfigError, OutOfDomainError
+from nasbench_sim.errors import ConfigError
 from nasbench_sim.nb101 import EPOCHS as NB101_BUDGETS
 from nasbench_sim.search.base import Query, SearcherBase, as_query
+from nasbench_sim.search.kde import CellKDE
 from nasbench_sim.search.simple import EvolutionConfig, RegularizedEvolution
-from nasbench_sim.space.cell import NUM_EDGE_SLOTS, NUM_OPS, Cell
-from nasbench_sim.space.encodings import CATEGORICAL_LENGTH, cell_from_categorical
+from nasbench_sim.space.cell import Cell
 from nasbench_sim.space.sampling import random_cell
 
 
@@ -64,9 +64,16 @@ class HyperbandConfig:
 
 
 class Hyperband(SearcherBase):
-    """See `HyperbandConfig`; new cells come from `sample_cell` (random here, a model in BOHB)."""
+    """See `HyperbandConfig`; new cells come from `sample_cell` (random here, a model in BOHB).
+
+    Synchronous: a rung is promoted once all its results are back, so with several
+    simulated workers it runs in synchronous batches, and `ask()` returns None (wait)
+    when the rung is handed out but results are still in flight. `ASHA`
+    (`nasbench_sim.search.asha`) is its asynchronous counterpart.
+    """
 
     config: HyperbandConfig
+    asynchronous = False
 
     def __init__(self, config: HyperbandConfig, rng: np.random.Generator, *, device: str = "auto") -> None:
         super().__init__(config, rng, device=device)
@@ -76,7 +83,7 @@ class Hyperband(SearcherBase):
         self.rung_size = 0
         self.rung_level = 0
         self.bracket_start = 0
-        self.pending: deque[Query] = deque()
+        self.outstanding = 0  # asked, not yet told
         self._start_bracket()
 
     def brackets(self) -> list[tuple[int, int]]:
@@ -95,13 +102,17 @@ class Hyperband(SearcherBase):
     def sample_cell(self) -> Cell:
         return random_cell(self.rng)
 
-    def ask(self) -> Query:
+    def ask(self) -> Query | None:
         if not self.rung:
+            if self.outstanding and len(self.results) < self.rung_size:
+                return None  # the rung's last results are in flight
             self._next_rung()
+        self.outstanding += 1
         return Query(self.rung.pop(0), self.config.budgets[self.rung_level])
 
     def tell(self, proposal: Cell | Query, validation_accuracy: float) -> None:
         super().tell(proposal, validation_accuracy)
+        self.outstanding -= 1
         self.results.append((as_query(proposal).cell, float(validation_accuracy)))
         self.record(as_query(proposal), float(validation_accuracy))
 
@@ -148,68 +159,20 @@ class BOHBConfig(HyperbandConfig):
 
 
 class BOHB(Hyperband):
-    """See `BOHBConfig`. Cells are modelled by their 26-value categorical encoding (21 edges, 5 ops)."""
+    """See `BOHBConfig`. Cells are modelled by their 26-value categorical encoding (`CellKDE`)."""
 
     config: BOHBConfig
 
     def __init__(self, config: BOHBConfig, rng: np.random.Generator, *, device: str = "auto") -> None:
-        self.by_budget: dict[int, list[tuple[np.ndarray, float]]] = {}
-        self.model_rng = rng.spawn(1)[0]
+        self.kde = CellKDE(config, rng.spawn(1)[0])
         super().__init__(config, rng, device=device)
 
     def record(self, query: Query, value: float) -> None:
-        from nasbench_sim.space.encodings import raw_categorical
-
-        self.by_budget.setdefault(query.epochs, []).append((raw_categorical([query.cell])[0], value))
+        self.kde.record(query.cell, query.epochs, value)
 
     def sample_cell(self) -> Cell:
-        c = self.config
-        needed = c.min_points if c.min_points is not None else CATEGORICAL_LENGTH + 1
-        ready = [b for b, obs in self.by_budget.items() if len(obs) >= needed]
-        if not ready or self.model_rng.random() < c.random_fraction:
-            return random_cell(self.rng)
-        observations = self.by_budget[max(ready)]
-        x = np.stack([o[0] for o in observations])
-        y = np.array([o[1] for o in observations])
-        n_good = max(1, math.ceil(c.top_fraction * len(y)))
-        order = np.argsort(-y, kind="stable")
-        good, bad = x[order[:n_good]], x[order[n_good:]]
-        for _ in range(100):
-            candidates = self._draw(good, c.num_samples)
-            score = self._log_density(candidates, good) - self._log_density(candidates, bad)
-            for i in np.argsort(-score, kind="stable"):
-                try:
-                    return cell_from_categorical(candidates[i])
-                except OutOfDomainError:
-                    continue
-        return random_cell(self.rng)
-
-    def _bandwidths(self, points: np.ndarray) -> np.ndarray:
-        """Per dimension: Aitchison-Aitken bandwidth from the share of points off the mode (Scott-like)."""
-        levels = np.array([2] * NUM_EDGE_SLOTS + [NUM_OPS] * (CATEGORICAL_LENGTH - NUM_EDGE_SLOTS))
-        counts = np.array([np.bincount(points[:, d], minlength=levels[d]).max() for d in range(points.shape[1])])
-        spread = 1.0 - counts / len(points)
-        bandwidth = np.maximum(spread * len(points) ** (-1 / 5), self.config.min_bandwidth)
-        return np.minimum(bandwidth, (levels - 1) / levels)
-
-    def _log_density(self, x: np.ndarray, points: np.ndarray) -> np.ndarray:
-        """log KDE density of rows of `x` under per-dimension Aitchison-Aitken kernels at `points`."""
-        if len(points) == 0:
-            return np.zeros(len(x))
-        levels = np.array([2] * NUM_EDGE_SLOTS + [NUM_OPS] * (CATEGORICAL_LENGTH - NUM_EDGE_SLOTS))
-        bw = self._bandwidths(points)
-        same = x[:, None, :] == points[None, :, :]
-        kernel = np.where(same, 1.0 - bw, bw / (levels - 1))
-        return np.log(np.mean(np.prod(kernel, axis=2), axis=1) + 1e-300)
-
-    def _draw(self, good: np.ndarray, count: int) -> np.ndarray:
-        """Candidates around random good points, each dimension resampled with a widened bandwidth."""
-        levels = np.array([2] * NUM_EDGE_SLOTS + [NUM_OPS] * (CATEGORICAL_LENGTH - NUM_EDGE_SLOTS))
-        bw = np.minimum(self._bandwidths(good) * self.config.bandwidth_factor, (levels - 1) / levels)
-        centres = good[self.model_rng.integers(0, len(good), count)]
-        change = self.model_rng.random(centres.shape) < bw
-        shift = self.model_rng.integers(1, levels, size=centres.shape)  # a different level, uniformly
-        return np.where(change, (centres + shift) % levels, centres)
+        cell = self.kde.propose()
+        return random_cell(self.rng) if cell is None else cell
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -245,12 +208,15 @@ class EarlyStoppingEvolution(SearcherBase):
         self.evolution = RegularizedEvolution(config.evolution, rng, device=device)
         self.short: dict[str, float] = {}  # hash -> short-budget validation accuracy
         self.pairs: list[tuple[float, float]] = []  # (short, full) of cells seen at both budgets
-        self.child: Cell | None = None
+        self.children: deque[Cell] = deque()  # passed the short training, to train fully
+
+    def set_pending(self, pending: tuple[Query, ...]) -> None:
+        super().set_pending(pending)
+        self.evolution.set_pending(pending)
 
     def ask(self) -> Query:
-        if self.child is not None:  # it passed the short training: train it fully
-            child, self.child = self.child, None
-            return Query(child, 108)
+        if self.children:
+            return Query(self.children.popleft(), 108)
         cell = self.evolution.ask()
         if len(self.evolution.population) < self.config.evolution.initial:
             return Query(cell, 108)
@@ -267,7 +233,7 @@ class EarlyStoppingEvolution(SearcherBase):
             return
         self.short[query.cell.hash] = value
         if self._promising(value):
-            self.child = query.cell
+            self.children.append(query.cell)
 
     def _promising(self, short: float) -> bool:
         if len(self.pairs) < self.config.min_pairs:

@@ -21,7 +21,7 @@ Example:
     >>> algorithm("frob")
     Traceback (most recent call last):
     ...
-    nasbench_sim.errors.ConfigError: unknown algorithm 'frob' (choices: rs, re, ls, gp, np, bananas, tpe, reinforce, mcts, hb, bohb, re-es)
+    nasbench_sim.errors.ConfigError: unknown algorithm 'frob' (choices: rs, re, ls, gp, np, bananas, tpe, reinforce, mcts, hb, bohb, re-es, asha, hb-async, bohb-async)
 """
 
 from __future__ import annotations
@@ -133,6 +133,9 @@ _BUILTINS: dict[str, tuple[str, str, str, str, str, bool]] = {
         "p",
         True,
     ),
+    "asha": (f"{_S}.asha:ASHA", f"{_S}.asha:ASHAConfig", "ASHA", "#117733", "d", True),
+    "hb-async": (f"{_S}.asha:ASHA", f"{_S}.asha:AsyncHyperbandConfig", "Async Hyperband", "#DDCC77", "8", True),
+    "bohb-async": (f"{_S}.asha:AsyncBOHB", f"{_S}.asha:AsyncBOHBConfig", "Async BOHB", "#AA4499", "H", True),
 }
 
 

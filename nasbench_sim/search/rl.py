@@ -22,6 +22,7 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -69,7 +70,7 @@ class Reinforce(SearcherBase):
             np.zeros(NUM_EDGE_SLOTS + NUM_OP_SLOTS * NUM_OPS),
         ]
         self.steps = 0
-        self.decisions: dict[str, np.ndarray] = {}  # hash -> the sampled decisions of a pending cell
+        self.decisions: dict[str, list[np.ndarray]] = {}  # hash -> the sampled decisions of its pending proposals
 
     def _probabilities(self) -> tuple[np.ndarray, np.ndarray]:
         edges = 1 / (1 + np.exp(-self.edge_logits))
@@ -89,13 +90,13 @@ class Reinforce(SearcherBase):
                 cell = cell_from_categorical(vector)
             except OutOfDomainError:
                 continue
-            self.decisions[cell.hash] = vector
+            self.decisions.setdefault(cell.hash, []).append(vector)
             return cell
         raise RuntimeError("the policy proposed no valid cell")
 
     def tell(self, proposal: Cell | Query, validation_accuracy: float) -> None:
         super().tell(proposal, validation_accuracy)
-        vector = self.decisions.pop(as_query(proposal).cell.hash)
+        vector = _take(self.decisions, as_query(proposal).cell.hash)
         reward = float(validation_accuracy)
         if self.baseline is None:
             self.baseline = reward
@@ -146,7 +147,7 @@ class MCTS(SearcherBase):
     def __init__(self, config: MCTSConfig, rng: np.random.Generator, *, device: str = "auto") -> None:
         super().__init__(config, rng, device=device)
         self.stats: dict[tuple[int, ...], list[float]] = {(): [0.0, 0.0]}
-        self.paths: dict[str, tuple[int, ...]] = {}  # hash -> the expanded prefix its rollout started from
+        self.paths: dict[str, list[tuple[int, ...]]] = {}  # hash -> expanded prefixes its pending rollouts started from
 
     def _select(self) -> tuple[int, ...]:
         """Descend by UCT through fully expanded nodes; expand one new child (or return a leaf)."""
@@ -183,11 +184,20 @@ class MCTS(SearcherBase):
                     cell = cell_from_categorical([*node, *tail])
                 except OutOfDomainError:
                     continue
-                self.paths[cell.hash] = node
+                self.paths.setdefault(cell.hash, []).append(node)
                 return cell
             self._backup(node, 0.0)  # no valid completion below this node: discourage it
         raise RuntimeError("MCTS proposed no valid cell")
 
     def tell(self, proposal: Cell | Query, validation_accuracy: float) -> None:
         super().tell(proposal, validation_accuracy)
-        self._backup(self.paths.pop(as_query(proposal).cell.hash), float(validation_accuracy))
+        self._backup(_take(self.paths, as_query(proposal).cell.hash), float(validation_accuracy))
+
+
+def _take(pending: dict[str, list], key: str) -> Any:
+    """The oldest pending entry under `key` (removed; the key too once empty)."""
+    entries = pending[key]
+    entry = entries.pop(0)
+    if not entries:
+        del pending[key]
+    return entry

@@ -94,7 +94,7 @@ class RandomSearch(SearcherBase):
     config: RandomSearchConfig
 
     def ask(self) -> Cell:
-        seen = self.observed.keys(self.config.dedup) if self.config.dedup else set()
+        seen = self.taken(self.config.dedup) if self.config.dedup else set()
         return unseen_random_cell(self.rng, seen, self.config.dedup)
 
 
@@ -149,7 +149,7 @@ class RegularizedEvolution(SearcherBase):
     def ask(self) -> Cell:
         c = self.config
         if len(self.observed) < c.initial:
-            seen = self.observed.keys(c.init_dedup) if c.init_dedup else set()
+            seen = self.taken(c.init_dedup) if c.init_dedup else set()
             return unseen_random_cell(self.rng, seen, c.init_dedup)
         picks = self.rng.choice(len(self.population), size=c.tournament_size, replace=c.with_replacement)
         best = max(picks.tolist(), key=lambda i: (self.population[i][1], -i))  # ties: the oldest
@@ -207,7 +207,7 @@ class LocalSearch(SearcherBase):
         self.walked: set = set()  # keys of cells whose neighbourhood was walked
 
     def ask(self) -> Cell:
-        seen = self.observed.keys(self.config.dedup)
+        seen = self.taken(self.config.dedup)
         while self.centre is not None:
             while self.queue:
                 cell = self.queue.pop()

@@ -15,6 +15,9 @@ The rules (each failure is reported in one line naming its rule):
 - `resume`: pickled mid-run and restored, it continues exactly as an uninterrupted run.
 - `no_table`: it never opens or queries a benchmark table (it learns only from `tell`).
 - `dedup`: a searcher whose config declares `dedup='paths'` never repeats path-equivalent cells.
+- `parallel`: with 4 simulated workers (results in completion order, several proposals in flight) it
+  runs to exactly its query budget, seed-exact, never repeats path-equivalent cells in flight if it
+  declares `dedup='paths'`, and returns None from `ask()` only while something is in flight.
 
 Runs on `SyntheticOracle` (no enumeration of the space, no table), a few seconds per searcher.
 
@@ -38,6 +41,7 @@ import numpy as np
 
 from nasbench_sim.errors import ContractError, OutOfDomainError
 from nasbench_sim.harness.run import Budget, run_lockstep
+from nasbench_sim.harness.simulator import Workers
 from nasbench_sim.search.base import as_query
 from nasbench_sim.search.registry import AlgorithmSpec, as_spec
 from nasbench_sim.testing.synthetic import BudgetError, SyntheticOracle
@@ -54,6 +58,7 @@ RULES = (
     "resume",
     "no_table",
     "dedup",
+    "parallel",
 )
 
 
@@ -112,12 +117,20 @@ class _Checker:
             config if config is not None else self.config, np.random.default_rng(seed), device=self.device
         )
 
-    def runs(self, seeds: list[int], *, mode: str = "single", budget: Budget | None = None, make=None) -> list:
+    def runs(
+        self,
+        seeds: list[int],
+        *,
+        mode: str = "single",
+        budget: Budget | None = None,
+        make=None,
+        workers: Workers | None = None,
+    ) -> list:
         make = make or self.make
         searchers = [make(s) for s in seeds]
         oracles = [SyntheticOracle(np.random.default_rng(s + 1000)) for s in seeds]
         try:
-            return run_lockstep(searchers, oracles, budget or Budget(queries=self.queries), mode=mode)
+            return run_lockstep(searchers, oracles, budget or Budget(queries=self.queries), mode=mode, workers=workers)
         except Exception as exc:
             raise _proposal_error(exc) from None
 
@@ -263,6 +276,25 @@ def _check_dedup(c: _Checker) -> None:
         )
 
 
+def _check_parallel(c: _Checker) -> None:
+    workers = Workers(count=4)
+    try:
+        first, again = (c.runs([8], mode="mean", workers=workers)[0] for _ in range(2))
+    except _RuleBrokenError as broken:
+        raise _RuleBrokenError("parallel", f"with 4 simulated workers: {broken}") from None
+    if len(first) != c.queries:
+        raise _RuleBrokenError(
+            "parallel", f"with 4 simulated workers: {len(first)} results under a budget of {c.queries}"
+        )
+    if first["hash"].tolist() != again["hash"].tolist():
+        raise _RuleBrokenError("parallel", "with 4 simulated workers the same seed gave two trajectories")
+    if getattr(c.config, "dedup", None) == "paths" and first["path_repeat"].any():
+        at = first.loc[first["path_repeat"], "query"].tolist()[:5]
+        raise _RuleBrokenError(
+            "parallel", f"declares dedup='paths' but proposed path-equivalent cells in flight (results {at})"
+        )
+
+
 _CHECKS: dict[str, Callable[[_Checker], None]] = {
     "constructor": _check_constructor,
     "valid_cells": _check_valid_cells_and_budget,
@@ -273,6 +305,7 @@ _CHECKS: dict[str, Callable[[_Checker], None]] = {
     "picklable": _check_picklable,
     "resume": _check_resume,
     "dedup": _check_dedup,
+    "parallel": _check_parallel,
 }
 
 

@@ -83,6 +83,27 @@ class SharedState(Good):
         _SHARED.append((proposal, validation_accuracy))
 
 
+class Alternating(Good):
+    """Assumes every ask is told before the next (fails once several proposals are in flight)."""
+
+    def ask(self):
+        if getattr(self, "waiting", False):
+            raise RuntimeError("asked twice before a tell")
+        self.waiting = True
+        return super().ask()
+
+    def tell(self, proposal, validation_accuracy):
+        super().tell(proposal, validation_accuracy)
+        self.waiting = False
+
+
+class WaitsForever(Good):
+    """Waits (None) for a result even when nothing is in flight."""
+
+    def ask(self):
+        return None if len(self.observed) == 2 else super().ask()
+
+
 def test_a_correct_searcher_passes_every_rule():
     report = check_searcher(Good, queries=12)
     assert report == dict.fromkeys(report)
@@ -99,6 +120,7 @@ def test_a_correct_searcher_passes_every_rule():
         (ResumeDrift, "resume", "resume drift"),
         (IgnoresSeed, "seeds_differ", "ignores its rng"),
         (SharedState, "lockstep", "shared state"),
+        (Alternating, "parallel", "with 4 simulated workers"),
     ],
 )
 def test_each_broken_searcher_fails_its_rule_with_one_line(broken, rule, words):
@@ -109,3 +131,8 @@ def test_each_broken_searcher_fails_its_rule_with_one_line(broken, rule, words):
     with pytest.raises(ContractError, match=rf"^{broken.__name__.lower()}: "):
         _SHARED.clear()
         check_searcher(broken, queries=12)
+
+
+def test_waiting_with_nothing_in_flight_breaks_the_contract():
+    report = check_searcher(WaitsForever, queries=12, raise_on_failure=False)
+    assert any(m and "returned None with no evaluation in flight" in m for m in report.values()), report
