@@ -57,3 +57,40 @@ def test_every_benchmark_imports_public_names_that_exist():
                     if alias.name.startswith("_") or not hasattr(module, alias.name):
                         problems.append(f"{script.name}: {node.module}.{alias.name}")
     assert not problems, problems
+
+
+def test_simulator_cost_counts_every_query_of_the_run(surrogate):
+    # A small version of the simulator benchmark: its arithmetic, not its speed.
+    out = harness_benchmark.simulator_cost(surrogate, workers=8, seconds=2e4)
+    assert out["queries"] > 8 and out["simulated_wall_clock_reached"] >= 2e4
+    assert 0 < out["without_searcher_seconds_per_1000_queries"] <= out["run_loop_seconds_per_1000_queries"]
+
+
+def test_proxies_benchmark_prints_its_answer_and_correlations(space, surrogate_cache, tmp_path):
+    # A small version of benchmarks/proxies.py (4 cells, the counts only) on the surrogate table.
+    import json
+    import subprocess
+    import sys
+
+    script = Path(__file__).parents[1] / "benchmarks" / "proxies.py"
+    argv = ["--table", "surrogate", "--cells", "4", "--proxies", "params,flops", "--workers", "1"]
+    argv += ["--folder", str(tmp_path / "p"), "--quiet"]
+    out = subprocess.run([sys.executable, str(script), *argv], capture_output=True, text=True, check=True)
+    result = json.loads(out.stdout)
+    assert result["cells"] == 4 and set(result["correlations"]) == {"params", "flops"}
+    assert result["answer"].startswith("On 4 cells")
+
+
+def test_predictors_benchmark_writes_its_figure_and_scores(space, surrogate_cache, tmp_path):
+    # A small version of benchmarks/predictors.py: 2 models, 2 sizes, 2 seeds, 60 test cells.
+    import json
+    import subprocess
+    import sys
+
+    script = Path(__file__).parents[1] / "benchmarks" / "predictors.py"
+    argv = ["--table", "surrogate", "--models", "gp,rf", "--sizes", "20,40", "--seeds", "2", "--test-size", "60"]
+    argv += ["--figure", str(tmp_path / "k.png")]
+    out = subprocess.run([sys.executable, str(script), *argv], capture_output=True, text=True, check=True)
+    result = json.loads(out.stdout)
+    assert (tmp_path / "k.png").exists() and len(result["results"]) == 2 * 2 * 2
+    assert all(-1 <= r["kendall"] <= 1 and r["mae"] >= 0 for r in result["results"])

@@ -13,6 +13,7 @@ ALLOWED = {
     "compat": {"helpers", "space", "bench"},
     "harness": {"helpers", "space", "bench", "search"},
     "activesel": {"helpers", "space"},
+    "estimators": {"helpers", "space", "bench", "search"},
     "multiobjective": {"helpers", "space", "bench", "search", "harness"},
     "testing": {"helpers", "space", "bench", "search", "harness", "multiobjective"},
     "cli": {"helpers", "space", "bench", "search", "compat", "harness", "activesel", "multiobjective"},
