@@ -94,3 +94,31 @@ def test_predictors_benchmark_writes_its_figure_and_scores(space, surrogate_cach
     result = json.loads(out.stdout)
     assert (tmp_path / "k.png").exists() and len(result["results"]) == 2 * 2 * 2
     assert all(-1 <= r["kendall"] <= 1 and r["mae"] >= 0 for r in result["results"])
+
+
+def test_zero_cost_benchmark_scores_the_studys_cells(tmp_path):
+    # A small version of benchmarks/zero_cost_mnist.py: the study's 20 cells, 1 seed, scikit-learn digits.
+    import json
+    import subprocess
+    import sys
+
+    root = Path(__file__).parents[1]
+    argv = [
+        "--seeds",
+        "2",
+        "--batch",
+        "16",
+        "--mnist",
+        "digits",
+        "--summary",
+        str(root / "docs/activesel/summary.json"),
+    ]
+    out = subprocess.run(
+        [sys.executable, str(root / "benchmarks" / "zero_cost_mnist.py"), *argv],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result = json.loads(out.stdout)
+    assert result["cells"] == 20 and set(result["proxies"]) >= {"synflow", "naswot", "snip", "grad_norm", "jacob_cov"}
+    assert all(-1 <= v["kendall_tau"] <= 1 for v in result["proxies"].values())

@@ -91,6 +91,9 @@ class TrainConfig:
         device: 'auto' (CUDA when available), 'cpu', 'cuda' or 'cuda:N'.
         eval_batch_size: samples per evaluation batch.
         log_every: SGD steps between per-step training-loss points in TensorBoard.
+        evals_per_epoch: validation evaluations per epoch, evenly spaced in SGD steps, the last at the
+            epoch's end (1: at the end only). They add points to the validation curve of the run's
+            record and of TensorBoard and change nothing else (training is the same step for step).
     """
 
     epochs: int = 1
@@ -104,6 +107,7 @@ class TrainConfig:
     device: str = "auto"
     eval_batch_size: int = 1000
     log_every: int = 50
+    evals_per_epoch: int = 1
 
     def __post_init__(self) -> None:
         for name in (
@@ -114,6 +118,7 @@ class TrainConfig:
             "cells_per_stack",
             "eval_batch_size",
             "log_every",
+            "evals_per_epoch",
         ):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
@@ -216,6 +221,8 @@ class StudyConfig:
         """Everything that decides the results (not `workers`, not `out`), as JSON-ready data."""
         values = _jsonable(asdict(self))
         del values["workers"], values["out"]
+        if values["training"]["evals_per_epoch"] == 1:  # studies written before the setting existed
+            del values["training"]["evals_per_epoch"]
         return values
 
 

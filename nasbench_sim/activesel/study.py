@@ -242,6 +242,7 @@ def _run_training(task: RunTask) -> dict[str, Any]:
         "test_seconds": result.test_seconds,
         "wall_seconds": time.perf_counter() - start,
         "history": result.history,
+        "validation_curve": result.curve,
     }
     return {"record": record, "losses": result.step_losses}
 

@@ -2,7 +2,9 @@
 
 Every `log_every` SGD steps the minibatch training loss is logged; every
 epoch the train/validation loss and accuracy, the learning rate, per-class
-validation accuracy and a confusion-matrix image; the run ends with
+validation accuracy and a confusion-matrix image; `evals_per_epoch` times per
+epoch the validation loss and accuracy (`curve/...` against SGD steps, also in
+the result's `curve`, so even a one-epoch run has a learning curve); the run ends with
 an HParams entry (regime, architecture, sizes) and its final metrics so runs
 can be compared side by side in TensorBoard.
 
@@ -51,6 +53,8 @@ class TrainResult:
         validation_seconds: wall seconds spent evaluating on validation (every epoch end).
         test_seconds: wall seconds of the final test evaluation.
         history: one record per epoch (losses in nats, accuracies in [0, 1], seconds).
+        curve: the validation curve: one point per evaluation (`evals_per_epoch` per epoch, the last of
+            each epoch at its end): steps, epochs (fractional), validation loss (nats) and accuracy.
         model: the trained model when asked for.
     """
 
@@ -64,6 +68,7 @@ class TrainResult:
     validation_seconds: float
     test_seconds: float
     history: list[dict[str, float]] = field(default_factory=list)
+    curve: list[dict[str, float]] = field(default_factory=list)
     model: nn.Module | None = None
 
     @property
@@ -166,6 +171,26 @@ def train(
         writer = SummaryWriter(str(log_dir))
     k = data.num_classes
     history: list[dict[str, float]] = []
+    curve: list[dict[str, float]] = []
+    every = max(1, math.ceil(per_epoch / config.evals_per_epoch))  # SGD steps between evaluations in an epoch
+
+    def evaluate(epoch_steps: int) -> tuple[np.ndarray, float, float]:
+        """Validation probabilities, loss and accuracy now; a point of the curve (and TensorBoard's)."""
+        nonlocal validation_seconds
+        start = time.perf_counter()
+        probs = predict_proba(model, data.validation, device, config.eval_batch_size)
+        validation_seconds += time.perf_counter() - start
+        model.train()
+        pred = probs.argmax(1)
+        loss = float(-np.log(np.clip(probs[np.arange(len(pred)), data.validation.y], 1e-12, None)).mean())
+        accuracy = float((pred == data.validation.y).mean())
+        point = {"steps": step, "epochs": epoch - 1 + epoch_steps / per_epoch}
+        curve.append(point | {"validation_loss": loss, "validation_accuracy": accuracy})
+        if writer is not None:
+            writer.add_scalar("curve/validation_accuracy", accuracy, step)
+            writer.add_scalar("curve/validation_loss", loss, step)
+        return probs, loss, accuracy
+
     step_losses = np.zeros(total, dtype=np.float32)
     step = samples = 0
     train_seconds = validation_seconds = 0.0
@@ -194,19 +219,22 @@ def train(
             samples += len(idx)
             if writer is not None and step % config.log_every == 0:
                 writer.add_scalar("loss/train_step", float(step_losses[step - 1]), step)
+            in_epoch = s // config.batch_size + 1
+            if in_epoch % every == 0 and in_epoch < per_epoch and step < total:  # within the epoch
+                train_seconds += time.perf_counter() - start
+                evaluate(in_epoch)
+                start = time.perf_counter()
         train_seconds += time.perf_counter() - start
-        start = time.perf_counter()
-        probs = predict_proba(model, data.validation, device, config.eval_batch_size)
-        validation_seconds += time.perf_counter() - start
+        epoch_steps = step - (epoch - 1) * per_epoch
+        probs, val_loss, val_accuracy = evaluate(epoch_steps)
         pred = probs.argmax(1)
-        val_loss = float(-np.log(np.clip(probs[np.arange(len(pred)), data.validation.y], 1e-12, None)).mean())
         record = {
             "epoch": epoch,
             "steps": step,
             "train_loss": loss_sum / seen,
             "train_accuracy": correct / seen,
             "validation_loss": val_loss,
-            "validation_accuracy": float((pred == data.validation.y).mean()),
+            "validation_accuracy": val_accuracy,
             "learning_rate": lr,
             "train_seconds": train_seconds,
         }
@@ -236,6 +264,7 @@ def train(
         validation_seconds=validation_seconds,
         test_seconds=test_seconds,
         history=history,
+        curve=curve,
         model=model if keep_model else None,
     )
     if writer is not None:

@@ -85,6 +85,9 @@ STUDY_FLAGS = (
     StudyFlag("training.stem_channels", int, "stem width of the NB101 network (3 stacks x 1 cell)"),
     StudyFlag("training.batch_size", int, "samples per SGD step"),
     StudyFlag("training.lr", float, "peak AdamW learning rate (cosine decay to 0)"),
+    StudyFlag(
+        "training.evals_per_epoch", int, "validation evaluations per epoch (a learning curve even for one epoch)"
+    ),
     StudyFlag("selection.reference_models", int, "reference models whose EL2N scores are averaged"),
     StudyFlag("training.device", str, "auto (CUDA when available), cpu or cuda"),
     StudyFlag("workers", int, "parallel training processes, one torch thread each on CPU"),

@@ -40,22 +40,33 @@ from nasbench_sim.space.params import count_flops, count_parameters
 PROXIES = ("synflow", "params", "flops")
 
 
-def build_network(cell: Cell, generator: torch.Generator, *, device: str = "cpu", **network: int) -> nn.Module:
-    """The NB101 network of `cell` without batch norm, in float64, initialised from `generator`.
+def build_network(
+    cell: Cell,
+    generator: torch.Generator,
+    *,
+    device: str = "cpu",
+    batch_norm: bool = False,
+    dtype: torch.dtype = torch.float64,
+    **network: int,
+) -> nn.Module:
+    """The NB101 network of `cell`, initialised from `generator` (PyTorch's default initialisation).
 
     Args:
         cell: the cell.
         generator: torch generator the weights are drawn from.
         device: torch device.
-        **network: `NB101Network` sizes (stem_channels, num_stacks, cells_per_stack).
+        batch_norm: keep the batch norms (initialised to the identity); False: remove them.
+        dtype: parameter dtype.
+        **network: `NB101Network` arguments (in_channels, stem_channels, num_stacks, cells_per_stack, ...).
     """
     with torch.device("meta"):  # no initialisation here: nothing drawn from the global generator
         net = NB101Network(cell, **network)
-    for name, module in list(net.named_modules()):
-        if isinstance(module, nn.BatchNorm2d):
-            parent = net.get_submodule(name.rpartition(".")[0]) if "." in name else net
-            setattr(parent, name.rpartition(".")[2], nn.Identity())
-    net = net.to_empty(device=device).to(torch.float64)
+    if not batch_norm:
+        for name, module in list(net.named_modules()):
+            if isinstance(module, nn.BatchNorm2d):
+                parent = net.get_submodule(name.rpartition(".")[0]) if "." in name else net
+                setattr(parent, name.rpartition(".")[2], nn.Identity())
+    net = net.to_empty(device=device).to(dtype)
     with torch.no_grad():
         for module in net.modules():
             if isinstance(module, (nn.Conv2d, nn.Linear)):
@@ -63,16 +74,21 @@ def build_network(cell: Cell, generator: torch.Generator, *, device: str = "cpu"
                 if module.bias is not None:
                     bound = 1 / math.sqrt(module.weight[0].numel())
                     module.bias.uniform_(-bound, bound, generator=generator)
+            elif isinstance(module, nn.BatchNorm2d):
+                module.reset_parameters()  # ones, zeros and fresh running statistics: no random draw
     return net
 
 
-def synflow(cell: Cell, generator: torch.Generator, *, device: str = "cpu", **network: int) -> float:
-    """The synflow score of `cell`'s network (see the module docstring)."""
+def synflow(
+    cell: Cell, generator: torch.Generator, *, device: str = "cpu", image_size: int = 32, **network: int
+) -> float:
+    """The synflow score of `cell`'s network (see the module docstring) for an all-ones image of `image_size`."""
     net = build_network(cell, generator, device=device, **network)
     with torch.no_grad():
         for parameter in net.parameters():
             parameter.abs_()
-    image = torch.ones(1, 3, 32, 32, dtype=torch.float64, device=device)
+    channels = network.get("in_channels", 3)
+    image = torch.ones(1, channels, image_size, image_size, dtype=torch.float64, device=device)
     net(image).sum().backward()
     total = 0.0
     for module in net.modules():

@@ -66,3 +66,29 @@ def test_same_seed_same_run_and_class_accuracy_matches_accuracy(digits):
     counts = np.bincount(digits.test.y, minlength=10)
     assert a.test_accuracy == pytest.approx(float(a.class_test_accuracy @ counts / counts.sum()))
     assert a.train_seconds > 0 and a.validation_seconds > 0 and a.test_seconds > 0
+
+
+def test_evaluations_within_an_epoch_add_curve_points_and_change_no_training():
+    # Several validation points per epoch give a one-epoch run a learning curve; training is step for step
+    # the same (the evaluations switch the network to eval mode and back).
+    import numpy as np
+
+    from nasbench_sim.activesel.data import load_digits_data
+    from nasbench_sim.activesel.train import TrainConfig, train
+    from nasbench_sim.space import Cell
+
+    cell = Cell([[0, 1, 1], [0, 0, 1], [0, 0, 0]], ["input", "conv3x3-bn-relu", "output"])
+    data = load_digits_data()
+    once = train(cell, data, np.arange(200), TrainConfig(stem_channels=4, device="cpu"), seed=0)
+    often = train(cell, data, np.arange(200), TrainConfig(stem_channels=4, device="cpu", evals_per_epoch=4), seed=0)
+    assert np.array_equal(once.step_losses, often.step_losses) and once.test_accuracy == often.test_accuracy
+    assert len(once.curve) == 1 and [p["steps"] for p in often.curve] == [2, 4, 6, 7]  # 7 steps an epoch
+    assert often.curve[-1]["epochs"] == 1.0 and often.curve[0]["epochs"] == 2 / 7
+    assert often.curve[-1]["validation_accuracy"] == often.history[-1]["validation_accuracy"]
+
+
+def test_the_default_evaluation_setting_leaves_a_studys_identity_as_it_was():
+    from nasbench_sim.activesel.config import StudyConfig, TrainConfig
+
+    assert "evals_per_epoch" not in StudyConfig().identity()["training"]
+    assert StudyConfig(training=TrainConfig(evals_per_epoch=10)).identity()["training"]["evals_per_epoch"] == 10

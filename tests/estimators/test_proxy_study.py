@@ -6,7 +6,6 @@ import pytest
 from nasbench_sim.errors import ConfigError, DataFormatError
 from nasbench_sim.estimators.proxy_study import rank_correlations, sample_rows, score_sample
 
-
 SMALL = {"chunk": 2, "progress": False, "stem_channels": 8, "num_stacks": 1, "cells_per_stack": 1}
 PROXIES = ["synflow", "params"]
 
