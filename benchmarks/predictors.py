@@ -75,7 +75,7 @@ def main() -> None:
     wall = time.perf_counter() - start
     keys = ["model", "label", "n", "test_set"]
     grouped = frame.groupby(keys, sort=False)
-    summary = grouped[[*METRICS, "seconds"]].mean().reset_index()
+    summary = grouped[[*METRICS, "seconds", "test_cells"]].mean().reset_index()
     summary["kendall_se"] = grouped["kendall"].std(ddof=1).to_numpy() / np.sqrt(args.seeds)
     figure(summary, args.figure)
     top = summary[summary["n"] == max(sizes)]

@@ -74,7 +74,9 @@ def main() -> None:
         "device": args.device,
         "workers": args.workers,
         "seconds_this_run": round(wall, 1),
-        "correlations": rank_correlations(scores, accuracy, np.random.default_rng(args.seed)),
+        "correlations": rank_correlations(
+            scores, accuracy, np.random.default_rng(np.random.SeedSequence(args.seed).spawn(2)[1])
+        ),
         "published_all_cells_spearman": PUBLISHED_SPEARMAN,
         "command": "python benchmarks/proxies.py " + " ".join(sys.argv[1:]),
     }

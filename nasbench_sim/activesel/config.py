@@ -91,9 +91,11 @@ class TrainConfig:
         device: 'auto' (CUDA when available), 'cpu', 'cuda' or 'cuda:N'.
         eval_batch_size: samples per evaluation batch.
         log_every: SGD steps between per-step training-loss points in TensorBoard.
-        evals_per_epoch: validation evaluations per epoch, evenly spaced in SGD steps, the last at the
-            epoch's end (1: at the end only). They add points to the validation curve of the run's
-            record and of TensorBoard and change nothing else (training is the same step for step).
+        evals_per_epoch: validation evaluations per epoch, after steps round(j * steps / N) of it for
+            j = 1 ... N - 1 and at its end (1: at the end only; fewer where an epoch has fewer steps).
+            They add points to the validation curve of the run's record and of TensorBoard and change
+            nothing else: training is the same step for step and their time is kept apart
+            (`curve_seconds`), outside every cost.
     """
 
     epochs: int = 1

@@ -51,6 +51,7 @@ class TrainResult:
         step_losses: (steps,) float32 mean cross-entropy (nats) of each minibatch.
         train_seconds: wall seconds spent in SGD steps (no evaluation, no logging).
         validation_seconds: wall seconds spent evaluating on validation (every epoch end).
+        curve_seconds: wall seconds of the extra validation points within epochs (`evals_per_epoch`).
         test_seconds: wall seconds of the final test evaluation.
         history: one record per epoch (losses in nats, accuracies in [0, 1], seconds).
         curve: the validation curve: one point per evaluation (`evals_per_epoch` per epoch, the last of
@@ -67,6 +68,7 @@ class TrainResult:
     train_seconds: float
     validation_seconds: float
     test_seconds: float
+    curve_seconds: float = 0.0
     history: list[dict[str, float]] = field(default_factory=list)
     curve: list[dict[str, float]] = field(default_factory=list)
     model: nn.Module | None = None
@@ -172,14 +174,18 @@ def train(
     k = data.num_classes
     history: list[dict[str, float]] = []
     curve: list[dict[str, float]] = []
-    every = max(1, math.ceil(per_epoch / config.evals_per_epoch))  # SGD steps between evaluations in an epoch
+    evals = config.evals_per_epoch  # within an epoch: after these steps of it (the epoch's end comes on top)
+    within = {math.floor(j * per_epoch / evals + 0.5) for j in range(1, evals)} - {0, per_epoch}
 
-    def evaluate(epoch_steps: int) -> tuple[np.ndarray, float, float]:
+    def evaluate(epoch_steps: int, *, at_end: bool) -> tuple[np.ndarray, float, float]:
         """Validation probabilities, loss and accuracy now; a point of the curve (and TensorBoard's)."""
-        nonlocal validation_seconds
+        nonlocal validation_seconds, curve_seconds
         start = time.perf_counter()
         probs = predict_proba(model, data.validation, device, config.eval_batch_size)
-        validation_seconds += time.perf_counter() - start
+        if at_end:
+            validation_seconds += time.perf_counter() - start
+        else:  # the curve's extra points are not part of the estimator's cost
+            curve_seconds += time.perf_counter() - start
         model.train()
         pred = probs.argmax(1)
         loss = float(-np.log(np.clip(probs[np.arange(len(pred)), data.validation.y], 1e-12, None)).mean())
@@ -193,7 +199,7 @@ def train(
 
     step_losses = np.zeros(total, dtype=np.float32)
     step = samples = 0
-    train_seconds = validation_seconds = 0.0
+    train_seconds = validation_seconds = curve_seconds = 0.0
     for epoch in range(1, math.ceil(total / per_epoch) + 1):
         model.train()
         start = time.perf_counter()
@@ -220,13 +226,13 @@ def train(
             if writer is not None and step % config.log_every == 0:
                 writer.add_scalar("loss/train_step", float(step_losses[step - 1]), step)
             in_epoch = s // config.batch_size + 1
-            if in_epoch % every == 0 and in_epoch < per_epoch and step < total:  # within the epoch
+            if in_epoch in within and step < total:
                 train_seconds += time.perf_counter() - start
-                evaluate(in_epoch)
+                evaluate(in_epoch, at_end=False)
                 start = time.perf_counter()
         train_seconds += time.perf_counter() - start
         epoch_steps = step - (epoch - 1) * per_epoch
-        probs, val_loss, val_accuracy = evaluate(epoch_steps)
+        probs, val_loss, val_accuracy = evaluate(epoch_steps, at_end=True)
         pred = probs.argmax(1)
         record = {
             "epoch": epoch,
@@ -263,6 +269,7 @@ def train(
         train_seconds=train_seconds,
         validation_seconds=validation_seconds,
         test_seconds=test_seconds,
+        curve_seconds=curve_seconds,
         history=history,
         curve=curve,
         model=model if keep_model else None,

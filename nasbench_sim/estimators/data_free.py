@@ -53,7 +53,7 @@ def build_network(
 
     Args:
         cell: the cell.
-        generator: torch generator the weights are drawn from.
+        generator: CPU torch generator the weights are drawn from (on the CPU, then moved to `device`).
         device: torch device.
         batch_norm: keep the batch norms (initialised to the identity); False: remove them.
         dtype: parameter dtype.
@@ -66,7 +66,7 @@ def build_network(
             if isinstance(module, nn.BatchNorm2d):
                 parent = net.get_submodule(name.rpartition(".")[0]) if "." in name else net
                 setattr(parent, name.rpartition(".")[2], nn.Identity())
-    net = net.to_empty(device=device).to(dtype)
+    net = net.to_empty(device="cpu").to(dtype)  # drawn on the CPU: the same weights on every device
     with torch.no_grad():
         for module in net.modules():
             if isinstance(module, (nn.Conv2d, nn.Linear)):
@@ -76,7 +76,7 @@ def build_network(
                     module.bias.uniform_(-bound, bound, generator=generator)
             elif isinstance(module, nn.BatchNorm2d):
                 module.reset_parameters()  # ones, zeros and fresh running statistics: no random draw
-    return net
+    return net.to(device)
 
 
 def synflow(
@@ -124,11 +124,12 @@ def score_cells(
         raise ConfigError(f"unknown proxy {unknown[0]!r} (choices: {', '.join(PROXIES)})")
     seeds = rng.integers(0, 2**63 - 1, size=len(cells))
     out = {p: np.empty(len(cells), dtype=np.float64) for p in proxies}
-    sizes = {k: network[k] for k in ("stem_channels", "num_stacks", "cells_per_stack") if k in network}
+    counted = ("in_channels", "stem_channels", "num_stacks", "cells_per_stack", "num_classes")
+    sizes = {k: network[k] for k in counted if k in network}
     for i, cell in enumerate(cells):
         for proxy in proxies:
             if proxy == "synflow":
-                generator = torch.Generator(device=device).manual_seed(int(seeds[i]))
+                generator = torch.Generator().manual_seed(int(seeds[i]))
                 out[proxy][i] = synflow(cell, generator, device=device, **network)
             elif proxy == "params":
                 out[proxy][i] = count_parameters(cell.matrix.tolist(), cell.ops, **sizes)

@@ -34,6 +34,8 @@ from nasbench_sim._runner import run_tasks
 from nasbench_sim.errors import ConfigError, DataFormatError
 from nasbench_sim.space.cellspace import CACHE_NAME, CellSpace
 
+#: Version of the proxies' definitions in `data_free`: chunks scored under another one are not reused.
+DEFINITION = 1
 #: Published Spearman correlations with NB101's test accuracy over all cells (Abdelfattah et al., ICLR 2021,
 #: their repository's NB101 notebook); only synflow needs no data among them.
 PUBLISHED_SPEARMAN = {
@@ -105,7 +107,8 @@ def score_sample(
     """Score `rows` of `space` with every proxy, resuming from the chunks already in `folder`.
 
     Args:
-        space: the cell space (saved: workers load it from its cache folder).
+        space: the cell space; workers load the saved one from the data folder's cache, so it must be that
+            one (`CellSpace.load_or_build()`): checked by its size.
         rows: (N,) rows to score.
         proxies: names from `data_free.PROXIES`.
         seed: the study's seed (chunk k draws from `SeedSequence(seed).spawn(chunks)[k]`).
@@ -123,10 +126,18 @@ def score_sample(
         ConfigError: `folder` holds a study with another setup (use another folder).
         DataFormatError: a chunk file that does not read back as its shape says.
     """
+    from nasbench_sim.estimators.data_free import PROXIES
+
+    unknown = [p for p in proxies if p not in PROXIES]
+    if unknown:
+        raise ConfigError(f"unknown proxy {unknown[0]!r} (choices: {', '.join(PROXIES)})")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     rows = np.asarray(rows, dtype=np.int64)
+    if len(space) != len(CellSpace.load(data_dir() / CACHE_NAME)):
+        raise ConfigError("score_sample needs the saved cell space (CellSpace.load_or_build())")
     setup = {
+        "definition": DEFINITION,
         "rows_sha256": _digest(rows),
         "cells": len(rows),
         "proxies": list(proxies),
@@ -216,9 +227,10 @@ def rank_correlations(
     for name, values in scores.items():
         rho = float(stats.spearmanr(values, accuracy).statistic)
         boot = [stats.spearmanr(values[p], accuracy[p]).statistic for p in picks]
+        low, high = np.nanpercentile(boot, [2.5, 97.5])
         out[name] = {
             "spearman": round(rho, 4),
-            "spearman_ci95": [round(float(np.percentile(boot, 2.5)), 4), round(float(np.percentile(boot, 97.5)), 4)],
+            "spearman_ci95": [round(float(low), 4), round(float(high), 4)],
             "kendall": round(float(stats.kendalltau(values, accuracy).statistic), 4),
         }
     return out

@@ -74,23 +74,28 @@ def score_batch(
     inputs = images.clone().requires_grad_(True)
     net(inputs).sum().backward()
     jacobian = inputs.grad.reshape(len(inputs), -1).double().cpu().numpy()
-    eigenvalues = np.linalg.eigvalsh(np.corrcoef(jacobian))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        correlation = np.corrcoef(jacobian)
     k = 1e-5
-    out["jacob_cov"] = float(-np.sum(np.log(eigenvalues + k) + 1.0 / (eigenvalues + k)))
+    if np.isfinite(correlation).all():
+        eigenvalues = np.linalg.eigvalsh(correlation)
+        out["jacob_cov"] = float(-np.sum(np.log(eigenvalues + k) + 1.0 / (eigenvalues + k)))
+    else:  # an image whose Jacobian is constant (e.g. zero): the correlation is undefined
+        out["jacob_cov"] = float("nan")
 
     net = fresh()
-    codes: list[torch.Tensor] = []
-    hooks = [
-        m.register_forward_hook(lambda _m, _i, o: codes.append((o > 0).reshape(len(o), -1).double()))
-        for m in net.modules()
-        if isinstance(m, nn.ReLU)
-    ]
+    kernel = torch.zeros(len(images), len(images), dtype=torch.float64, device=images.device)
+
+    def agreements(_module: nn.Module, _inputs: object, output: torch.Tensor) -> None:
+        nonlocal kernel  # (B, B) units where two images agree, summed layer by layer (memory stays B x B)
+        c = (output > 0).reshape(len(output), -1).double()
+        kernel = kernel + c @ c.T + (1 - c) @ (1 - c).T
+
+    hooks = [m.register_forward_hook(agreements) for m in net.modules() if isinstance(m, nn.ReLU)]
     with torch.no_grad():
         net(images)
     for hook in hooks:
         hook.remove()
-    c = torch.cat(codes, dim=1)
-    kernel = c @ c.T + (1 - c) @ (1 - c).T
     out["naswot"] = float(torch.linalg.slogdet(kernel)[1])
 
     out["synflow"] = synflow(

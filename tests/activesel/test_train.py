@@ -82,9 +82,13 @@ def test_evaluations_within_an_epoch_add_curve_points_and_change_no_training():
     once = train(cell, data, np.arange(200), TrainConfig(stem_channels=4, device="cpu"), seed=0)
     often = train(cell, data, np.arange(200), TrainConfig(stem_channels=4, device="cpu", evals_per_epoch=4), seed=0)
     assert np.array_equal(once.step_losses, often.step_losses) and once.test_accuracy == often.test_accuracy
-    assert len(once.curve) == 1 and [p["steps"] for p in often.curve] == [2, 4, 6, 7]  # 7 steps an epoch
+    assert len(once.curve) == 1 and [p["steps"] for p in often.curve] == [2, 4, 5, 7]  # 7 steps: round(7 j / 4)
     assert often.curve[-1]["epochs"] == 1.0 and often.curve[0]["epochs"] == 2 / 7
     assert often.curve[-1]["validation_accuracy"] == often.history[-1]["validation_accuracy"]
+    assert once.curve_seconds == 0 < often.curve_seconds  # the extra points are no part of any cost
+    # 10 steps an epoch, 6 evaluations: after steps round(10 j / 6) = 2, 3, 5, 7, 8 and at the end
+    six = train(cell, data, np.arange(320), TrainConfig(stem_channels=4, device="cpu", evals_per_epoch=6), seed=0)
+    assert [p["steps"] for p in six.curve] == [2, 3, 5, 7, 8, 10]
 
 
 def test_the_default_evaluation_setting_leaves_a_studys_identity_as_it_was():

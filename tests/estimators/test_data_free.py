@@ -43,5 +43,7 @@ def test_counts_are_the_exact_ones_and_unknown_proxies_list_the_choices():
     ops = CHAIN.ops
     assert scores["params"][0] == count_parameters(CHAIN.matrix.tolist(), ops)
     assert scores["flops"][0] == count_flops(CHAIN.matrix.tolist(), ops)
+    small = score_cells([CHAIN], ["params"], np.random.default_rng(0), in_channels=1, stem_channels=8)
+    assert small["params"][0] == count_parameters(CHAIN.matrix.tolist(), ops, in_channels=1, stem_channels=8)
     with pytest.raises(ConfigError, match=r"unknown proxy 'snip' \(choices: synflow, params, flops\)"):
         score_cells([CHAIN], ["snip"], np.random.default_rng(0))

@@ -32,3 +32,11 @@ def test_naswot_of_a_batch_of_one_image_repeated_is_singular():
     same = np.repeat(x[:1], 8, axis=0)
     assert score_batch(CELL, same, y, seed=0, **NET)["naswot"] == -np.inf
     assert np.isfinite(score_batch(CELL, x, y, seed=0, **NET)["naswot"])
+
+
+def test_precision_at_k_of_a_perfect_predictor_is_one_even_on_a_small_test_set():
+    # Regression: precision@20 of a perfect prediction of 10 cells came out 0.5 (divided by k, not by 10).
+    from nasbench_sim.estimators.predictors import scores
+
+    out = scores(np.arange(10.0), np.arange(10.0))
+    assert out["precision_at_10"] == out["precision_at_20"] == 1.0
