@@ -229,10 +229,7 @@ def _run_dask(todo: Sequence[T], fn: Callable[[T], Any], scheduler: str, finish:
     except ImportError:
         raise ConfigError("a Dask scheduler needs dask.distributed: pip install 'nasbench_sim[dask]'") from None
     _check_reachable(scheduler)
-    try:
-        client = Client(scheduler, timeout="10s")
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise ConfigError(f"cannot reach the Dask scheduler at {scheduler} ({exc})") from None
+    client = _connect(Client, scheduler)
     with client:
         futures = client.map(fn, list(todo), pure=False)
         task_of = {future.key: task for future, task in zip(futures, todo, strict=True)}
@@ -243,6 +240,27 @@ def _run_dask(todo: Sequence[T], fn: Callable[[T], Any], scheduler: str, finish:
             raise NasbenchSimError(
                 f"lost the Dask scheduler at {scheduler} ({type(exc).__name__}); finished runs are kept, rerun to resume"
             ) from None
+
+
+def _connect(client_class: Any, scheduler: str, attempts: int = 3) -> Any:
+    """A Dask client of `scheduler`, trying again when distributed fails to start its own event-loop thread.
+
+    (distributed waits 10 s for that thread and then fails an internal assertion; a new client usually starts.)
+
+    Raises:
+        ConfigError: the scheduler cannot be reached.
+        NasbenchSimError: the client's event loop did not start in `attempts` tries.
+    """
+    for _ in range(attempts):
+        try:
+            return client_class(scheduler, timeout="10s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ConfigError(f"cannot reach the Dask scheduler at {scheduler} ({exc})") from None
+        except AssertionError:  # distributed's LoopRunner: its event-loop thread did not start in time
+            continue
+    raise NasbenchSimError(
+        f"could not start a Dask client for {scheduler}: its event loop did not start ({attempts} tries)"
+    )
 
 
 def _as_completed_while_workers(
