@@ -100,6 +100,12 @@ class Budget:
         return seconds >= self.seconds
 
 
+def has_clock(table: Any) -> bool:
+    """True if some cell of the table has a finite 108-epoch training time (the repeat-0 world has none)."""
+    times = np.asarray(table.data[..., -1, METRICS.index("training_time")], dtype=np.float64)
+    return bool(np.isfinite(times).any())
+
+
 def check_budget_fits(budget: Budget, table: Any) -> None:
     """Refuse a time budget on a table without training times (the repeat-0 world): it would never end.
 
@@ -108,8 +114,7 @@ def check_budget_fits(budget: Budget, table: Any) -> None:
     """
     if budget.seconds is None:
         return
-    times = np.asarray(table.data[..., -1, METRICS.index("training_time")], dtype=np.float64)
-    if not np.isfinite(times).any():
+    if not has_clock(table):
         raise ConfigError(f"{table.label} has no training times: give a query budget, not --budget-seconds")
 
 
@@ -121,8 +126,7 @@ def check_workers_fit(workers: Workers, table: Any) -> None:
     """
     if workers.sequential:
         return
-    times = np.asarray(table.data[..., -1, METRICS.index("training_time")], dtype=np.float64)
-    if not np.isfinite(times).any():
+    if not has_clock(table):
         raise ConfigError(f"{table.label} has no training times: simulated workers need a clock; use one worker")
 
 
