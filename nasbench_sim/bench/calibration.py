@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from nasbench_sim._io import shared_dir
-from nasbench_sim.bench.noise import CellFeatures
+from nasbench_sim.bench.noise import CellFeatures, failed_cells
 from nasbench_sim.bench.noise_fit import CalibrationData
 from nasbench_sim.errors import DataFormatError
 
@@ -50,6 +50,8 @@ CHECK_BANDS = ((0.85, 0.88), (0.88, 0.90), (0.90, 0.92), (0.92, 0.93), (0.93, 1.
 #: Cells of the likelihood's all-cells term (a seeded sample keeps the fit fast).
 CALIBRATION_SAMPLE = 60_000
 CALIBRATION_SEED = 7
+#: Cells the prior of the mean is estimated on (a seeded sample of all trained cells, levels from 80%).
+PRIOR_SAMPLE = 150_000
 
 
 def nb101_file(name: str) -> Path | None:
@@ -113,8 +115,11 @@ def load_calibration_data(space: Any, level: np.ndarray, repeat0: np.ndarray) ->
     golden = load_golden(golden_path)
     frame = load_validation_budgets(validation_path, len(space))
     golden_rows = np.array([space.index_of_hash(h) for h in golden])
+    rng = np.random.default_rng(CALIBRATION_SEED)
     usable = np.flatnonzero((level >= 0.85) & (repeat0 >= 0.80))
-    sample = np.sort(np.random.default_rng(CALIBRATION_SEED).choice(usable, CALIBRATION_SAMPLE, replace=False))
+    sample = np.sort(rng.choice(usable, CALIBRATION_SAMPLE, replace=False))
+    trained = np.flatnonzero(~failed_cells(repeat0, level))
+    prior_sample = np.sort(rng.choice(trained, PRIOR_SAMPLE, replace=False))
     rows = frame["row"].to_numpy()
     keep = (level[rows] >= 0.85) & (repeat0[rows] >= 0.80)
     return CalibrationData(
@@ -122,6 +127,8 @@ def load_calibration_data(space: Any, level: np.ndarray, repeat0: np.ndarray) ->
         golden_level=level[golden_rows],
         repeat0=repeat0[sample],
         level=level[sample],
+        prior_repeat0=repeat0[prior_sample],
+        prior_level=level[prior_sample],
         val_repeat0=repeat0[rows[keep]],
         val_level=level[rows[keep]],
         val_random_repeat=frame["valid_accuracy_108"].to_numpy()[keep],

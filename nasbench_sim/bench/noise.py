@@ -5,17 +5,20 @@ embedded surrogate predicts only a mean test accuracy. Everything else a query
 returns is modelled here. Each cell has a *level* `m`: the embedded
 surrogate's prediction of its mean test accuracy (a structural prior). The
 noise scales are functions of that level, `f(m) = exp(a + b log((1 - m) / 0.08))`
-(a power law in the error rate; `m` clipped to [0.70, 0.97]; repeat and prior sd
-add a quadratic term in the log error), because NB101's
+(a power law in the error rate; `m` clipped to [0.70, 0.97]; the repeat sd
+adds a quadratic term in the log error), because NB101's
 repeat-to-repeat noise falls with accuracy (fitted: about 0.55 points at 86%, 0.25 at 93%).
 
 Per cell i and training repeat r (z are independent N(0, 1) draws):
 
-- true mean test accuracy `mu_i`. Partial table: drawn from its posterior given
-  the real repeat-0 value `t_i0` and the prior `N(m_i, prior_sd(m_i)^2)`:
-  mean `m + w (t0 - m)`, `w = prior_sd^2 / (prior_sd^2 + repeat_sd^2)`. Cells
-  whose repeat 0 or level is below 80% (failed or near-failed training) keep
-  `mu = t0`. Surrogate table: `mu_i = m_i`.
+- true mean test accuracy `mu_i = m_i + delta_i`. The prior of `delta` is not
+  Gaussian: repeat 0 around the level is skewed and heavy-tailed, so it is a
+  discrete distribution per level estimated from the real repeat 0
+  (`bench.mean_prior.MeanPrior`, nonparametric maximum likelihood). Partial
+  table: `delta_i` is drawn from its posterior given the real repeat-0 value
+  `t_i0` (`t0 - m = delta + repeat_sd(m) z`). Cells whose repeat 0 or level is
+  below 80% (failed or near-failed training) keep `mu = t0`. Surrogate table:
+  `mu_i = m_i`.
 - a repeat's deviation splits into how well that training run went (`q_ir`,
   shared by its validation and test accuracy) and evaluation noise specific to
   each 10,000-image set (`b_ir` test, `c_ir` validation, equal variances
@@ -53,11 +56,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from nasbench_sim.bench.mean_prior import MeanPrior
 from nasbench_sim.bench.table import NUM_REPEATS
 from nasbench_sim.space.cell import OPS
 
@@ -66,6 +71,13 @@ REFERENCE_ERROR = 0.08
 LEVEL_RANGE = (0.70, 0.97)
 #: Below this repeat-0 accuracy or level a cell counts as failed: its mean stays its repeat 0.
 FAILED_BELOW = 0.80
+#: Path stem of the shipped mean prior (`.npz` + `.json`), fitted with `DEFAULT_NOISE`'s other constants.
+MEAN_PRIOR_PATH = Path(__file__).resolve().parent.parent / "data" / "mean_prior_v1"
+
+
+def failed_cells(repeat0: np.ndarray, level: np.ndarray) -> np.ndarray:
+    """(N,) bool: failed or near-failed trainings (repeat 0 or level below `FAILED_BELOW`)."""
+    return (np.asarray(repeat0) < FAILED_BELOW) | (np.asarray(level) < FAILED_BELOW)
 
 
 @dataclass(frozen=True)
@@ -131,7 +143,7 @@ class NoiseModel:
 
     Attributes:
         repeat_sd: (c0, c1, c2) law (`power_law`) of the test-accuracy sd between training repeats.
-        prior_sd: (c0, c1, c2) law of the sd of a cell's true mean around its level.
+        mean_prior: prior of a cell's true mean minus its level, per level (`MeanPrior`).
         val_residual_sd: (a, b) power law of the sd of validation - test within a repeat.
         val_offset: (c0, c1): mean validation - test is `c0 + c1 (m - 0.92)`.
         train_deficit_rms: RMS of 1 - final train accuracy.
@@ -141,7 +153,7 @@ class NoiseModel:
     """
 
     repeat_sd: tuple[float, ...]
-    prior_sd: tuple[float, ...]
+    mean_prior: MeanPrior
     val_residual_sd: tuple[float, float]
     val_offset: tuple[float, float]
     train_deficit_rms: float
@@ -158,11 +170,10 @@ class NoiseModel:
 
     # --- the accuracy model ----------------------------------------------------------
     def scales(self, level: np.ndarray) -> dict[str, np.ndarray]:
-        """Per-cell `repeat_sd`, `prior_sd`, `val_residual_sd`, `val_offset` at levels (N,)."""
+        """Per-cell `repeat_sd`, `val_residual_sd`, `val_offset` at levels (N,)."""
         m = np.asarray(level, dtype=np.float64)
         return {
             "repeat_sd": power_law(self.repeat_sd, m),
-            "prior_sd": power_law(self.prior_sd, m),
             "val_residual_sd": power_law(self.val_residual_sd, m),
             "val_offset": self.val_offset[0] + self.val_offset[1] * (np.clip(m, *LEVEL_RANGE) - 0.92),
         }
@@ -176,12 +187,11 @@ class NoiseModel:
         """
         t0 = np.asarray(repeat0, dtype=np.float64)
         m = np.asarray(level, dtype=np.float64)
-        sc = self.scales(m)
-        prior_var, noise_var = sc["prior_sd"] ** 2, sc["repeat_sd"] ** 2
-        weight = prior_var / (prior_var + noise_var)
-        mean = m + weight * (t0 - m)
-        sd = np.sqrt(prior_var * noise_var / (prior_var + noise_var))
-        failed = (t0 < FAILED_BELOW) | (m < FAILED_BELOW)
+        post = self.mean_prior.posterior(t0 - m, m, power_law(self.repeat_sd, m))
+        grid = self.mean_prior.grid
+        mean = m + post @ grid
+        sd = np.sqrt(np.maximum(post @ grid**2 - (post @ grid) ** 2, 0.0))
+        failed = failed_cells(t0, m)
         return np.where(failed, t0, mean), np.where(failed, 0.0, sd)
 
     # --- sampling ---------------------------------------------------------------------
@@ -199,12 +209,14 @@ class NoiseModel:
         Returns:
             (N, 3, 1, 2, 4) float32 block: (cell, repeat, budget, point, metric).
         """
-        t0 = np.asarray(repeat0, dtype=np.float64)
-        mean, sd = self.posterior_mean(t0, level)
-        mu = mean + sd * rng.standard_normal(t0.size)
-        spread = power_law(self.repeat_sd, mu)[:, None] * rng.standard_normal((t0.size, NUM_REPEATS - 1))
+        t0, m = np.asarray(repeat0, dtype=np.float64), np.asarray(level, dtype=np.float64)
+        failed = failed_cells(t0, m)
+        noise_at = np.where(failed, t0, m)  # the level whose repeat noise the cell has
+        delta = self.mean_prior.sample(t0 - m, m, power_law(self.repeat_sd, m), rng)
+        mu = np.where(failed, t0, m + delta)
+        spread = power_law(self.repeat_sd, noise_at)[:, None] * rng.standard_normal((t0.size, NUM_REPEATS - 1))
         test = np.column_stack([t0, mu[:, None] + spread])
-        return self._complete(test, mu, level, features, rng)
+        return self._complete(test, mu, m, features, rng, noise_at=noise_at)
 
     def sample_around_mean(self, mean: np.ndarray, features: CellFeatures, rng: np.random.Generator) -> np.ndarray:
         """All fields of the 108-epoch budget for cells whose mean test accuracy is given.
@@ -220,15 +232,25 @@ class NoiseModel:
         m = np.asarray(mean, dtype=np.float64)
         z = rng.standard_normal((m.size, NUM_REPEATS))
         test = m[:, None] + power_law(self.repeat_sd, m)[:, None] * (z - z.mean(axis=1, keepdims=True))
-        return self._complete(test, m, m, features, rng)
+        return self._complete(test, m, m, features, rng, noise_at=m)
 
     def _complete(
-        self, test: np.ndarray, mu: np.ndarray, level: np.ndarray, features: CellFeatures, rng: np.random.Generator
+        self,
+        test: np.ndarray,
+        mu: np.ndarray,
+        level: np.ndarray,
+        features: CellFeatures,
+        rng: np.random.Generator,
+        *,
+        noise_at: np.ndarray,
     ) -> np.ndarray:
-        """The remaining fields around test accuracies (N, 3) of cells with true means `mu` (N,)."""
+        """The remaining fields around test accuracies (N, 3) of cells with true means `mu` (N,).
+
+        `noise_at` (N,): the level at which each cell's repeat noise is evaluated.
+        """
         n = test.shape[0]
         sc = self.scales(level)
-        repeat_var = power_law(self.repeat_sd, mu)[:, None] ** 2
+        repeat_var = power_law(self.repeat_sd, noise_at)[:, None] ** 2
         set_var = sc["val_residual_sd"][:, None] ** 2 / 2  # evaluation noise of one 10k-image set
         run_var = np.maximum(repeat_var - set_var, 0.0)  # quality of the training run
         # The run quality given the repeat's deviation from the mean (its shared part), then validation.
@@ -256,7 +278,14 @@ class NoiseModel:
         return np.exp(log_cell[:, None] + self.log_time_repeat_sd * rng.standard_normal((n, NUM_REPEATS)))
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+        """The constants as JSON-ready values (the mean prior by its summary and checksum)."""
+        out: dict[str, Any] = {}
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, MeanPrior):
+                value = value.to_dict()
+            out[field.name] = list(value) if isinstance(value, tuple) else value
+        return out
 
     @property
     def fingerprint(self) -> str:
@@ -267,7 +296,7 @@ class NoiseModel:
 #: `noise_fit.calibrate` on the real data (see `bench.calibration.load_calibration_data`; a test refits it).
 DEFAULT_NOISE = NoiseModel(
     repeat_sd=(-5.826755589594439, 1.2397037794832992, -0.23492106536024038),
-    prior_sd=(-6.839747784763306, 1.25793515401085, 2.814217897482995),
+    mean_prior=MeanPrior.load(MEAN_PRIOR_PATH),
     val_residual_sd=(-6.069353517349665, 0.8439848623082951),
     val_offset=(0.008411993944679869, -0.03701124393573276),
     train_deficit_rms=0.0013304414067576147,

@@ -1,13 +1,22 @@
 """Fitting the noise model (`bench.noise`) on real NB101 data: `calibrate`.
 
-`calibrate` fits every constant of `NoiseModel`: the accuracy noise by maximum
-likelihood on the real repeat-0 test accuracies of a sample of cells (a
-Student-t term with fitted degrees of freedom: repeat 0 around the level has
-heavy tails), the real validation accuracy of one random repeat for 20,001
-cells (`validation_budgets_20k.csv.gz`) and the 31 complete golden records
-(which alone fix `val_residual_sd`); training time on the 20,001 real times;
-the rest on the golden records. `bench.calibration.load_calibration_data`
-gathers that data (`CalibrationData`) from `../shared`.
+`calibrate` fits every constant of `NoiseModel` in two stages.
+
+1. The noise laws: the repeat sd and the validation offset by maximum likelihood
+   on the real repeat-0 test accuracies of a sample of cells, the real validation
+   accuracy of one random repeat for 20,001 cells (`validation_budgets_20k.csv.gz`)
+   and the 31 complete golden records (which alone fix `val_residual_sd`). The
+   prior of a cell's mean around its level enters this stage only as a
+   parametric stand-in (a Gaussian sd law inside a Student-t term for repeat 0,
+   whose deviations from the level are heavy-tailed); its parameters are not kept.
+2. The prior of the mean itself (`bench.mean_prior.MeanPrior`): nonparametric
+   maximum likelihood on the real repeat 0 of a sample of all trained cells,
+   given stage 1's repeat sd. It keeps the skewed, heavy-tailed shape of the real
+   deviations that the stand-in's Gaussian draws lost (a thin modelled top).
+
+Training time is fitted on the 20,001 real times, the rest on the golden
+records. `bench.calibration.load_calibration_data` gathers that data
+(`CalibrationData`) from `../shared`.
 
 Example:
     >>> from nasbench_sim.bench.noise_fit import golden_arrays
@@ -26,6 +35,7 @@ from typing import Any
 import numpy as np
 from scipy import optimize, stats
 
+from nasbench_sim.bench.mean_prior import MeanPrior
 from nasbench_sim.bench.noise import LEVEL_RANGE, CellFeatures, NoiseModel, log_error
 
 
@@ -36,8 +46,11 @@ class CalibrationData:
     Attributes:
         golden: `golden_records.json`'s `records` (hash -> complete record).
         golden_level: (31,) levels of the golden cells, in `golden` order.
-        repeat0: (N,) real repeat-0 test accuracies of a sample of cells.
+        repeat0: (N,) real repeat-0 test accuracies of a sample of cells (levels from 85%).
         level: (N,) their levels.
+        prior_repeat0: (P,) real repeat-0 test accuracies of a sample of all trained cells
+            (`noise.failed_cells` false), on which the prior of the mean is estimated.
+        prior_level: (P,) their levels.
         val_repeat0: (M,) real repeat-0 test accuracy of the cells with a real validation value.
         val_level: (M,) their levels.
         val_random_repeat: (M,) their real 108-epoch validation accuracy of one random repeat.
@@ -49,6 +62,8 @@ class CalibrationData:
     golden_level: np.ndarray
     repeat0: np.ndarray
     level: np.ndarray
+    prior_repeat0: np.ndarray
+    prior_level: np.ndarray
     val_repeat0: np.ndarray
     val_level: np.ndarray
     val_random_repeat: np.ndarray
@@ -81,7 +96,9 @@ def calibrate(data: CalibrationData) -> NoiseModel:
     eta = optimize.minimize(eta_nll, [np.log(0.002), 0.5], method="Nelder-Mead").x
     eta_sd = lambda level: np.exp(eta[0] + eta[1] * log_error(level))  # noqa: E731
 
-    # Repeat sd, prior sd and validation offset: maximum likelihood on all three data sets.
+    # Stage 1, the noise laws. Repeat sd and validation offset by maximum likelihood on all three
+    # data sets, with a parametric stand-in for the prior of the mean (a Gaussian sd law inside a
+    # Student-t term for repeat 0); stage 2 replaces that stand-in by the nonparametric prior.
     a_t, a_m = np.asarray(data.repeat0), np.asarray(data.level)
     b_t, b_m, b_v = np.asarray(data.val_repeat0), np.asarray(data.val_level), np.asarray(data.val_random_repeat)
     b_eta = eta_sd(b_m)
@@ -121,6 +138,8 @@ def calibrate(data: CalibrationData) -> NoiseModel:
         raise ValueError("noise-model calibration did not converge")
     p = fit.x
 
+    prior_t, prior_m = np.asarray(data.prior_repeat0), np.asarray(data.prior_level)
+
     # Training time: regression on the real times; repeat-to-repeat sd from the golden records.
     design = data.time_features.design()
     log_time = np.log(np.asarray(data.time_seconds, dtype=np.float64))
@@ -136,7 +155,7 @@ def calibrate(data: CalibrationData) -> NoiseModel:
     gap = g_test - h_test
     return NoiseModel(
         repeat_sd=tuple(float(x) for x in p[0:3]),
-        prior_sd=tuple(float(x) for x in p[5:8]),
+        mean_prior=MeanPrior.fit(prior_t - prior_m, prior_m, law(p[0:3], log_error(prior_m))),  # stage 2
         val_residual_sd=(float(eta[0]), float(eta[1])),
         val_offset=(float(p[3]), float(p[4])),
         train_deficit_rms=float(np.sqrt(np.mean((1.0 - g_train) ** 2))),
