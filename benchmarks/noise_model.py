@@ -21,7 +21,8 @@ Usage:
   (a random repeat is repeat 0 with probability 1/3, else another repeat, so
   var(validation - repeat 0) = eta^2 / 3 + (2/3) 2 s^2, with eta the shipped
   validation-test residual sd); the shipped repeat sd, the sd of the shipped
-  prior of the mean and the posterior weight of repeat 0 at a few levels; and,
+  prior of the mean and the share of repeat 0's deviation from the level that the
+  posterior mean keeps, at a few levels and deviations; and,
   per band of the level, the spread of repeat 0 around it for the cells the
   surrogate was fitted on against the held-out ones.
 - with `--refit`: the noise model refitted from scratch (`noise_fit.calibrate`) next
@@ -101,17 +102,23 @@ def noise_laws(data, model, repeat0: np.ndarray, level: np.ndarray) -> dict:
         )
     levels = np.array([0.86, 0.89, 0.91, 0.925, 0.935])
     sc = model.scales(levels)
-    sc["prior_sd"] = model.mean_prior.moments(levels)[1]
-    weight = sc["prior_sd"] ** 2 / (sc["prior_sd"] ** 2 + sc["repeat_sd"] ** 2)
-    shipped = [
-        {
-            "level": float(m),
-            "repeat_sd_pts": round(100 * float(r), 3),
-            "prior_sd_pts": round(100 * float(t), 3),
-            "posterior_weight_of_repeat0": round(float(w), 3),
-        }
-        for m, r, t, w in zip(levels, sc["repeat_sd"], sc["prior_sd"], weight, strict=True)
-    ]
+    prior_sd = model.mean_prior.moments(levels)[1]
+    deviations = (-0.01, -0.005, 0.0025, 0.005, 0.01)
+    shipped = []
+    for m, r, t in zip(levels, sc["repeat_sd"], prior_sd, strict=True):
+        t0 = m + np.array(deviations)
+        mean, _ = model.posterior_mean(t0, np.full(t0.size, m))
+        shipped.append(
+            {
+                "level": float(m),
+                "repeat_sd_pts": round(100 * float(r), 3),
+                "prior_sd_pts": round(100 * float(t), 3),
+                # share of repeat 0's deviation from the level that the posterior mean keeps
+                "posterior_keeps": {
+                    f"{100 * d:+g} pts": round(float((mu - m) / d), 3) for d, mu in zip(deviations, mean, strict=True)
+                },
+            }
+        )
     return {
         "repeat0_around_level": tails,
         "repeat_sd_implied_by_validation": implied,

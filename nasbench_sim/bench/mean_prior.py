@@ -34,9 +34,16 @@ import numpy as np
 from nasbench_sim._io import read_npz_artifact, write_npz_artifact
 from nasbench_sim.errors import DataFormatError
 
-#: Node levels of the shipped prior (fractions) and its grid of offsets (fractions: -6 to +3 points).
+#: Node levels of the shipped prior (fractions), and its grid of offsets (fractions): every
+#: deviation a trained cell can have (repeat 0 and level both in [0.80, 0.95]: within ±15 points),
+#: 0.1-point steps within ±3 points and 0.5-point steps beyond.
 NODE_LEVELS = (0.80, 0.85, 0.88, 0.90, 0.91, 0.92, 0.925, 0.93, 0.935, 0.94)
-GRID = np.round(np.arange(-0.06, 0.03 + 1e-9, 0.001), 6)
+GRID = np.round(
+    np.concatenate(
+        [np.arange(-0.15, -0.03, 0.005), np.arange(-0.03, 0.03, 0.001), np.arange(0.03, 0.15 + 1e-9, 0.005)]
+    ),
+    6,
+)
 #: EM iterations of the fit, and rows per block when evaluating many cells.
 EM_ITERATIONS = 300
 BLOCK = 32_768
@@ -117,6 +124,7 @@ class MeanPrior:
 
     def posterior(self, deviation: np.ndarray, level: np.ndarray, noise_sd: np.ndarray) -> np.ndarray:
         """(N, G) posterior of `delta` given `d = t0 - level` (N,) and the repeat noise sd (N,)."""
+        _check_inputs(deviation, level, noise_sd)
         post = np.exp(self._log_posterior(deviation, level, noise_sd))
         return post / post.sum(axis=1, keepdims=True)
 
@@ -125,6 +133,7 @@ class MeanPrior:
     ) -> np.ndarray:
         """(N,) one posterior draw of `delta` per cell (Gumbel-max on the grid, in blocks of rows)."""
         d = np.asarray(deviation, dtype=np.float64)
+        _check_inputs(d, level, noise_sd)
         out = np.empty(d.size)
         for rows in _blocks(d.size):
             log_post = self._log_posterior(d[rows], np.asarray(level)[rows], np.asarray(noise_sd)[rows])
@@ -148,6 +157,9 @@ class MeanPrior:
         Deterministic given its inputs (EM from uniform weights).
         """
         d, s = np.asarray(deviation, dtype=np.float64), np.asarray(noise_sd, dtype=np.float64)
+        _check_inputs(d, level, s)
+        if d.size == 0:
+            raise ValueError("mean prior: no cells to fit on")
         shape = cls(np.asarray(nodes), np.asarray(grid), np.full((len(nodes), len(grid)), 1.0 / len(grid)))
         a = shape.node_weights(level)  # (N, B)
         log_lik = -0.5 * ((d[:, None] - shape.grid[None, :]) / s[:, None]) ** 2
@@ -188,6 +200,17 @@ class MeanPrior:
             "grid": [float(self.grid[0]), float(self.grid[-1]), int(self.grid.size)],
             "sha256": self.sha256,
         }
+
+
+def _check_inputs(deviation: Any, level: Any, noise_sd: Any) -> None:
+    """Raise ValueError on non-finite values, a non-positive noise sd or mismatched lengths."""
+    arrays = [np.asarray(a, dtype=np.float64) for a in (deviation, level, noise_sd)]
+    if len({a.shape for a in arrays}) != 1 or arrays[0].ndim != 1:
+        raise ValueError(
+            f"mean prior: deviation, level and noise sd must be 1-D of one length, got {[a.shape for a in arrays]}"
+        )
+    if not all(np.all(np.isfinite(a)) for a in arrays) or np.any(arrays[2] <= 0):
+        raise ValueError("mean prior: deviations, levels and noise sds must be finite, noise sds positive")
 
 
 def _blocks(n: int) -> Iterator[slice]:

@@ -73,3 +73,39 @@ def test_a_saved_prior_loads_equal_and_a_corrupt_one_is_refused(tmp_path):
 def test_malformed_weights_are_refused_with_one_line(weights, message):
     with pytest.raises(DataFormatError, match=message):
         MeanPrior(np.array([0.9]), np.array([-0.01, 0.0, 0.01]), weights)
+
+
+def test_npmle_with_two_nodes_gives_each_node_its_own_prior():
+    # Catches a wrong interpolation weighting in the EM update (one node cannot): cells at the low
+    # node sit at the level, cells at the high node 1 point above it, cells halfway are a mixture.
+    rng = np.random.default_rng(2)
+    level = np.concatenate([np.full(8000, 0.90), np.full(8000, 0.94), np.full(4000, 0.92)])
+    high = (level == 0.94) | ((level == 0.92) & (rng.random(level.size) < 0.5))
+    d = np.where(high, 0.01, 0.0) + 0.002 * rng.standard_normal(level.size)
+    fitted = MeanPrior.fit(d, level, np.full(level.size, 0.002), nodes=(0.90, 0.94), grid=GRID)
+    near = lambda w, x: w[np.abs(GRID - x) <= 0.0011].sum()  # noqa: E731
+    assert near(fitted.weights[0], 0.0) > 0.95 and near(fitted.weights[1], 0.01) > 0.95
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_input_is_refused_not_drawn_at_the_grid_edge(bad):
+    # A NaN repeat 0 once became delta = -6 points (argmax of an all-NaN row).
+    prior = _two_node_prior()
+    d = np.array([0.0, bad])
+    with pytest.raises(ValueError, match="must be finite"):
+        prior.sample(d, np.full(2, 0.9), np.full(2, 0.003), np.random.default_rng(0))
+    with pytest.raises(ValueError, match="must be finite"):
+        MeanPrior.fit(d, np.full(2, 0.9), np.full(2, 0.003), nodes=(0.9,), grid=GRID)
+    with pytest.raises(ValueError, match="no cells"):
+        MeanPrior.fit(np.array([]), np.array([]), np.array([]), nodes=(0.9,), grid=GRID)
+
+
+def test_the_shipped_grid_covers_every_deviation_a_trained_cell_can_have():
+    # Catches a grid that stopped at +3 points: a cell at level 81% with a real 90% repeat 0 was
+    # given modelled repeats 6 points below it (the prior piled up at the grid's edge).
+    from nasbench_sim.bench.mean_prior import GRID as SHIPPED
+    from nasbench_sim.bench.noise import DEFAULT_NOISE
+
+    assert SHIPPED[0] <= 0.80 - 0.95 and SHIPPED[-1] >= 0.95 - 0.80
+    mean, _ = DEFAULT_NOISE.posterior_mean(np.array([0.90, 0.88]), np.array([0.81, 0.82]))
+    assert np.all(mean > np.array([0.88, 0.86]))
