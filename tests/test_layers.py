@@ -14,9 +14,10 @@ ALLOWED = {
     "harness": {"helpers", "space", "bench", "search"},
     "activesel": {"helpers", "space"},
     "estimators": {"helpers", "space", "bench", "search"},
+    "lab": {"helpers", "space", "activesel", "estimators"},
     "multiobjective": {"helpers", "space", "bench", "search", "harness"},
     "testing": {"helpers", "space", "bench", "search", "harness", "multiobjective"},
-    "cli": {"helpers", "space", "bench", "search", "compat", "harness", "activesel", "multiobjective"},
+    "cli": {"helpers", "space", "bench", "search", "compat", "harness", "activesel", "lab", "multiobjective"},
     "package": {"helpers", "space", "bench", "harness"},
 }
 

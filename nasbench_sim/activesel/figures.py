@@ -34,7 +34,8 @@ TAU_ZOOM_NOTE = "axis zoomed to the data, not -1..1"
 TAU_BOUND = 1.05
 
 
-def _plt() -> Any:
+def pyplot() -> Any:
+    """matplotlib.pyplot on the Agg backend (no screen needed)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -51,12 +52,12 @@ def colour(regime: str) -> str:
 def save_figure(fig: Any, path: Path) -> None:
     """Write `fig` as a PNG (atomically) and close it."""
     atomic_write_figure(fig, path, dpi=110, bbox_inches="tight")
-    _plt().close(fig)
+    pyplot().close(fig)
 
 
 def accuracy_figure(analysis: Analysis, runs: pd.DataFrame) -> Any:
     """Regime vs full accuracy per cell (± SD over seeds) and the paired gaps with 90% CIs."""
-    plt = _plt()
+    plt = pyplot()
     runs = runs[runs["epochs"] == analysis.epochs]
     stats_ = runs.groupby(["regime", "cell_index"])["test_accuracy"].agg(["mean", "std"]) * 100
     regimes = [r for r in analysis.regimes["regime"] if r != "full"]
@@ -134,7 +135,7 @@ def tau_axis_limits(ranking: pd.DataFrame) -> tuple[float, float]:
 
 def ranking_figure(analysis: Analysis) -> Any:
     """Kendall tau per regime and score (mean ± SD over seed pairs) with the full-vs-full ceiling, axis zoomed."""
-    plt = _plt()
+    plt = pyplot()
     from matplotlib.lines import Line2D
 
     table = analysis.ranking
@@ -175,7 +176,7 @@ def ranking_figure(analysis: Analysis) -> Any:
 
 def learning_curves_figure(layout: StudyLayout, runs: pd.DataFrame, epochs: int) -> Any:
     """Mean minibatch training loss (moving average) against SGD steps, per regime."""
-    plt = _plt()
+    plt = pyplot()
     from matplotlib.ticker import FuncFormatter
 
     runs = runs[runs["epochs"] == epochs]
@@ -202,7 +203,7 @@ def learning_curves_figure(layout: StudyLayout, runs: pd.DataFrame, epochs: int)
 
 def class_accuracy_figure(analysis: Analysis) -> Any:
     """Full-data accuracy per class (bars) and each regime's per-class gap (heatmap, points)."""
-    plt = _plt()
+    plt = pyplot()
     classes = analysis.classes
     full = classes.loc["full"]
     others = classes.drop(index="full")
@@ -257,7 +258,7 @@ def _sample_panel(
 
 def picked_samples_figure(layout: StudyLayout, data: ImageData, seed: int = 0) -> Any:
     """Image grid of active picks (highest L1, and a random draw of them) vs random picks of one seed."""
-    plt = _plt()
+    plt = pyplot()
     base = np.load(layout.subset(seed, "random-part"))
     rest = np.setdiff1d(np.arange(len(data.train)), base)
     ref = layout.reference(seed, 0).with_suffix(".probs.npy")
@@ -308,7 +309,7 @@ def picked_samples_figure(layout: StudyLayout, data: ImageData, seed: int = 0) -
 
 def cost_figure(analysis: Analysis) -> Any:
     """Mean accuracy gap to full data against the cost per candidate, per regime."""
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.2))
     for _, r in analysis.regimes.iterrows():
         cost = r["train_s_per_run"] + r["validation_s_per_run"]

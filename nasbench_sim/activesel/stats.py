@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from nasbench_sim.activesel.agreement import agreement
 from nasbench_sim.activesel.config import StudyConfig
 from nasbench_sim.activesel.data import NUM_CLASSES
 from nasbench_sim.activesel.selection import REGIMES
@@ -176,14 +177,16 @@ def _regimes(runs: pd.DataFrame) -> list[str]:
     return [r for r in REGIMES if r in present]
 
 
-def _reference_cost(references: pd.DataFrame, regime: str, seed: int) -> float:
-    """Seconds a regime pays for its reference models at one seed (training + scoring)."""
+def reference_cost(references: pd.DataFrame, regime: str, seed: int, *, steps: bool = False) -> float:
+    """Seconds (training + scoring) a regime pays for its reference models at one seed; their SGD steps if `steps`."""
     needs = REGIMES[regime].references
     refs = references[references["seed"] == seed]
     if needs == 0 or refs.empty:
         return 0.0
     if needs == 1:
         refs = refs[refs["index"] == 0]
+    if steps:
+        return float(refs["steps"].sum())
     return float((refs["train_seconds"] + refs["scoring_seconds"]).sum())
 
 
@@ -212,7 +215,7 @@ def regime_summary(
     for regime in _regimes(runs):
         group = runs[runs["regime"] == regime]
         seeds = sorted(group["seed"].unique())
-        ref_costs = [_reference_cost(references, regime, s) for s in seeds]
+        ref_costs = [reference_cost(references, regime, s) for s in seeds]
         cost_per_seed = group.groupby("seed")["cost"].sum()
         measured = float(full_cost_per_seed.loc[seeds].sum() / (cost_per_seed.sum() + sum(ref_costs)))
         amortised = queries * full_cost_per_run / (float(np.mean(ref_costs)) + queries * float(group["cost"].mean()))
@@ -261,17 +264,6 @@ def regime_summary(
     return pd.DataFrame(rows)
 
 
-def _kendall(x: np.ndarray, y: np.ndarray) -> float:
-    """Kendall tau-b; NaN (without a warning) for fewer than 2 values or a constant side."""
-    if len(x) < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
-        return float("nan")
-    return float(stats.kendalltau(x, y).statistic)
-
-
-def _top(values: np.ndarray, k: int) -> set[int]:
-    return set(np.argsort(-values, kind="stable")[:k].tolist())
-
-
 def ranking(runs: pd.DataFrame) -> pd.DataFrame:
     """Per (regime, score): agreement with independent full-data runs (see module docstring).
 
@@ -285,46 +277,34 @@ def ranking(runs: pd.DataFrame) -> pd.DataFrame:
     """
     full = runs[runs["regime"] == "full"].pivot(index="cell_index", columns="seed", values="test_accuracy") * 100
     names = runs.drop_duplicates("cell_index").set_index("cell_index")["cell"]
-    mean_full = full.mean(axis=1)
-    seeds = list(full.columns)
-    pairs = [(a, b) for a in seeds for b in seeds if a != b] or [(a, a) for a in seeds]
-    k = 5 if len(full) >= 10 else max(1, len(full) // 2)
     rows = []
     for regime in _regimes(runs):
         group = runs[runs["regime"] == regime]
         for score, column, sign in (("validation accuracy", "validation_accuracy", 1.0), ("TSE", "tse", -1.0)):
             table = sign * group.pivot(index="cell_index", columns="seed", values=column).reindex(full.index)
-            taus, overlaps = [], []
-            for a, b in pairs:
-                x, y = table[a].to_numpy(), full[b].to_numpy()
-                taus.append(_kendall(x, y))
-                overlaps.append(len(_top(x, k) & _top(y, k)) / k)
-            picks = [int(table[a].to_numpy().argmax()) for a in seeds]
-            pick_pct = float(np.mean([mean_full.iloc[p] for p in picks]))
-            finite = [t for t in taus if np.isfinite(t)]
+            found = agreement(table, full)
             notes = []
             if len(full) < 2:
                 notes.append("needs >= 2 cells")
-            elif len(finite) < len(taus):
+            elif found["tied"]:
                 notes.append("a seed's scores are all tied")
-            if pairs[0][0] == pairs[0][1]:
+            if not found["cross_seed"]:
                 notes.append("one seed: same-seed tau, which shares that seed's noise with the target")
-            note = "; ".join(notes)
             rows.append(
                 {
                     "regime": regime,
                     "score": score,
-                    "kendall_tau": float(np.mean(finite)) if finite else float("nan"),
-                    "kendall_tau_sd": float(np.std(finite, ddof=1)) if len(finite) > 1 else float("nan"),
-                    "seed_pairs": len(finite),
-                    "cross_seed": pairs[0][0] != pairs[0][1],
-                    "top_k": k,
-                    "top_k_overlap": float(np.mean(overlaps)),
-                    "picks": ", ".join(names.iloc[p] for p in picks),
-                    "pick_full_pct": pick_pct,
-                    "best_full_pct": float(mean_full.max()),
-                    "regret_pts": float(mean_full.max() - pick_pct),
-                    "note": note,
+                    "kendall_tau": found["kendall_tau"],
+                    "kendall_tau_sd": found["kendall_tau_sd"],
+                    "seed_pairs": found["seed_pairs"],
+                    "cross_seed": found["cross_seed"],
+                    "top_k": found["top_k"],
+                    "top_k_overlap": found["top_k_overlap"],
+                    "picks": ", ".join(names.loc[full.index[p]] for p in found["picks"]),
+                    "pick_full_pct": found["pick_full_pct"],
+                    "best_full_pct": found["best_full_pct"],
+                    "regret_pts": found["regret_pts"],
+                    "note": "; ".join(notes),
                 }
             )
     return pd.DataFrame(rows)

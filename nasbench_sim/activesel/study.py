@@ -15,15 +15,12 @@ For each seed:
 A control repeats the first `control_cells` candidates for `control_epochs`
 epochs under `control_regimes`. Reference models and training runs are tasks
 of `nasbench_sim._runner.run_tasks` (in this process or in spawned workers with
-one torch thread each); every result is written atomically, so an interrupted
-study resumes where it stopped (Ctrl-C raises `RunInterruptedError`). Every
-random number that decides a subset or a batch comes from a CPU generator, so
-a seed gives the same random parts and batch orders on any device (score-based
-parts follow the reference models' outputs, which can differ in the last bits
-between devices).
-
-Every file goes where `layout.StudyLayout` says (the layout of a study folder
-is described there).
+one torch thread each); every result is written atomically (where
+`layout.StudyLayout` says), so an interrupted study resumes where it stopped
+(Ctrl-C raises `RunInterruptedError`). Every random number that decides a
+subset or a batch comes from a CPU generator, so a seed gives the same random
+parts and batch orders on any device (score-based parts follow the reference
+models' outputs, which can differ in the last bits between devices).
 
 Example:
     >>> from nasbench_sim.activesel import StudyConfig, TrainConfig, run_study
@@ -75,7 +72,7 @@ def _data_key(config: StudyConfig) -> str:
     return json.dumps([config.data, config.train_size, config.validation_size, config.test_size])
 
 
-def _cached_data(config: StudyConfig) -> ImageData:
+def cached_data(config: StudyConfig) -> ImageData:
     """Per-process cache: a worker loads the data once for all its tasks."""
     key = _data_key(config)
     if key not in _DATA_CACHE:
@@ -83,7 +80,8 @@ def _cached_data(config: StudyConfig) -> ImageData:
     return _DATA_CACHE[key]
 
 
-def _set_threads(config: StudyConfig) -> None:
+def set_threads(config: StudyConfig) -> None:
+    """One torch thread per worker process when training on the CPU."""
     import torch
 
     if resolve_device(config.training.device).type == "cpu":
@@ -92,6 +90,11 @@ def _set_threads(config: StudyConfig) -> None:
 
 def _seed_int(*key: int) -> int:
     return int(np.random.SeedSequence(list(key)).generate_state(1)[0])
+
+
+def run_seed(seed: int, cell_index: int) -> int:
+    """The initialisation and batch-order seed of candidate `cell_index` at `seed`, the same in every regime."""
+    return _seed_int(seed, _RUN_STREAM, cell_index)
 
 
 @dataclass(frozen=True)
@@ -141,9 +144,9 @@ def _save_npy(path: Path, array: np.ndarray) -> None:
 
 
 def _run_reference(task: ReferenceTask) -> dict[str, Any]:
-    _set_threads(task.config)
+    set_threads(task.config)
     config = task.config
-    data = _cached_data(config)
+    data = cached_data(config)
     layout = StudyLayout(config.out)
     base = np.load(layout.subset(task.seed, "random-part"), allow_pickle=False)
     result = train(
@@ -187,9 +190,9 @@ def _write_reference(task: ReferenceTask, result: dict[str, Any]) -> None:
 
 
 def _run_training(task: RunTask) -> dict[str, Any]:
-    _set_threads(task.config)
+    set_threads(task.config)
     config = task.config
-    data = _cached_data(config)
+    data = cached_data(config)
     name, cell = candidate_cells(config)[task.cell_index]
     layout = StudyLayout(config.out)
     indices = np.load(layout.subset(task.seed, task.regime), allow_pickle=False)
@@ -212,7 +215,7 @@ def _run_training(task: RunTask) -> dict[str, Any]:
         data,
         indices,
         training,
-        seed=_seed_int(task.seed, _RUN_STREAM, task.cell_index),
+        seed=run_seed(task.seed, task.cell_index),
         max_steps=max_steps,
         log_dir=layout.run_log(**task.where),
         hparams=hparams,
@@ -341,9 +344,8 @@ def run_study(config: StudyConfig, *, progress: bool = True, report: bool = True
         report: write the report (`report.write_report`) at the end.
 
     Raises:
-        ConfigError: CUDA asked for but absent, a pool too small for the fractions, or an
-            output folder that holds a study with another configuration. Nothing is
-            written in these cases.
+        ConfigError: CUDA asked for but absent, a pool too small for the fractions, or an output
+            folder that holds a study with another configuration (then nothing is written).
         DataFormatError: the data cannot be found or read.
         RunInterruptedError: Ctrl-C; finished runs are kept and a rerun resumes.
     """

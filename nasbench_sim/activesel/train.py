@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -137,6 +138,8 @@ def train(
     *,
     seed: int,
     max_steps: int | None = None,
+    stop_after: int | None = None,
+    initialise: Callable[[nn.Module], None] | None = None,
     log_dir: str | Path | None = None,
     hparams: dict[str, Any] | None = None,
     keep_model: bool = False,
@@ -152,18 +155,26 @@ def train(
             seed gives the same initial weights and batches on any device.
         max_steps: stop after this many SGD steps (the cosine schedule spans them; the last
             epoch is then partial); None: `config.epochs` whole epochs.
+        stop_after: end the run after this many SGD steps of that schedule (its first part, as early
+            stopping sees it; validation and test are then evaluated there); None: the whole schedule.
+        initialise: called with the freshly initialised model before the first step (e.g. to load
+            inherited weights).
         log_dir: TensorBoard run folder (None: no logging).
         hparams: HParams to record with the final metrics.
         keep_model: return the trained model (for scoring).
     """
     device = resolve_device(config.device)
     init_seed, order_seed = (int(s) for s in np.random.SeedSequence(seed).generate_state(2))
-    model = seeded(init_seed, lambda: build_network(cell, data, config)).to(device)
+    model = seeded(init_seed, lambda: build_network(cell, data, config))
+    if initialise is not None:
+        initialise(model)
+    model = model.to(device)
     generator = torch.Generator().manual_seed(order_seed)
     x_train = torch.from_numpy(data.train.x[train_idx])
     y_train = torch.from_numpy(data.train.y[train_idx])
     per_epoch = steps_per_epoch(len(train_idx), config.batch_size)
     total = config.epochs * per_epoch if max_steps is None else max(1, int(max_steps))
+    stop = total if stop_after is None else min(total, max(1, int(stop_after)))
     optimiser = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: 0.5 * (1 + math.cos(math.pi * step / total)))
     writer = None
@@ -197,17 +208,17 @@ def train(
             writer.add_scalar("curve/validation_loss", loss, step)
         return probs, loss, accuracy
 
-    step_losses = np.zeros(total, dtype=np.float32)
+    step_losses = np.zeros(stop, dtype=np.float32)
     step = samples = 0
     train_seconds = validation_seconds = curve_seconds = 0.0
-    for epoch in range(1, math.ceil(total / per_epoch) + 1):
+    for epoch in range(1, math.ceil(stop / per_epoch) + 1):
         model.train()
         start = time.perf_counter()
         order = torch.randperm(len(train_idx), generator=generator)
         loss_sum, correct, seen = 0.0, 0, 0
         lr = optimiser.param_groups[0]["lr"]
         for s in range(0, len(order), config.batch_size):
-            if step == total:
+            if step == stop:
                 break
             idx = order[s : s + config.batch_size]
             x, y = x_train[idx].to(device), y_train[idx].to(device)
@@ -226,7 +237,7 @@ def train(
             if writer is not None and step % config.log_every == 0:
                 writer.add_scalar("loss/train_step", float(step_losses[step - 1]), step)
             in_epoch = s // config.batch_size + 1
-            if in_epoch in within and step < total:
+            if in_epoch in within and step < stop:
                 train_seconds += time.perf_counter() - start
                 evaluate(in_epoch, at_end=False)
                 start = time.perf_counter()

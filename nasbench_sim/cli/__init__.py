@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from nasbench_sim._runner import RunInterruptedError
-from nasbench_sim.cli import activesel, compare, data, run_official, surrogate
+from nasbench_sim.cli import activesel, compare, data, lab, run_official, surrogate
 from nasbench_sim.errors import NasbenchSimError
 
 
@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     surrogate.add_parsers(sub)
     compare.add_parsers(sub)
     activesel.add_parsers(sub)
+    lab.add_parsers(sub)
     run_official.add_parsers(sub)
     return parser
 

@@ -96,3 +96,29 @@ def test_the_default_evaluation_setting_leaves_a_studys_identity_as_it_was():
 
     assert "evals_per_epoch" not in StudyConfig().identity()["training"]
     assert StudyConfig(training=TrainConfig(evals_per_epoch=10)).identity()["training"]["evals_per_epoch"] == 10
+
+
+def test_an_early_stopped_run_is_the_first_steps_of_the_whole_run(digits):
+    # stop_after must cut the same schedule, not shorten it: the losses equal the whole run's first steps.
+    config = TrainConfig(stem_channels=4, device="cpu", epochs=2)
+    whole = train(CELL, digits, np.arange(300), config, seed=3)
+    early = train(CELL, digits, np.arange(300), config, seed=3, stop_after=7)
+    assert early.steps == 7 and whole.steps > 7
+    np.testing.assert_array_equal(early.step_losses, whole.step_losses[:7])
+    shortened = train(CELL, digits, np.arange(300), config, seed=3, max_steps=7)
+    assert not np.array_equal(shortened.step_losses[1:], whole.step_losses[1:7])  # its own, faster-decaying schedule
+
+
+def test_initialise_sees_the_fresh_model_before_the_first_step(digits):
+    # The hook that loads inherited weights must run before training, on the seeded initial weights.
+    seen = []
+    config = TrainConfig(stem_channels=4, device="cpu")
+
+    def zero_classifier(model):
+        seen.append(model.classifier.weight.detach().clone())
+        model.classifier.weight.data.zero_()
+
+    plain = train(CELL, digits, np.arange(100), config, seed=1)
+    hooked = train(CELL, digits, np.arange(100), config, seed=1, initialise=zero_classifier)
+    assert len(seen) == 1 and seen[0].abs().sum() > 0
+    assert hooked.step_losses[0] != plain.step_losses[0]
