@@ -32,7 +32,13 @@ import time
 import numpy as np
 
 from nasbench_sim.bench import open_table
-from nasbench_sim.bench.exchangeability import compare_repeats, mutation_pairs, neighbour_rows, repeat_statistics
+from nasbench_sim.bench.exchangeability import (
+    compare_repeats,
+    counts_between_worlds,
+    mutation_pairs,
+    neighbour_rows,
+    repeat_statistics,
+)
 from nasbench_sim.bench.sources import surrogate_level
 from nasbench_sim.bench.table import METRICS, POINTS
 from nasbench_sim.space import CellSpace
@@ -107,19 +113,21 @@ def main() -> None:
     around = neighbour_rows(space, tops)
     real_stats = repeat_statistics(real, level, pairs, around)
     result: dict = {"real_repeat0": real_stats, "realizations": {}}
-    comparisons = []
+    comparisons, worlds = [], []
     for r, values in repeats.items():
         block = {}
         for k in (1, 2):
             stats = repeat_statistics(values[:, k], level, pairs, around)
             versus = compare_repeats(real_stats, stats)
             comparisons.append(versus)
+            worlds.append(stats)
             block[f"repeat{k}"] = {"statistics": stats, "versus_real": versus}
         result["realizations"][str(r)] = block
     result["modelled_worlds_range"] = {
         key: [round(min(c[key] for c in comparisons), 4), round(max(c[key] for c in comparisons), 4)]
         for key in comparisons[0]
     }
+    result["counts_between_worlds"] = counts_between_worlds(real_stats, worlds)
     if args.searches:
         result["searches"] = searches(args, space, real, repeats)
     result["seconds"] = round(time.perf_counter() - start, 1)

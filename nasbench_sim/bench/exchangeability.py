@@ -93,3 +93,24 @@ def compare_repeats(real: dict[str, Any], modelled: dict[str, Any]) -> dict[str,
     for key in ("best", "q999", "neighbour_correlation", "top1pct_neighbours_top1pct"):
         out[f"{key}_difference"] = modelled[key] - real[key]
     return out
+
+
+def counts_between_worlds(real: dict[str, Any], worlds: Sequence[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """The real tail counts against their spread over modelled worlds (`repeat_statistics` of each).
+
+    Per threshold: the modelled worlds' mean count and between-world SD, where the real count lies
+    in SDs from that mean (the searches' criterion), and sqrt(real count), the SD a count of that
+    size has by chance alone (Poisson), which no model can remove.
+    """
+    out = {}
+    for key, count in real["counts_above"].items():
+        values = np.array([w["counts_above"][key] for w in worlds], dtype=float)
+        sd = float(values.std(ddof=1)) if len(values) > 1 else float("nan")
+        out[key] = {
+            "real": int(count),
+            "modelled_mean": float(values.mean()),
+            "between_world_sd": sd,
+            "real_in_sd": float((count - values.mean()) / sd) if sd > 0 else float("nan"),
+            "chance_sd": float(np.sqrt(count)),
+        }
+    return out

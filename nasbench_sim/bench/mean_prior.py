@@ -110,9 +110,7 @@ class MeanPrior:
 
     def moments(self, level: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(mean, sd) of the prior of `delta` at each level (N,)."""
-        prior = self.cell_prior(level)
-        mean = prior @ self.grid
-        return mean, np.sqrt(np.maximum(prior @ self.grid**2 - mean**2, 0.0))
+        return _grid_moments(self.cell_prior(level), self.grid)
 
     # --- posterior given repeat 0 --------------------------------------------------------
     def _log_posterior(self, deviation: np.ndarray, level: np.ndarray, noise_sd: np.ndarray) -> np.ndarray:
@@ -127,6 +125,12 @@ class MeanPrior:
         _check_inputs(deviation, level, noise_sd)
         post = np.exp(self._log_posterior(deviation, level, noise_sd))
         return post / post.sum(axis=1, keepdims=True)
+
+    def posterior_moments(
+        self, deviation: np.ndarray, level: np.ndarray, noise_sd: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(mean, sd) of the posterior of `delta` (N,) given `d = t0 - level` and the repeat noise sd."""
+        return _grid_moments(self.posterior(deviation, level, noise_sd), self.grid)
 
     def sample(
         self, deviation: np.ndarray, level: np.ndarray, noise_sd: np.ndarray, rng: np.random.Generator
@@ -211,6 +215,12 @@ def _check_inputs(deviation: Any, level: Any, noise_sd: Any) -> None:
         )
     if not all(np.all(np.isfinite(a)) for a in arrays) or np.any(arrays[2] <= 0):
         raise ValueError("mean prior: deviations, levels and noise sds must be finite, noise sds positive")
+
+
+def _grid_moments(weights: np.ndarray, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, sd) of (N, G) distributions on the grid (G,)."""
+    mean = weights @ grid
+    return mean, np.sqrt(np.maximum(weights @ grid**2 - mean**2, 0.0))
 
 
 def _blocks(n: int) -> Iterator[slice]:

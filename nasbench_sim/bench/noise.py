@@ -187,12 +187,9 @@ class NoiseModel:
         """
         t0 = np.asarray(repeat0, dtype=np.float64)
         m = np.asarray(level, dtype=np.float64)
-        post = self.mean_prior.posterior(t0 - m, m, power_law(self.repeat_sd, m))
-        grid = self.mean_prior.grid
-        mean = m + post @ grid
-        sd = np.sqrt(np.maximum(post @ grid**2 - (post @ grid) ** 2, 0.0))
+        delta, sd = self.mean_prior.posterior_moments(t0 - m, m, power_law(self.repeat_sd, m))
         failed = failed_cells(t0, m)
-        return np.where(failed, t0, mean), np.where(failed, 0.0, sd)
+        return np.where(failed, t0, m + delta), np.where(failed, 0.0, sd)
 
     # --- sampling ---------------------------------------------------------------------
     def sample_partial(

@@ -17,13 +17,12 @@ from nasbench_sim.errors import ConfigError
 DEFAULT_ALGORITHMS = "mo-rs,mo-re,nsga2,pls,parego"
 DEFAULT_BUDGET = 500
 #: compare options that a multi-objective comparison does not use (it runs in this process).
-_UNUSED = ("config", "protocol", "budget_seconds", "realizations", "workers", "scheduler", "device")
+_UNUSED = ("config", "protocol", "budget_seconds", "workers", "scheduler", "device")
 
 
 def run_compare(args: argparse.Namespace) -> int:
     """Run the comparison the compare options describe, with `--objectives`; write the report and figures."""
-    from nasbench_sim.bench import open_table
-    from nasbench_sim.harness.inputs import parse_seeds
+    from nasbench_sim.harness.inputs import open_tables, parse_seeds
     from nasbench_sim.multiobjective.objectives import check_objectives
     from nasbench_sim.multiobjective.registry import resolve
     from nasbench_sim.multiobjective.report import figures, report_markdown
@@ -36,19 +35,20 @@ def run_compare(args: argparse.Namespace) -> int:
     algorithms = [name.strip() for name in (args.algorithms or DEFAULT_ALGORITHMS).split(",")]
     seeds = parse_seeds(args.seeds or "0-9")
     queries = DEFAULT_BUDGET if args.budget is None else args.budget
-    table = open_table(args.table or "partial", progress=not args.quiet)
+    tables = open_tables(args.table or "partial", args.realizations, progress=not args.quiet)
+    table = tables[0]
     names = [resolve(item)[0] for item in algorithms]
     name = args.experiment or f"{table.kind}-mo-{'-'.join(objectives)}-{'-'.join(names)}-{queries}"
     folder = Path(args.results_dir or "results") / name
-    say(f"objectives (minimised): {', '.join(objectives)}; table: {table.label}")
-    frame = run_experiment(table, objectives, algorithms, seeds, queries, folder, progress=not args.quiet)
+    say(f"objectives (minimised): {', '.join(objectives)}; table: {table.label}; {len(tables)} realization(s)")
+    frame = run_experiment(tables, objectives, algorithms, seeds, queries, folder, progress=not args.quiet)
     meta = {"objectives": objectives, "queries": queries, "table": table.label, "algorithms": names,
-            "seeds": seeds}  # fmt: skip
+            "seeds": seeds, "realizations": len(tables)}  # fmt: skip
     atomic_write_json(folder / "metadata.json", meta)
     report = report_markdown(frame, meta)
     atomic_write_bytes(folder / "summary.md", report.encode())
     if not args.no_plot:
-        figures(frame, Scoring.of(table, objectives), folder)
+        figures(frame, Scoring.of(tables[min(seeds) % len(tables)], objectives), folder)
     say(report.splitlines()[0])
     say(f"results: {folder}")
     return 0

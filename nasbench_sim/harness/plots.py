@@ -72,7 +72,7 @@ def _subtitle(meta: dict[str, Any], history: pd.DataFrame) -> str:
     return text
 
 
-def _percent_axis(ax, axis: str = "y") -> None:
+def percent_axis(ax: Any, axis: str = "y") -> None:
     """Log axis with plain-number ticks (0.1, 0.2, 0.5, 1, 2 ...)."""
     target = ax.yaxis if axis == "y" else ax.xaxis
     target.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
@@ -94,7 +94,8 @@ def _band(ax, x: np.ndarray, values: np.ndarray, algorithm: str, meta: dict[str,
     ax.fill_between(x, np.clip(mean - se, 1e-6, None), mean + se, color=st["color"], alpha=0.18, lw=0)
 
 
-def _save(fig, folder: Path, name: str) -> list[Path]:
+def save_plot(fig: Any, folder: Path, name: str) -> list[Path]:
+    """Write `fig` as `<name>.png` and `<name>.pdf` in `folder` (atomically), close it; the paths."""
     paths = [folder / f"{name}.{ext}" for ext in ("png", "pdf")]
     for path in paths:
         atomic_write_figure(fig, path, dpi=150, bbox_inches="tight")
@@ -147,11 +148,11 @@ def regret_figures(history: pd.DataFrame, meta: dict[str, Any], out: Path) -> li
         runs = history[history["algorithm"] == algorithm].pivot(index="seed", columns="query", values="test_regret")
         _band(ax, runs.columns.to_numpy(), 100 * runs.to_numpy(dtype=float), algorithm, meta)
     ax.set(yscale="log", xlabel="queries (architectures evaluated)", ylabel="test regret of the incumbent (%)")
-    _percent_axis(ax)
+    percent_axis(ax)
     ax.set_title("Mean test regret ± 1 SE — " + _subtitle(meta, history) + note, fontsize=8)
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
-    written += _save(fig, out, "regret_vs_queries")
+    written += save_plot(fig, out, "regret_vs_queries")
     if "end_time" in history and meta.get("workers") is None:  # runs written before end_time was recorded
         history = history.assign(end_time=history["end_time"].fillna(history["cumulative_time"]))
     column = clock_column(history)
@@ -168,11 +169,11 @@ def regret_figures(history: pd.DataFrame, meta: dict[str, Any], out: Path) -> li
     parallel = meta.get("workers") is not None
     xlabel = "simulated wall-clock (seconds)" if parallel else "simulated training time (seconds)"
     ax.set(xscale="log", yscale="log", xlabel=xlabel, ylabel="test regret (%)")
-    _percent_axis(ax)
+    percent_axis(ax)
     ax.set_title("Mean test regret ± 1 SE vs simulated time — " + _subtitle(meta, history) + note, fontsize=8)
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
-    written += _save(fig, out, "regret_vs_time")
+    written += save_plot(fig, out, "regret_vs_time")
     return written
 
 
@@ -199,7 +200,7 @@ def final_figure(final: pd.DataFrame, meta: dict[str, Any], history: pd.DataFram
     ax.set(ylabel="final test error of the incumbent (%)")
     ax.set_title("Final test error per run — " + _subtitle(meta, history), fontsize=8)
     ax.grid(alpha=0.3, axis="y")
-    return _save(fig, out, "final_error")
+    return save_plot(fig, out, "final_error")
 
 
 def nemenyi_distance(algorithms: int, seeds: int, alpha: float = 0.05) -> float:
@@ -255,7 +256,7 @@ def critical_difference_figure(final: pd.DataFrame, out: Path, meta: dict[str, A
         fontsize=7,
         wrap=True,
     )
-    return _save(fig, out, "critical_difference")
+    return save_plot(fig, out, "critical_difference")
 
 
 #: Number formats of the summary table's columns (others: 3 decimals).

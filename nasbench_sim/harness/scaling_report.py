@@ -38,7 +38,7 @@ from scipy import stats
 
 from nasbench_sim._io import atomic_write_bytes
 from nasbench_sim.errors import DataFormatError
-from nasbench_sim.harness.plots import _percent_axis, _save, regret_at
+from nasbench_sim.harness.plots import percent_axis, regret_at, save_plot
 from nasbench_sim.harness.stats import final_runs, idle_share
 from nasbench_sim.harness.store import load_experiment, read_metadata
 from nasbench_sim.harness.styles import label_of, style_of
@@ -171,6 +171,7 @@ def study_table(history: pd.DataFrame, target_pct: float) -> pd.DataFrame:
                 "runs": len(final),
                 "test error %": err.mean(),
                 "± SE": err.std(ddof=1) / np.sqrt(len(err)) if len(err) > 1 else math.nan,
+                "between-realization SD": _between_realizations(final),
                 "change vs 1 worker": diff.mean() if count != 1 else 0.0,
                 "Wilcoxon p": p,
                 "queries/run": group.groupby("seed").size().mean(),
@@ -180,6 +181,13 @@ def study_table(history: pd.DataFrame, target_pct: float) -> pd.DataFrame:
         )
     table = pd.DataFrame(rows).merge(out, on=["algorithm", "workers"], how="left")
     return table.sort_values(["algorithm", "workers"], kind="stable").reset_index(drop=True)
+
+
+def _between_realizations(final: pd.DataFrame) -> float:
+    """SD of the per-realization mean final test error (NaN with one realization)."""
+    if "realization" not in final or final["realization"].nunique() < 2:
+        return math.nan
+    return float(final.groupby("realization")["test_error_pct"].mean().std(ddof=1))
 
 
 def headline(table: pd.DataFrame, target_pct: float, setup: dict[str, Any], meta: dict[str, Any]) -> str:
@@ -295,7 +303,7 @@ def _wallclock_figure(history: pd.DataFrame, meta: dict[str, Any], out: Path) ->
                 lw=0,
             )
         ax.set(xscale="log", yscale="log", title=label_of(algorithm, meta), xlabel="simulated wall-clock (s)")
-        _percent_axis(ax)
+        percent_axis(ax)
         ax.grid(alpha=0.3, which="both")
     for ax in axes.ravel()[len(algorithms) :]:
         ax.axis("off")
@@ -304,7 +312,7 @@ def _wallclock_figure(history: pd.DataFrame, meta: dict[str, Any], out: Path) ->
     seeds = history.groupby(["algorithm", "workers"])["seed"].nunique().min()
     fig.suptitle(f"Mean test regret ± 1 SE vs simulated wall-clock ({seeds} seeds)", fontsize=9)
     fig.tight_layout()
-    return _save(fig, out, "regret_vs_wallclock")
+    return save_plot(fig, out, "regret_vs_wallclock")
 
 
 def _speedup_figure(table: pd.DataFrame, meta: dict[str, Any], target: float, out: Path) -> list[Path]:
@@ -324,4 +332,4 @@ def _speedup_figure(table: pd.DataFrame, meta: dict[str, Any], target: float, ou
     ax.set_title(f"Speed-up to {target:.3f}% test regret (median over seeds, 68% bootstrap band)", fontsize=8)
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=7)
-    return _save(fig, out, "speedup")
+    return save_plot(fig, out, "speedup")

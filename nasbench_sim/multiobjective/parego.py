@@ -27,8 +27,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nasbench_sim._checks import whole_number
 from nasbench_sim.errors import ConfigError
-from nasbench_sim.multiobjective.search import UniqueCells, require_positive
+from nasbench_sim.multiobjective.search import UniqueCells
 from nasbench_sim.search.models.gp import DistanceGP, DistanceGPConfig
 from nasbench_sim.space.cell import Cell
 from nasbench_sim.space.encodings import categorical
@@ -46,7 +47,7 @@ class ParEGOConfig:
 
     def __post_init__(self) -> None:
         for name in ("num_init", "pool_size", "parents"):
-            require_positive(name, getattr(self, name))
+            whole_number(getattr(self, name), name)
         if isinstance(self.rho, bool) or not isinstance(self.rho, (int, float)) or not 0 <= self.rho < np.inf:
             raise ConfigError(f"rho must be a number >= 0, got {self.rho!r}")
 

@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from nasbench_sim._checks import whole_number
 from nasbench_sim.bench.oracle import Oracle
 from nasbench_sim.bench.table import BenchmarkTable
 from nasbench_sim.errors import ConfigError, OutOfDomainError
@@ -173,7 +174,7 @@ def _seen(name: str, result: dict[str, float], row: int, space: CellSpace, flops
 
 
 def run_experiment(
-    table: BenchmarkTable,
+    table: BenchmarkTable | Sequence[BenchmarkTable],
     names: Sequence[str],
     algorithms: Sequence[str | type],
     seeds: Sequence[int],
@@ -185,16 +186,18 @@ def run_experiment(
     """Run every (algorithm, seed) not finished yet into `folder`; returns all runs' histories.
 
     Args:
+        table: one table, or one per noise realization (`harness.inputs.open_tables`): seed s runs on
+            table s % len(tables), with that table's own exact front.
         algorithms: registered names, `'package.module:Class'` references or searcher classes
             (`multiobjective.registry.resolve`); each names its folder of runs.
 
     Raises:
         ConfigError: an unknown algorithm or objective, a keyed table, or a budget below 1.
     """
-    if table.keyed:
+    tables = [table] if isinstance(table, BenchmarkTable) else list(table)
+    if not tables or any(t.keyed for t in tables):
         raise ConfigError("multi-objective runs need a dense table (partial, surrogate or a complete official one)")
-    if isinstance(queries, bool) or not isinstance(queries, int) or queries < 1:
-        raise ConfigError(f"queries must be a whole number >= 1, got {queries!r}")
+    whole_number(queries, "queries")
     resolved = [resolve(item) for item in algorithms]  # fails early on an unknown name
     searchers = {name: item for (name, _, _), item in zip(resolved, algorithms, strict=True)}
     if len(searchers) < len(algorithms):
@@ -202,26 +205,40 @@ def run_experiment(
     classes = {name: qualified(cls) for name, _, cls in resolved}
     folder = Path(folder)
     space = CellSpace.load_or_build(progress=False)
-    scoring = Scoring.of(table, names, space)
-    describe: dict[str, Any] = {"objectives": list(scoring.names), "queries": queries, "table": table.label}
-    todo = [
-        (name, seed)
-        for name in searchers
-        for seed in seeds
-        if not run_is_done(
-            run_path(folder, name, seed), {**describe, "algorithm": name, "class": classes[name], "seed": seed}
-        )
-    ]
+    objectives = check_objectives(names)
+    scorings: dict[int, Scoring] = {}
+
+    def scoring_of(seed: int) -> Scoring:  # built when first needed: an exact front per table
+        r = seed % len(tables)
+        if r not in scorings:
+            scorings[r] = Scoring.of(tables[r], objectives, space)
+        return scorings[r]
+
+    def describe(name: str, seed: int) -> dict[str, Any]:
+        world = tables[seed % len(tables)]
+        return {
+            "objectives": list(objectives),
+            "queries": queries,
+            "table": world.label,
+            "realization": seed % len(tables),
+            "realizations": len(tables),
+            "algorithm": name,
+            "class": classes[name],
+            "seed": seed,
+        }
+
+    todo = [(n, s) for n in searchers for s in seeds if not run_is_done(run_path(folder, n, s), describe(n, s))]
     for name, seed in tqdm(todo, desc="multi-objective runs", unit="run", disable=not progress):
         searcher_seq, oracle_seq = np.random.SeedSequence(seed).spawn(2)
         searcher = build_searcher(searchers[name], np.random.default_rng(searcher_seq))
-        history = run_multiobjective(searcher, table, scoring, queries, np.random.default_rng(oracle_seq), space)
-        write_run(
-            run_path(folder, name, seed), history, {**describe, "algorithm": name, "class": classes[name], "seed": seed}
+        world = tables[seed % len(tables)]
+        history = run_multiobjective(
+            searcher, world, scoring_of(seed), queries, np.random.default_rng(oracle_seq), space
         )
+        write_run(run_path(folder, name, seed), history, describe(name, seed))
     frames = []
     for name in searchers:
         for seed in seeds:
             history, _ = read_run(run_path(folder, name, seed))
-            frames.append(history.assign(algorithm=name, seed=seed))
+            frames.append(history.assign(algorithm=name, seed=seed, realization=seed % len(tables)))
     return pd.concat(frames, ignore_index=True)

@@ -42,6 +42,7 @@ from typing import Any, Protocol, runtime_checkable
 import moocore
 import numpy as np
 
+from nasbench_sim._checks import whole_number
 from nasbench_sim.errors import ConfigError
 from nasbench_sim.space.cell import Cell
 from nasbench_sim.space.sampling import mutate, neighbours, random_cell
@@ -98,12 +99,6 @@ def _best(points: np.ndarray) -> int:
     return int(np.lexsort((np.arange(len(points)), -crowding, ranks))[0])
 
 
-def require_positive(name: str, value: Any) -> None:
-    """Refuse a config setting that is not a whole number >= 1 (`ConfigError` naming it)."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"{name} must be a whole number >= 1, got {value!r}")
-
-
 class UniqueCells:
     """Cells none of which was asked before (after `tries` draws that all were, a repeat is allowed)."""
 
@@ -149,8 +144,8 @@ class MORegularizedEvolutionConfig:
     sample_size: int = 10
 
     def __post_init__(self) -> None:
-        require_positive("population_size", self.population_size)
-        require_positive("sample_size", self.sample_size)
+        whole_number(self.population_size, "population_size")
+        whole_number(self.sample_size, "sample_size")
 
 
 class MORegularizedEvolution:
@@ -183,7 +178,7 @@ class NSGA2Config:
     population_size: int = 50
 
     def __post_init__(self) -> None:
-        require_positive("population_size", self.population_size)
+        whole_number(self.population_size, "population_size")
         if self.population_size < 2:
             raise ConfigError("population_size must be at least 2 (binary tournaments)")
 
@@ -242,7 +237,7 @@ class ParetoLocalSearchConfig:
     initial_cells: int = 10
 
     def __post_init__(self) -> None:
-        require_positive("initial_cells", self.initial_cells)
+        whole_number(self.initial_cells, "initial_cells")
 
 
 class ParetoLocalSearch:

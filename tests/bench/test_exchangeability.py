@@ -4,6 +4,7 @@ import pytest
 from nasbench_sim.bench.exchangeability import (
     compare_repeats,
     counts_above,
+    counts_between_worlds,
     mutation_pairs,
     neighbour_rows,
     repeat_statistics,
@@ -43,3 +44,11 @@ def test_mutation_pairs_and_neighbours_are_one_edit_apart(space):
     assert sorted(around[0].tolist()) == sorted(space.indices(neighbours(space.cell(0))).tolist())
     with pytest.raises(KeyError):
         around[1000]
+
+
+def test_the_real_count_is_placed_in_between_world_sds():
+    # Closed form: worlds counting 8, 10, 12 (mean 10, SD 2) put a real count of 14 at +2 SD; chance SD sqrt(14).
+    worlds = [{"counts_above": {"0.94": n}} for n in (8, 10, 12)]
+    found = counts_between_worlds({"counts_above": {"0.94": 14}}, worlds)["0.94"]
+    assert found["modelled_mean"] == 10 and found["between_world_sd"] == 2 and found["real_in_sd"] == 2
+    assert found["chance_sd"] == pytest.approx(14**0.5)

@@ -25,7 +25,7 @@ def test_compare_with_objectives_writes_runs_report_and_figures(surrogate, tmp_p
             ["--objectives", "test_error,params", "--algorithms", "bananas"],
             "unknown multi-objective searcher 'bananas'",
         ),
-        (["--objectives", "test_error,params", "--budget", "0"], "queries must be a whole number >= 1"),
+        (["--objectives", "test_error,params", "--budget", "0"], "queries must be >= 1"),
     ],
 )
 def test_bad_multiobjective_options_are_one_line(surrogate, tmp_path, capsys, extra, message):

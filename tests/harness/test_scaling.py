@@ -12,6 +12,7 @@ from nasbench_sim.harness.run import Budget
 from nasbench_sim.harness.scaling import budget_for, compare_workers
 from nasbench_sim.harness.scaling_report import load_study, speedups, time_to_target
 from nasbench_sim.harness.simulator import Workers
+from nasbench_sim.harness.stats import final_runs
 from nasbench_sim.harness.store import read_run, run_path
 
 
@@ -93,6 +94,11 @@ def test_a_scaling_study_resumes_and_writes_its_report(space, tmp_path):
     table = pd.read_csv(folder / "scaling.csv")
     one = table.loc[table["workers"] == 1, "speedup"]
     assert set(table["workers"]) == {1, 4, 16} and ((one == 1) | one.isna()).all()  # NaN: never reached
+    # Seeds 0-2 run on realizations 0-2: the spread of the per-realization means is the between-realization SD.
+    rs1 = final_runs(history[(history["algorithm"] == "rs") & (history["workers"] == 1)])
+    expected = rs1.groupby("realization")["test_error_pct"].mean().std(ddof=1)
+    got = table.loc[(table["algorithm"] == "rs") & (table["workers"] == 1), "between-realization SD"].iloc[0]
+    assert got == pytest.approx(expected) and "between-realization SD" in report
     stamp = (folder / "w4" / "runs" / "rs" / "seed_0000.parquet").stat().st_mtime_ns
     compare_workers(["rs", "asha"], range(3), Budget(seconds=2e5), results=tmp_path, **kwargs)
     assert (folder / "w4" / "runs" / "rs" / "seed_0000.parquet").stat().st_mtime_ns == stamp

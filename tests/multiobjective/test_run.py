@@ -70,7 +70,7 @@ def test_experiments_resume_and_each_seed_is_the_same_alone_or_with_others(surro
 def test_bad_experiments_are_one_clear_error(surrogate, golden_table, tmp_path):
     with pytest.raises(ConfigError, match="unknown multi-objective searcher 'bananas'"):
         run_experiment(surrogate, ["test_error", "params"], ["bananas"], [0], 5, tmp_path)
-    with pytest.raises(ConfigError, match="queries must be a whole number >= 1"):
+    with pytest.raises(ConfigError, match="queries must be >= 1"):
         run_experiment(surrogate, ["test_error", "params"], ["mo-rs"], [0], 0, tmp_path)
     with pytest.raises(ConfigError, match="need a dense table"):
         run_experiment(golden_table, ["test_error", "params"], ["mo-rs"], [0], 5, tmp_path)
@@ -86,3 +86,20 @@ def test_three_objectives_are_scored_with_a_three_dimensional_hypervolume(surrog
     )  # fmt: skip
     assert scoring.front.shape[1] == 3 and history["hypervolume"].is_monotonic_increasing
     assert 0 < history["hypervolume_ratio"].iloc[-1] <= 1
+
+
+def test_seeds_run_on_their_own_realization_and_the_summary_gives_its_sd(surrogate, tmp_path):
+    # Seed s must use table s % R and record it, so the summary can give the between-realization SD.
+    from nasbench_sim.harness.store import read_run
+    from nasbench_sim.multiobjective.report import final_runs, summary_table
+
+    frame = run_experiment([surrogate, surrogate], ["test_error", "params"], ["mo-rs"], [0, 1, 2, 3], 6, tmp_path)
+    assert list(frame.groupby("seed")["realization"].first()) == [0, 1, 0, 1]
+    _, meta = read_run(tmp_path / "runs" / "mo-rs" / "seed_0001.parquet")
+    assert meta["realization"] == 1 and meta["realizations"] == 2
+    final = final_runs(frame)
+    table = summary_table(final).iloc[0]
+    by_world = final.groupby("realization")["hypervolume_ratio"].mean()
+    assert table["between-realization SD"] == pytest.approx(by_world.std(ddof=1))
+    single = summary_table(final.drop(columns="realization")).iloc[0]
+    assert np.isnan(single["between-realization SD"])

@@ -80,5 +80,5 @@ def test_unknown_names_and_settings_list_the_choices():
         build_searcher("moead", np.random.default_rng(0))
     with pytest.raises(ConfigError, match="settings: population_size, sample_size"):
         build_searcher("mo-re", np.random.default_rng(0), populaton_size=3)
-    with pytest.raises(ConfigError, match="population_size must be a whole number >= 1"):
+    with pytest.raises(ConfigError, match="population_size must be a whole number"):
         build_searcher("nsga2", np.random.default_rng(0), population_size=2.5)
