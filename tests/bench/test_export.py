@@ -7,12 +7,8 @@ import numpy as np
 import pytest
 
 from nasbench_sim.bench.conversion import convert_tfrecord
-from nasbench_sim.bench.export import (
-    START_PLACEHOLDER,
-    TOTAL_TIME_FACTOR,
-    export_tfrecord,
-    model_metrics_bytes,
-)
+from nasbench_sim.bench.export import export_tfrecord
+from nasbench_sim.bench.metrics_encoder import START_PLACEHOLDER, TOTAL_TIME_FACTOR, model_metrics_bytes
 from nasbench_sim.bench.table import METRICS, BenchmarkTable, FileCells
 from nasbench_sim.bench.tfrecord import ModelMetrics, decode_row, iter_tfrecord, write_tfrecord
 from nasbench_sim.errors import ConfigError, DataFormatError
