@@ -9,7 +9,8 @@ full-data row (two full runs that differ only in seed). Cost per candidate:
 SGD steps and the seconds a search pays per query; fixed costs paid once per
 search (the supernet, a selection regime's reference models) are amortised
 over `LabConfig.queries` queries; the speed-up is full training's seconds per
-candidate over the estimator's amortised seconds. A trained parent is not
+candidate over the estimator's amortised seconds. The t-interval is clipped to
+[-1, 1]. A trained parent is not
 charged to `inherit`: in a morphism search the parent is an earlier query.
 
 Example:
@@ -99,6 +100,7 @@ def estimator_table(rows: pd.DataFrame, full: pd.DataFrame, queries: int) -> pd.
         found = agreement(scores, full)
         per_seed = np.array(list(found["tau_by_seed"].values()), dtype=float)
         _, low, high = confidence_interval(list(per_seed))
+        low, high = (float(np.clip(v, -1.0, 1.0)) for v in (low, high))  # a tau lies in [-1, 1]
         fixed_seconds = float(group.groupby("seed")["fixed_seconds"].first().mean())
         fixed_steps = float(group.groupby("seed")["fixed_steps"].first().mean())
         amortised = float(group["seconds"].mean()) + fixed_seconds / queries
@@ -201,7 +203,8 @@ def _notes(records: list[dict[str, Any]], rows: pd.DataFrame) -> list[str]:
     curves = [r for r in records if r.get("kind") == "early-stop"]
     if curves:
         fitted = sum(bool(r["fit"]["fitted"]) for r in curves)
-        notes.append(f"curve: pow3 fitted {fitted} of {len(curves)} curves (the rest predict the last point).")
+        rest = " (the rest predict their last point)" if fitted < len(curves) else ""
+        notes.append(f"curve: pow3 fitted {fitted} of {len(curves)} curves{rest}.")
     return notes
 
 
