@@ -78,7 +78,7 @@ def test_the_critical_difference_axis_spans_every_rank(monkeypatch, tmp_path):
         seen["xlim"], seen["title"] = fig.axes[0].get_xlim(), fig.axes[0].get_title()
         return []
 
-    monkeypatch.setattr(plots, "_save", keep)
+    monkeypatch.setattr(plots, "save_plot", keep)
     rng = np.random.default_rng(2)
     base = rng.normal(6.0, 0.3, 10)
     plots.critical_difference_figure(_final({"a": base, "b": base + 0.1, "c": base + 0.2, "d": base + 0.3}), tmp_path)
