@@ -23,6 +23,7 @@ Example:
 
 from __future__ import annotations
 
+import concurrent.futures.process
 import contextlib
 import os
 import signal
@@ -212,6 +213,11 @@ def stop_pool(pool: ProcessPoolExecutor) -> None:
     manager = getattr(pool, "_executor_manager_thread", None)
     if manager is not None and manager is not threading.current_thread():
         manager.join(timeout=10)
+        # A manager still busy after that (a loaded machine) closes the pipe later, racing the exit hook
+        # just the same: take it off the hook's list; it ends by itself once it sees its workers gone.
+        wakeups = getattr(concurrent.futures.process, "_threads_wakeups", None)
+        if wakeups is not None:
+            wakeups.pop(manager, None)
 
 
 def _take(iterator: Iterable[T], count: int) -> list[T]:
