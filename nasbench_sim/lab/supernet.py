@@ -40,8 +40,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from nasbench_sim._nn import seeded
 from nasbench_sim.activesel.config import TrainConfig
 from nasbench_sim.activesel.data import ImageData, Split
+from nasbench_sim.activesel.train import steps_per_epoch
 from nasbench_sim.space.cell import CONV1X1, CONV3X3, MAX_VERTICES, MAXPOOL3X3, Cell
 from nasbench_sim.space.sampling import random_cell
 
@@ -127,6 +129,17 @@ class TrainedSupernet:
     train_seconds: float
 
 
+def build_supernet(data: ImageData, config: TrainConfig) -> SuperNet:
+    """A supernet of the study's size for `data`'s images and classes (torch's global RNG initialises it)."""
+    return SuperNet(
+        in_channels=data.train.x.shape[1],
+        num_classes=data.num_classes,
+        stem_channels=config.stem_channels,
+        num_stacks=config.num_stacks,
+        cells_per_stack=config.cells_per_stack,
+    )
+
+
 def train_supernet(
     data: ImageData, config: TrainConfig, *, epochs: int, seed: int, device: torch.device
 ) -> TrainedSupernet:
@@ -135,20 +148,12 @@ def train_supernet(
     Initial weights, batch order and sampled cells follow `seed` alone (CPU generators).
     """
     init_seed, order_seed, cell_seed = (int(s) for s in np.random.SeedSequence(seed).generate_state(3))
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(init_seed)
-        model = SuperNet(
-            in_channels=data.train.x.shape[1],
-            num_classes=data.num_classes,
-            stem_channels=config.stem_channels,
-            num_stacks=config.num_stacks,
-            cells_per_stack=config.cells_per_stack,
-        )
+    model = seeded(init_seed, lambda: build_supernet(data, config))
     model = model.to(device)
     generator = torch.Generator().manual_seed(order_seed)
     rng = np.random.default_rng(cell_seed)
     x_train, y_train = torch.from_numpy(data.train.x), torch.from_numpy(data.train.y)
-    per_epoch = math.ceil(len(data.train) / config.batch_size)
+    per_epoch = steps_per_epoch(len(data.train), config.batch_size)
     total = epochs * per_epoch
     optimiser = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: 0.5 * (1 + math.cos(math.pi * step / total)))

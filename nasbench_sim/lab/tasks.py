@@ -236,19 +236,6 @@ def _inherit(task: LabTask, data: ImageData, cell, seed: int, steps: int) -> dic
     }
 
 
-def _supernet_model(config: LabConfig, data: ImageData):
-    from nasbench_sim.lab.supernet import SuperNet
-
-    training = config.study.training
-    return SuperNet(
-        in_channels=data.train.x.shape[1],
-        num_classes=data.num_classes,
-        stem_channels=training.stem_channels,
-        num_stacks=training.num_stacks,
-        cells_per_stack=training.cells_per_stack,
-    )
-
-
 def _supernet(task: LabTask, data: ImageData) -> dict[str, Any]:
     from nasbench_sim.lab.inherit import save_state
     from nasbench_sim.lab.supernet import train_supernet
@@ -265,11 +252,11 @@ def _one_shot(task: LabTask, data: ImageData, cell) -> dict[str, Any]:
     import torch
 
     from nasbench_sim.lab.inherit import load_state
-    from nasbench_sim.lab.supernet import score
+    from nasbench_sim.lab.supernet import build_supernet, score
 
     supernet = LabTask(task.config, "supernet", task.seed)
     record = json.loads(supernet.record.read_text())
-    model = _supernet_model(task.config, data)
+    model = build_supernet(data, task.config.study.training)
     state = load_state(supernet.record.with_suffix(".npz"))
     model.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})
     device = resolve_device(task.config.study.training.device)
