@@ -59,11 +59,8 @@ REFERENCE_COLUMNS = (
 
 
 @dataclass(frozen=True)
-class StudyLayout:
-    """Paths inside one study folder (`root`, a str or path); see the module docstring for the tree.
-
-    `reference` and `run` return stems: the record is `<stem>.json`, its arrays `<stem>.<kind>.npy`.
-    """
+class FolderLayout:
+    """Paths inside one results folder (`root`, a str or path) that keeps its configuration in `config.json`."""
 
     root: Path
 
@@ -72,8 +69,16 @@ class StudyLayout:
 
     @property
     def config(self) -> Path:
-        """The study's configuration, data sizes and candidates (JSON)."""
+        """The folder's configuration (JSON)."""
         return self.root / "config.json"
+
+
+@dataclass(frozen=True)
+class StudyLayout(FolderLayout):
+    """Paths inside one study folder; see the module docstring for the tree.
+
+    `reference` and `run` return stems: the record is `<stem>.json`, its arrays `<stem>.<kind>.npy`.
+    """
 
     @property
     def summary(self) -> Path:

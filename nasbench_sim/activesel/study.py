@@ -12,11 +12,10 @@ For each seed:
    batch-order seed across regimes (a paired design), and every run is
    evaluated on validation (the score a search would see) and on test.
 
-A control repeats the first `control_cells` candidates for `control_epochs`
-epochs under `control_regimes`. Reference models and training runs are tasks
-of `nasbench_sim._runner.run_tasks` (in this process or in spawned workers with
-one torch thread each); every result is written atomically (where
-`layout.StudyLayout` says), so an interrupted study resumes where it stopped
+A control repeats the first `control_cells` candidates for `control_epochs` epochs under
+`control_regimes`. Reference models and training runs are tasks of `nasbench_sim._runner.run_tasks`
+(in this process or in spawned workers with one torch thread each); every result is written
+atomically (where `layout.StudyLayout` says), so an interrupted study resumes where it stopped
 (Ctrl-C raises `RunInterruptedError`). Every random number that decides a
 subset or a batch comes from a CPU generator, so a seed gives the same random
 parts and batch orders on any device (score-based parts follow the reference
@@ -88,13 +87,14 @@ def set_threads(config: StudyConfig) -> None:
         torch.set_num_threads(1)
 
 
-def _seed_int(*key: int) -> int:
+def seed_int(*key: int) -> int:
+    """One 32-bit seed from a key of integers (`SeedSequence(key)`): each key its own stream."""
     return int(np.random.SeedSequence(list(key)).generate_state(1)[0])
 
 
 def run_seed(seed: int, cell_index: int) -> int:
     """The initialisation and batch-order seed of candidate `cell_index` at `seed`, the same in every regime."""
-    return _seed_int(seed, _RUN_STREAM, cell_index)
+    return seed_int(seed, _RUN_STREAM, cell_index)
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,7 @@ def _run_reference(task: ReferenceTask) -> dict[str, Any]:
         data,
         base,
         config.training,
-        seed=_seed_int(task.seed, _REFERENCE_STREAM, task.index),
+        seed=seed_int(task.seed, _REFERENCE_STREAM, task.index),
         keep_model=True,
         log_dir=layout.reference_log(task.seed, task.index),
         hparams={

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -130,6 +130,17 @@ def steps_per_epoch(samples: int, batch_size: int) -> int:
     return max(1, math.ceil(samples / batch_size))
 
 
+def cosine_optimiser(
+    parameters: Iterable[nn.Parameter], config: TrainConfig, total_steps: int
+) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
+    """AdamW at `config.lr` with `config.weight_decay`, and its cosine schedule to 0 over `total_steps` steps."""
+    optimiser = torch.optim.AdamW(parameters, lr=config.lr, weight_decay=config.weight_decay)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda step: 0.5 * (1 + math.cos(math.pi * step / total_steps))
+    )
+    return optimiser, schedule
+
+
 def train(
     cell: Cell,
     data: ImageData,
@@ -175,8 +186,7 @@ def train(
     per_epoch = steps_per_epoch(len(train_idx), config.batch_size)
     total = config.epochs * per_epoch if max_steps is None else max(1, int(max_steps))
     stop = total if stop_after is None else min(total, max(1, int(stop_after)))
-    optimiser = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: 0.5 * (1 + math.cos(math.pi * step / total)))
+    optimiser, schedule = cosine_optimiser(model.parameters(), config, total)
     writer = None
     if log_dir is not None:
         from torch.utils.tensorboard import SummaryWriter

@@ -21,19 +21,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from nasbench_sim.activesel.layout import FolderLayout
+
 
 @dataclass(frozen=True)
-class LabLayout:
+class LabLayout(FolderLayout):
     """Paths inside one lab folder (`root`, a str or path)."""
-
-    root: Path
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "root", Path(self.root))
-
-    @property
-    def config(self) -> Path:
-        return self.root / "config.json"
 
     @property
     def runs(self) -> Path:

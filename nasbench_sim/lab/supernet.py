@@ -32,7 +32,6 @@ Example:
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 
@@ -43,7 +42,7 @@ from torch import nn
 from nasbench_sim._nn import seeded
 from nasbench_sim.activesel.config import TrainConfig
 from nasbench_sim.activesel.data import ImageData, Split
-from nasbench_sim.activesel.train import steps_per_epoch
+from nasbench_sim.activesel.train import cosine_optimiser, steps_per_epoch
 from nasbench_sim.space.cell import CONV1X1, CONV3X3, MAX_VERTICES, MAXPOOL3X3, Cell
 from nasbench_sim.space.sampling import random_cell
 
@@ -155,8 +154,7 @@ def train_supernet(
     x_train, y_train = torch.from_numpy(data.train.x), torch.from_numpy(data.train.y)
     per_epoch = steps_per_epoch(len(data.train), config.batch_size)
     total = epochs * per_epoch
-    optimiser = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: 0.5 * (1 + math.cos(math.pi * step / total)))
+    optimiser, schedule = cosine_optimiser(model.parameters(), config, total)
     model.train()
     start = time.perf_counter()
     for _ in range(epochs):

@@ -32,7 +32,7 @@ from nasbench_sim._nn import resolve_device
 from nasbench_sim.activesel.config import candidate_cells
 from nasbench_sim.activesel.data import ImageData, Split
 from nasbench_sim.activesel.layout import read_record
-from nasbench_sim.activesel.study import cached_data, run_seed, set_threads
+from nasbench_sim.activesel.study import cached_data, run_seed, seed_int, set_threads
 from nasbench_sim.activesel.train import steps_per_epoch, train
 from nasbench_sim.errors import ConfigError
 from nasbench_sim.lab.config import SECOND_PHASE, LabConfig
@@ -198,7 +198,7 @@ def _parent(task: LabTask, data: ImageData) -> dict[str, Any]:
 
     config = task.config
     parent = parent_cell(config, task.cell_index)
-    seed = int(np.random.SeedSequence([task.seed, _PARENT_STREAM, task.cell_index]).generate_state(1)[0])
+    seed = seed_int(task.seed, _PARENT_STREAM, task.cell_index)
     result = train(parent, data, np.arange(len(data.train)), config.study.training, seed=seed, keep_model=True)
     save_state(result.model, task.record.with_suffix(".npz"))
     return {
@@ -241,7 +241,7 @@ def _supernet(task: LabTask, data: ImageData) -> dict[str, Any]:
     from nasbench_sim.lab.supernet import train_supernet
 
     config = task.config
-    seed = int(np.random.SeedSequence([task.seed, _SUPERNET_STREAM]).generate_state(1)[0])
+    seed = seed_int(task.seed, _SUPERNET_STREAM)
     device = resolve_device(config.study.training.device)
     trained = train_supernet(data, config.study.training, epochs=config.supernet_epochs, seed=seed, device=device)
     save_state(trained.model, task.record.with_suffix(".npz"))
