@@ -2,6 +2,7 @@
 
 Usage:
     python benchmarks/exchangeability.py [--realizations 0,1,2,3,4] [--pairs 20000] [--seed 0]
+        [--optimum-draws 40] [--prior-on-all-cells] [--cross-fitted K]
         [--searches rs,re,ls --seeds 0-199 --workdir DIR]
 
 For each noise realization of the partial table, the statistics of
@@ -12,7 +13,16 @@ distribution per level band, the correlation of random mutation pairs (the
 same pairs, both cells above 80% in repeat 0, for every repeat), and the share of
 a top-1% cell's one-edit neighbours that are top-1% too; then each modelled
 repeat's ratios and differences against the real one, and their ranges over
-the 10 modelled worlds.
+the 10 modelled worlds; and the tail counts the noise model expects (given the
+real repeat 0, and of repeat 0 itself), which separate the model's bias from
+the chance of one draw, with the probability that 10 worlds all land within
+15% of the real count; and the distribution of the table's optimum (best mean
+of 3) over fresh draws of the modelled repeats, against the official 94.318%.
+`--prior-on-all-cells` repeats the last two with the mean prior refitted on
+every trained cell instead of the calibration sample (in-sample for every cell,
+so a top cell's own value shapes its prior), and `--cross-fitted K` with K
+priors, each fold's cells judged under a prior fitted on the other folds (no
+cell's value used twice; `bench.model_tail.cross_fitted`).
 
 With `--searches`, each searcher also runs (naszilla protocol, 150 queries,
 the same seeds) in every single-repeat world, where the searcher sees one
@@ -39,6 +49,14 @@ from nasbench_sim.bench.exchangeability import (
     neighbour_rows,
     repeat_statistics,
 )
+from nasbench_sim.bench.model_tail import (
+    cross_fitted,
+    expected_counts,
+    optimum_given_repeat0,
+    optimum_summary,
+    refit_prior,
+)
+from nasbench_sim.bench.noise import DEFAULT_NOISE
 from nasbench_sim.bench.sources import surrogate_level
 from nasbench_sim.bench.table import METRICS, POINTS
 from nasbench_sim.space import CellSpace
@@ -88,11 +106,44 @@ def searches(args: argparse.Namespace, space: CellSpace, real: np.ndarray, repea
     return out
 
 
+def optimum_block(args: argparse.Namespace, level: np.ndarray, real: np.ndarray, repeats: dict) -> dict:
+    """The tables' optima and the distribution the noise model gives the optimum (`optimum_given_repeat0`)."""
+    rng = np.random.default_rng([args.seed, 1])
+    draws = optimum_given_repeat0(DEFAULT_NOISE, level, real, args.optimum_draws, rng)
+    out = optimum_summary(draws, realizations=len(repeats))
+    out["realizations_pct"] = {str(r): round(100 * float(v.mean(axis=1).max()), 3) for r, v in repeats.items()}
+    return out
+
+
+def refitted_priors(args: argparse.Namespace, level: np.ndarray, real: np.ndarray, realizations: int) -> dict:
+    """The model checks with the mean prior refitted on every trained cell (in-sample for all of them),
+    and with `--cross-fitted K`, refitted K times, each fold's cells on the other folds' (out of sample)."""
+    models = {}
+    if args.prior_on_all_cells:
+        models["prior_fitted_on_all_cells"] = refit_prior(DEFAULT_NOISE, level, real, np.arange(level.size))
+    if args.cross_fitted:
+        folds = cross_fitted(DEFAULT_NOISE, level, real, args.cross_fitted, np.random.default_rng([args.seed, 3]))
+        models[f"prior_cross_fitted_{args.cross_fitted}_folds"] = folds
+    out = {}
+    for name, model in models.items():
+        draws = optimum_given_repeat0(model, level, real, args.optimum_draws, np.random.default_rng([args.seed, 2]))
+        counts = expected_counts(model, level, real, realizations=realizations)
+        out[name] = {"expected_counts": counts, "optimum": optimum_summary(draws, realizations)}
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--realizations", default="0,1,2,3,4")
     parser.add_argument("--pairs", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--optimum-draws", type=int, default=40, help="draws of the modelled repeats (default 40)")
+    parser.add_argument(
+        "--prior-on-all-cells", action="store_true", help="also refit the mean prior on every trained cell and compare"
+    )
+    parser.add_argument(
+        "--cross-fitted", type=int, metavar="K", help="also refit the mean prior out of fold (K folds) and compare"
+    )
     parser.add_argument("--searches", help="searchers to run in every single-repeat world, e.g. rs,re,ls,gp")
     parser.add_argument("--seeds", default="0-199", help="seeds of those searches (default 0-199)")
     parser.add_argument("--workdir", help="folder for the worlds and their runs (default: a new temporary one)")
@@ -128,6 +179,9 @@ def main() -> None:
         for key in comparisons[0]
     }
     result["counts_between_worlds"] = counts_between_worlds(real_stats, worlds)
+    result["expected_counts"] = expected_counts(DEFAULT_NOISE, level, real, realizations=len(repeats))
+    result["optimum"] = optimum_block(args, level, real, repeats)
+    result.update(refitted_priors(args, level, real, len(repeats)))
     if args.searches:
         result["searches"] = searches(args, space, real, repeats)
     result["seconds"] = round(time.perf_counter() - start, 1)

@@ -8,8 +8,8 @@ quantiles of the top 1,000, the distribution per band of the structural level
 (the embedded surrogate's prediction), the correlation between random
 mutation pairs, and the share of a top-1% cell's one-edit neighbours that are
 top-1% too. `compare_repeats` sets each modelled repeat's statistics beside the
-real one's as ratios. `benchmarks/exchangeability.py` runs them over the
-noise realizations.
+real one's as ratios (`bench.model_tail` gives what the noise model expects of
+them). `benchmarks/exchangeability.py` runs them over the noise realizations.
 
 Example:
     >>> import numpy as np

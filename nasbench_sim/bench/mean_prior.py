@@ -144,6 +144,34 @@ class MeanPrior:
             out[rows] = self.grid[np.argmax(log_post + rng.gumbel(size=log_post.shape), axis=1)]
         return out
 
+    def exceedance(
+        self,
+        margin: np.ndarray,
+        level: np.ndarray,
+        noise_sd: np.ndarray,
+        deviation: np.ndarray | None = None,
+        *,
+        repeats: int = 1,
+    ) -> np.ndarray:
+        """(N,) probability that `repeats` new repeats' deviations `delta + noise_sd z` all exceed `margin` (N,).
+
+        Under each cell's prior at `level`, or, given its real repeat-0 deviation `d = t0 - level`, under
+        the posterior (new training repeats of the same cell share its `delta`).
+        """
+        from scipy.special import ndtr
+
+        c, s = np.asarray(margin, dtype=np.float64), np.asarray(noise_sd, dtype=np.float64)
+        m = np.asarray(level, dtype=np.float64)
+        _check_inputs(c, m, s)
+        out = np.empty(c.size)
+        for rows in _blocks(c.size):
+            if deviation is None:
+                weights = self.cell_prior(m[rows])
+            else:
+                weights = self.posterior(np.asarray(deviation, dtype=np.float64)[rows], m[rows], s[rows])
+            out[rows] = (weights * ndtr((self.grid[None, :] - c[rows, None]) / s[rows, None]) ** repeats).sum(axis=1)
+        return out
+
     # --- fitting and files ---------------------------------------------------------------
     @classmethod
     def fit(
@@ -159,6 +187,10 @@ class MeanPrior:
         """NPMLE of the prior by EM, from real deviations `d = t0 - level` (N,) with repeat noise sd (N,).
 
         Deterministic given its inputs (EM from uniform weights).
+
+        Raises:
+            ValueError: no cells, or a node level that no cell's level is near (its weights would be
+                undefined).
         """
         d, s = np.asarray(deviation, dtype=np.float64), np.asarray(noise_sd, dtype=np.float64)
         _check_inputs(d, level, s)
@@ -166,6 +198,11 @@ class MeanPrior:
             raise ValueError("mean prior: no cells to fit on")
         shape = cls(np.asarray(nodes), np.asarray(grid), np.full((len(nodes), len(grid)), 1.0 / len(grid)))
         a = shape.node_weights(level)  # (N, B)
+        empty = shape.nodes[a.sum(axis=0) == 0]
+        if empty.size:
+            raise ValueError(
+                f"mean prior: no cell's level is near the node levels {empty.tolist()}; fit on cells that span them"
+            )
         log_lik = -0.5 * ((d[:, None] - shape.grid[None, :]) / s[:, None]) ** 2
         lik = np.exp(log_lik - log_lik.max(axis=1, keepdims=True))  # (N, G), scaled per cell
         weights = shape.weights.copy()

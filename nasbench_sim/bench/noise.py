@@ -191,6 +191,34 @@ class NoiseModel:
         failed = failed_cells(t0, m)
         return np.where(failed, t0, m + delta), np.where(failed, 0.0, sd)
 
+    def probability_above(
+        self, threshold: float, level: np.ndarray, repeat0: np.ndarray | None = None, *, repeats: int = 1
+    ) -> np.ndarray:
+        """(N,) probability that a modelled repeat's test accuracy exceeds `threshold` (a fraction).
+
+        With `repeat0`, given each cell's real repeat 0 (its posterior predictive: the mean over noise
+        realizations of a partial table's repeat 1 or 2); without it, the prior predictive at `level`
+        (what the model says repeat 0 itself should look like). Summed over cells: the expected count.
+
+        Args:
+            threshold: accuracy threshold in [0, 1].
+            level: (N,) structural prior means.
+            repeat0: (N,) real repeat-0 test accuracies, or None.
+            repeats: the probability that this many repeats of one realization (sharing the cell's
+                drawn mean) all exceed it.
+        """
+        from scipy.special import ndtr
+
+        m = np.asarray(level, dtype=np.float64)
+        sd = power_law(self.repeat_sd, m)
+        deviation = None if repeat0 is None else np.asarray(repeat0, dtype=np.float64) - m
+        out = self.mean_prior.exceedance(threshold - m, m, sd, deviation, repeats=repeats)
+        if repeat0 is not None:  # failed trainings: mean = repeat 0, noise at that value
+            t0 = np.asarray(repeat0, dtype=np.float64)
+            failed = failed_cells(t0, m)
+            out[failed] = ndtr((t0[failed] - threshold) / power_law(self.repeat_sd, t0[failed])) ** repeats
+        return out
+
     # --- sampling ---------------------------------------------------------------------
     def sample_partial(
         self, repeat0: np.ndarray, level: np.ndarray, features: CellFeatures, rng: np.random.Generator
@@ -206,14 +234,31 @@ class NoiseModel:
         Returns:
             (N, 3, 1, 2, 4) float32 block: (cell, repeat, budget, point, metric).
         """
+        m = np.asarray(level, dtype=np.float64)
+        test, mu, noise_at = self._partial_test(repeat0, m, rng)
+        return self._complete(test, mu, m, features, rng, noise_at=noise_at)
+
+    def sample_test_repeats(self, repeat0: np.ndarray, level: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """(N, 3) the 108-epoch test accuracies of `sample_partial` alone (the same draws for the same stream).
+
+        Args:
+            repeat0: (N,) real repeat-0 test accuracies in [0, 1] (column 0, kept exactly).
+            level: (N,) structural prior means.
+            rng: the caller's random stream.
+        """
+        return np.clip(self._partial_test(repeat0, level, rng)[0], 0.0, 1.0)
+
+    def _partial_test(
+        self, repeat0: np.ndarray, level: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Test accuracies (N, 3), true means (N,) and noise levels (N,) of cells with a real repeat 0."""
         t0, m = np.asarray(repeat0, dtype=np.float64), np.asarray(level, dtype=np.float64)
         failed = failed_cells(t0, m)
         noise_at = np.where(failed, t0, m)  # the level whose repeat noise the cell has
         delta = self.mean_prior.sample(t0 - m, m, power_law(self.repeat_sd, m), rng)
         mu = np.where(failed, t0, m + delta)
         spread = power_law(self.repeat_sd, noise_at)[:, None] * rng.standard_normal((t0.size, NUM_REPEATS - 1))
-        test = np.column_stack([t0, mu[:, None] + spread])
-        return self._complete(test, mu, m, features, rng, noise_at=noise_at)
+        return np.column_stack([t0, mu[:, None] + spread]), mu, noise_at
 
     def sample_around_mean(self, mean: np.ndarray, features: CellFeatures, rng: np.random.Generator) -> np.ndarray:
         """All fields of the 108-epoch budget for cells whose mean test accuracy is given.

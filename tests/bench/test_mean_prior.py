@@ -31,6 +31,18 @@ def test_posterior_is_prior_times_gaussian_likelihood_closed_form():
     assert np.allclose(post, expected / expected.sum())
 
 
+def test_exceedance_is_the_prior_or_posterior_mixture_of_gaussian_tails_closed_form():
+    # Catches an expected tail count computed from the prior where the posterior is meant (or the reverse).
+    from scipy.stats import norm
+
+    prior = MeanPrior(np.array([0.9]), np.array([-0.01, 0.0, 0.01]), np.array([[0.25, 0.5, 0.25]]))
+    level, sd, margin = np.array([0.9]), np.array([0.005]), np.array([0.008])
+    tails = norm.sf((margin[0] - prior.grid) / sd[0])
+    assert prior.exceedance(margin, level, sd)[0] == pytest.approx(tails @ prior.weights[0])
+    post = prior.posterior(np.array([0.01]), level, sd)[0]
+    assert prior.exceedance(margin, level, sd, np.array([0.01]))[0] == pytest.approx(tails @ post)
+
+
 def test_samples_follow_the_posterior_and_are_seeded():
     prior = _two_node_prior()
     d, level, sd = np.full(30000, 0.004), np.full(30000, 0.90), np.full(30000, 0.006)
@@ -73,6 +85,12 @@ def test_a_saved_prior_loads_equal_and_a_corrupt_one_is_refused(tmp_path):
 def test_malformed_weights_are_refused_with_one_line(weights, message):
     with pytest.raises(DataFormatError, match=message):
         MeanPrior(np.array([0.9]), np.array([-0.01, 0.0, 0.01]), weights)
+
+
+def test_a_node_no_cell_informs_is_refused_not_left_undefined():
+    # Catches the 0/0 of an EM update at a node with no cells near it (its weights became NaN).
+    with pytest.raises(ValueError, match=r"near the node levels \[0.94\]"):
+        MeanPrior.fit(np.zeros(3), np.full(3, 0.90), np.full(3, 0.002), nodes=(0.90, 0.94), grid=GRID)
 
 
 def test_npmle_with_two_nodes_gives_each_node_its_own_prior():

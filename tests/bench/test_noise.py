@@ -73,6 +73,30 @@ def test_modelled_repeats_have_the_real_repeats_spread_around_the_level():
         assert np.quantile(modelled, q) == pytest.approx(np.quantile(real, q), abs=0.0012)
 
 
+def test_probability_above_is_what_the_sampled_repeats_show():
+    # The expected tail count must be the mean of the drawn one (a mismatch would blame the draw for the model).
+    n = 40000
+    level = np.full(n, 0.932)
+    repeat0 = np.concatenate([np.full(n // 2, 0.936), np.full(n // 2, 0.10)])  # a good run and a failed one
+    block = DEFAULT_NOISE.sample_partial(repeat0, level, _features(n), np.random.default_rng(5))
+    drawn = block[:, 1:, 0, 1, 2].astype(np.float64)
+    for threshold in (0.935, 0.938, 0.10):
+        expected = DEFAULT_NOISE.probability_above(threshold, level, repeat0)
+        for part in (slice(0, n // 2), slice(n // 2, n)):
+            assert (drawn[part] > threshold).mean() == pytest.approx(expected[part].mean(), abs=0.01)
+    prior_predictive = DEFAULT_NOISE.probability_above(0.938, level[:1])[0]
+    assert 0 < prior_predictive < DEFAULT_NOISE.probability_above(0.938, level[:1], repeat0[:1])[0]
+
+
+def test_test_repeats_alone_are_the_partial_tables_draws():
+    # The optimum's distribution is drawn with sample_test_repeats: it must be the tables' own draw.
+    n = 500
+    level, repeat0 = np.full(n, 0.93), np.linspace(0.90, 0.945, n)
+    block = DEFAULT_NOISE.sample_partial(repeat0, level, _features(n), np.random.default_rng(8))
+    alone = DEFAULT_NOISE.sample_test_repeats(repeat0, level, np.random.default_rng(8))
+    assert np.allclose(alone, block[:, :, 0, 1, 2], atol=1e-7)
+
+
 def test_failed_cells_keep_their_repeat0_as_mean():
     # A cell whose real run failed (10% accuracy) must not be given good modelled repeats.
     mean, sd = DEFAULT_NOISE.posterior_mean(np.array([0.10]), np.array([0.90]))
