@@ -50,6 +50,7 @@ from nasbench_sim.bench.exchangeability import (
     repeat_statistics,
 )
 from nasbench_sim.bench.model_tail import (
+    Models,
     cross_fitted,
     expected_counts,
     optimum_given_repeat0,
@@ -106,13 +107,16 @@ def searches(args: argparse.Namespace, space: CellSpace, real: np.ndarray, repea
     return out
 
 
-def optimum_block(args: argparse.Namespace, level: np.ndarray, real: np.ndarray, repeats: dict) -> dict:
-    """The tables' optima and the distribution the noise model gives the optimum (`optimum_given_repeat0`)."""
-    rng = np.random.default_rng([args.seed, 1])
-    draws = optimum_given_repeat0(DEFAULT_NOISE, level, real, args.optimum_draws, rng)
-    out = optimum_summary(draws, realizations=len(repeats))
-    out["realizations_pct"] = {str(r): round(100 * float(v.mean(axis=1).max()), 3) for r, v in repeats.items()}
-    return out
+def model_checks(
+    args: argparse.Namespace, model: Models, level: np.ndarray, real: np.ndarray, realizations: int, stream: int
+) -> dict:
+    """What one noise model (or its cross-fitted parts) expects of the tail counts and the optimum."""
+    rng = np.random.default_rng([args.seed, stream])
+    draws = optimum_given_repeat0(model, level, real, args.optimum_draws, rng)
+    return {
+        "expected_counts": expected_counts(model, level, real, realizations=realizations),
+        "optimum": optimum_summary(draws, realizations),
+    }
 
 
 def refitted_priors(args: argparse.Namespace, level: np.ndarray, real: np.ndarray, realizations: int) -> dict:
@@ -124,12 +128,7 @@ def refitted_priors(args: argparse.Namespace, level: np.ndarray, real: np.ndarra
     if args.cross_fitted:
         folds = cross_fitted(DEFAULT_NOISE, level, real, args.cross_fitted, np.random.default_rng([args.seed, 3]))
         models[f"prior_cross_fitted_{args.cross_fitted}_folds"] = folds
-    out = {}
-    for name, model in models.items():
-        draws = optimum_given_repeat0(model, level, real, args.optimum_draws, np.random.default_rng([args.seed, 2]))
-        counts = expected_counts(model, level, real, realizations=realizations)
-        out[name] = {"expected_counts": counts, "optimum": optimum_summary(draws, realizations)}
-    return out
+    return {name: model_checks(args, model, level, real, realizations, 2) for name, model in models.items()}
 
 
 def main() -> None:
@@ -148,6 +147,10 @@ def main() -> None:
     parser.add_argument("--seeds", default="0-199", help="seeds of those searches (default 0-199)")
     parser.add_argument("--workdir", help="folder for the worlds and their runs (default: a new temporary one)")
     args = parser.parse_args()
+    if args.optimum_draws < 1:
+        parser.error(f"--optimum-draws must be at least 1, got {args.optimum_draws}")
+    if args.cross_fitted is not None and args.cross_fitted < 2:
+        parser.error(f"--cross-fitted needs at least 2 folds, got {args.cross_fitted}")
     start = time.perf_counter()
     space = CellSpace.load_or_build(progress=False)
     level = surrogate_level(space)
@@ -179,8 +182,10 @@ def main() -> None:
         for key in comparisons[0]
     }
     result["counts_between_worlds"] = counts_between_worlds(real_stats, worlds)
-    result["expected_counts"] = expected_counts(DEFAULT_NOISE, level, real, realizations=len(repeats))
-    result["optimum"] = optimum_block(args, level, real, repeats)
+    result.update(model_checks(args, DEFAULT_NOISE, level, real, len(repeats), 1))
+    result["optimum"]["realizations_pct"] = {
+        str(r): round(100 * float(v.mean(axis=1).max()), 3) for r, v in repeats.items()
+    }
     result.update(refitted_priors(args, level, real, len(repeats)))
     if args.searches:
         result["searches"] = searches(args, space, real, repeats)

@@ -163,12 +163,10 @@ class MeanPrior:
         c, s = np.asarray(margin, dtype=np.float64), np.asarray(noise_sd, dtype=np.float64)
         m = np.asarray(level, dtype=np.float64)
         _check_inputs(c, m, s)
+        d = None if deviation is None else np.asarray(deviation, dtype=np.float64)
         out = np.empty(c.size)
         for rows in _blocks(c.size):
-            if deviation is None:
-                weights = self.cell_prior(m[rows])
-            else:
-                weights = self.posterior(np.asarray(deviation, dtype=np.float64)[rows], m[rows], s[rows])
+            weights = self.cell_prior(m[rows]) if d is None else self.posterior(d[rows], m[rows], s[rows])
             out[rows] = (weights * ndtr((self.grid[None, :] - c[rows, None]) / s[rows, None]) ** repeats).sum(axis=1)
         return out
 
